@@ -1,0 +1,36 @@
+# Task runner. Every target creates .venv and installs what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint templates clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	rm -rf out/inbox
+	mkdir -p out
+	cp -r sample_inputs out/inbox
+	$(BIN)/jixiao check out/inbox/* --out out || [ $$? -le 1 ]
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+templates: $(STAMP)
+	$(BIN)/jixiao template --year 2023 --out templates_xlsx
+
+clean:
+	rm -rf out .pytest_cache
