@@ -1,0 +1,228 @@
+"""Data shared by every stage: grids read from files, extracted points, findings, results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+Level = Literal["error", "warning"]
+Status = Literal["ok", "warnings", "errors", "rejected"]
+STATUS_ZH: dict[str, str] = {"ok": "通过", "warnings": "有提示", "errors": "有错误", "rejected": "退回"}
+LEVEL_ZH: dict[str, str] = {"error": "错误", "warning": "提示"}
+
+
+def column_letter(col: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def cell_ref(row: int, col: int) -> str:
+    """0-based (row, col) → A1-style reference."""
+    return f"{column_letter(col)}{row + 1}"
+
+
+def parse_ref(ref: str) -> tuple[int, int]:
+    """A1-style reference → 0-based (row, col)."""
+    letters = "".join(ch for ch in ref if ch.isalpha()).upper()
+    digits = "".join(ch for ch in ref if ch.isdigit())
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ord(ch) - 64)
+    return int(digits) - 1, col - 1
+
+
+@dataclass(slots=True)
+class SheetGrid:
+    """One sheet's cell values and merged ranges, as read (0-based, merged ranges inclusive)."""
+
+    name: str
+    rows: list[list[Any]]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    _anchors: dict[tuple[int, int], tuple[int, int]] | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows)
+
+    @property
+    def n_cols(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+    def value(self, row: int, col: int) -> Any:
+        if 0 <= row < len(self.rows) and 0 <= col < len(self.rows[row]):
+            return self.rows[row][col]
+        return ""
+
+    def anchor(self, row: int, col: int) -> tuple[int, int]:
+        """Top-left cell of the merged range holding (row, col), or the cell itself."""
+        if self._anchors is None:
+            anchors: dict[tuple[int, int], tuple[int, int]] = {}
+            for r0, c0, r1, c1 in self.merged:
+                if (r1 - r0 + 1) * (c1 - c0 + 1) > 10_000:
+                    continue  # a giant merge is decoration; looking it up cell by cell would cost more
+                for r in range(r0, r1 + 1):
+                    for c in range(c0, c1 + 1):
+                        anchors[(r, c)] = (r0, c0)
+            self._anchors = anchors
+        return self._anchors.get((row, col), (row, col))
+
+    def merge_at(self, row: int, col: int) -> tuple[int, int, int, int] | None:
+        """The merged range whose top-left cell is (row, col), if any."""
+        for rng in self.merged:
+            if rng[0] == row and rng[1] == col:
+                return rng
+        return None
+
+
+@dataclass(slots=True)
+class Grid:
+    """A whole workbook as values and merged ranges, plus what identifies a jixiao template."""
+
+    path: Path
+    fmt: str
+    sheets: list[SheetGrid]
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Point:
+    """One extracted value with where it came from.
+
+    `decimals` is the number of decimals the unit wrote (None for text, dates and blanks); a value
+    written with d decimals stands for the interval ±0.5·10⁻ᵈ (the tolerance model).
+    """
+
+    value: float | str | date | None
+    sheet: str
+    cells: tuple[str, ...]
+    decimals: int | None = None
+    raw: Any = None
+
+    @property
+    def number(self) -> float | None:
+        return self.value if isinstance(self.value, float) else None
+
+    @property
+    def tolerance(self) -> float:
+        return 0.5 * 10.0 ** -self.decimals if self.decimals is not None else 0.0
+
+    @property
+    def filled(self) -> bool:
+        return self.value is not None and self.value != ""
+
+
+@dataclass(slots=True)
+class Indicator:
+    """One 三级指标 row of an indicator table (附件2 or 附件3)."""
+
+    sheet: str
+    row: int
+    level1: str  # category key from the profile ("output", "effect", "satisfaction") or "" if unknown
+    level2: str
+    cells: dict[str, Point]  # name, target, actual, weight, score, reason
+
+
+@dataclass(slots=True)
+class FormData:
+    """What was read from one sheet that matched a form definition."""
+
+    form: str
+    sheet: str
+    year: int | None
+    points: dict[str, Point]
+    indicators: list[Indicator] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Submission:
+    """One workbook's forms: 附件1, 附件2 and any number of 附件3 sheets."""
+
+    file: Path
+    forms: dict[str, FormData]
+    projects: list[FormData] = field(default_factory=list)
+
+    @property
+    def unit(self) -> str | None:
+        for form in ("a1", "a2"):
+            data = self.forms.get(form)
+            point = data.points.get(f"{form}.unit_name") if data else None
+            if point is not None and isinstance(point.value, str) and point.value:
+                return point.value
+        return None
+
+    @property
+    def year(self) -> int | None:
+        for data in [*self.forms.values(), *self.projects]:
+            if data.year:
+                return data.year
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem found: a rule broken on given cells. Outputs, ledger and JSON all derive from it."""
+
+    rule: str
+    level: Level
+    sheet: str
+    cells: tuple[str, ...]
+    message: str
+    expected: str | None = None
+    actual: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["cells"] = list(self.cells)
+        return data
+
+
+@dataclass(slots=True)
+class Result:
+    """The outcome for one file."""
+
+    file: Path
+    findings: list[Finding]
+    submission: Submission | None = None
+    rejected: bool = False
+    output: Path | None = None
+
+    @property
+    def unit(self) -> str | None:
+        return self.submission.unit if self.submission else None
+
+    @property
+    def year(self) -> int | None:
+        return self.submission.year if self.submission else None
+
+    @property
+    def errors(self) -> int:
+        return sum(f.level == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.level == "warning" for f in self.findings)
+
+    @property
+    def status(self) -> Status:
+        if self.rejected:
+            return "rejected"
+        if self.errors:
+            return "errors"
+        return "warnings" if self.warnings else "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public JSON shape (README "JSON output"); keep it stable."""
+        return {
+            "file": str(self.file),
+            "unit": self.unit,
+            "year": self.year,
+            "status": self.status,
+            "findings": [f.to_dict() for f in self.findings],
+        }

@@ -1,0 +1,34 @@
+"""Settings and limits in one place, each with the reason it exists."""
+
+from pathlib import Path
+
+#: Declarative form definitions, rule catalogue and profiles.
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+#: Reporting year used when none is given (the reference submission's year).
+DEFAULT_YEAR = 2023
+
+#: Identifies workbooks written by `jixiao template` (document property), so names can be trusted.
+TEMPLATE_ID = "jixiao-jxzp"
+TEMPLATE_VERSION = "1"
+
+#: Titles are looked for only near the top of a sheet: a title deep in a sheet is not a form.
+TITLE_SEARCH_ROWS = 8
+
+#: Decimals beyond this in a float are noise from arithmetic, not precision the unit wrote.
+MAX_DECIMALS = 6
+
+#: Suffix of the annotated workbook written next to each checked file.
+RESULT_SUFFIX = "_审核结果.xlsx"
+
+#: Largest file accepted at all: real submissions are well under 5 MB.
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+#: Largest sheet read: the forms have < 200 rows; a sheet far beyond is not a submission.
+MAX_SHEET_ROWS = 5_000
+MAX_SHEET_CELLS = 200_000
+
+#: Zip guard: declared uncompressed total, worst compression ratio, number of entries.
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+MAX_ZIP_ENTRIES = 2_000
