@@ -173,17 +173,20 @@ def _section(raw: dict[str, Any]) -> Section:
         side=raw.get("side", ""),
         corner=raw.get("corner", ""),
         span=int(raw.get("span", 1)),
-        fields=tuple(_field(f, label_key=label_key) for f in raw.get(
-            "fields", raw.get("columns", raw.get("headers", [])) if kind != "fields" else [])),
+        fields=tuple(
+            _field(f, label_key=label_key)
+            for f in raw.get("fields", raw.get("columns", raw.get("headers", [])) if kind != "fields" else [])
+        ),
         field_rows=tuple(tuple(_field(f, label_key="label") for f in row) for row in raw.get("rows", []))
-        if kind == "fields" else (),
-        headers=tuple((h["text"], int(h.get("span", 1))) for h in raw.get("headers", []))
-        if kind == "fields" else (),
+        if kind == "fields"
+        else (),
+        headers=tuple((h["text"], int(h.get("span", 1))) for h in raw.get("headers", [])) if kind == "fields" else (),
         rows=tuple(
             Row(key=r["key"], label=r["label"], repeat=bool(r.get("repeat", False)), only=tuple(r.get("only", ())))
             for r in raw.get("rows", [])
         )
-        if kind == "table" else (),
+        if kind == "table"
+        else (),
         text=raw.get("text", ""),
         footer=bool(raw.get("footer", False)),
         blank_rows=int(raw.get("blank_rows", 3)),

@@ -104,6 +104,7 @@ class Point:
     cells: tuple[str, ...]
     decimals: int | None = None
     raw: Any = None
+    tol: float | None = None  # set for values summed from several cells (Σ of their tolerances)
 
     @property
     def number(self) -> float | None:
@@ -111,7 +112,9 @@ class Point:
 
     @property
     def tolerance(self) -> float:
-        return 0.5 * 10.0 ** -self.decimals if self.decimals is not None else 0.0
+        if self.tol is not None:
+            return self.tol
+        return 0.5 * 10.0**-self.decimals if self.decimals is not None else 0.0
 
     @property
     def filled(self) -> bool:
@@ -138,6 +141,7 @@ class FormData:
     year: int | None
     points: dict[str, Point]
     indicators: list[Indicator] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # labels of the definition not found on the sheet
 
 
 @dataclass(slots=True)

@@ -32,3 +32,16 @@ MAX_SHEET_CELLS = 200_000
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 MAX_ZIP_ENTRIES = 2_000
+
+#: Zip entries smaller than this are not judged by ratio: tiny XML parts compress freakishly well, harmlessly.
+ZIP_RATIO_MIN_BYTES = 1024 * 1024
+
+#: Bytes read from the start of each XML part to refuse DTDs: generators put the root element far earlier.
+XML_PROLOG_BYTES = 2048
+
+#: Address-space cap of a reader worker: calamine aborts its process when an allocation fails, so a hostile
+#: file may kill only a worker; address space, not RSS, so leave room for the interpreter and imports.
+WORKER_MEMORY_MB = 1024
+
+#: Wall-clock limit for one file in a worker: a normal form reads in milliseconds; a stuck reader is killed.
+WORKER_TIMEOUT_S = 60.0

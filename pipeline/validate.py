@@ -1,0 +1,349 @@
+"""Submissions → findings: the rule catalogue run as pandera checks over a whole batch at once.
+
+Three frames are built from all submissions of a batch — "unit" (附件1 + 附件2, one row per workbook),
+"project" (one row per 附件3 sheet) and "indicator" (one row per 三级指标) — and every rule becomes one
+pandera check on a narrow slice of its frame, validated lazily once per batch (a pandera call costs
+about the same for 1 row as for 10,000). Failing rows come back as findings that name their cells.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from pipeline import builtins
+from pipeline.extract import NUMERIC_TYPES, combine
+from pipeline.forms import Form, Profile, for_year, load_forms, load_profile
+from pipeline.model import Finding, FormData, Indicator, Point, Submission
+from pipeline.rules import Interval, Lookup, Rule, evaluate, holds, load_rules
+from pipeline.values import format_number, normalize
+
+log = logging.getLogger(__name__)
+
+INDICATOR_KEYS = ("name", "target", "actual", "weight", "score", "reason")
+
+
+@dataclass(slots=True)
+class Frame:
+    """One frame's values plus, per row, the points behind them and the submission they came from."""
+
+    name: str
+    data: pd.DataFrame
+    points: list[dict[str, Point]]
+    subs: list[int]
+    years: list[int | None]
+    indicators: list[Indicator | None] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Context:
+    """Everything a rule needs besides its frame."""
+
+    submissions: Sequence[Submission]
+    forms: dict[str, Form]
+    profile: Profile
+    vocab: dict[str, str]
+    types: dict[str, str]
+    params: dict[str, float]
+
+
+def validate(
+    submissions: Sequence[Submission], *, profile: Profile | None = None, forms: dict[str, Form] | None = None
+) -> list[list[Finding]]:
+    """Findings for each submission, in order, from one pass of the catalogue over the whole batch."""
+    forms = forms or load_forms()
+    profile = profile or load_profile()
+    types = {key: f.type for form in forms.values() for key, f in form.points().items()}
+    percent = frozenset(k for k, t in types.items() if t == "percent")
+    ctx = Context(submissions, forms, profile, vocabulary(forms, profile), types, profile_params(profile))
+    frames = build_frames(ctx)
+    out: list[list[Finding]] = [[] for _ in submissions]
+    for rule in load_rules(profile, percent_points=percent):
+        frame = frames[rule.frame]
+        if frame.data.empty:
+            continue
+        for row, finding in run_rule(rule, frame, ctx):
+            out[frame.subs[row]].append(finding)
+    return out
+
+
+# --- frames ---------------------------------------------------------------------------------------
+
+
+def build_frames(ctx: Context) -> dict[str, Frame]:
+    unit_keys = [k for fid in ("a1", "a2") for k in ctx.forms[fid].points()]
+    project_keys = list(ctx.forms["a3"].points())
+    units: list[dict[str, Point]] = []
+    projects: list[dict[str, Point]] = []
+    indicators: list[Indicator] = []
+    unit_subs, project_subs, ind_subs = [], [], []
+    unit_years, project_years, ind_years = [], [], []
+    for i, sub in enumerate(ctx.submissions):
+        a1_year = sub.forms["a1"].year if "a1" in sub.forms else None
+        points = {k: Point(None, "", ()) for k in unit_keys}
+        for fid in ("a1", "a2"):
+            if fid in sub.forms:
+                points.update(form_points(sub.forms[fid], ctx.profile))
+        units.append(points)
+        unit_subs.append(i)
+        unit_years.append(sub.year)
+        for project in sub.projects:
+            p = {k: Point(None, "", ()) for k in project_keys}
+            p.update(form_points(project, ctx.profile))
+            p["a1.year"] = year_point(sub.forms.get("a1"))
+            projects.append(p)
+            project_subs.append(i)
+            project_years.append(project.year or a1_year)
+        for data in [sub.forms.get("a2"), *sub.projects]:
+            for ind in data.indicators if data else []:
+                indicators.append(ind)
+                ind_subs.append(i)
+                ind_years.append(data.year if data else None)
+    ind_points = [ind.cells for ind in indicators]
+    return {
+        "unit": Frame("unit", to_frame(units, ctx.types), units, unit_subs, unit_years),
+        "project": Frame("project", to_frame(projects, ctx.types), projects, project_subs, project_years),
+        "indicator": Frame(
+            "indicator", to_frame(ind_points, ctx.types, prefix=""), ind_points, ind_subs, ind_years, list(indicators)
+        ),
+    }
+
+
+def year_point(data: FormData | None) -> Point:
+    if data is None or data.year is None:
+        return Point(None, "", ())
+    return Point(str(data.year), data.sheet, ())
+
+
+def form_points(data: FormData, profile: Profile) -> dict[str, Point]:
+    """A form's points plus the year and the indicator sums the rules refer to."""
+    points = dict(data.points)
+    points[f"{data.form}.year"] = year_point(data)
+    if data.form in ("a2", "a3"):
+        groups: dict[str, list[Indicator]] = {c.key: [] for c in profile.categories}
+        for ind in data.indicators:
+            groups.setdefault(ind.level1, []).append(ind)
+        for key, members in [*groups.items(), ("all", data.indicators)]:
+            for col, short in (("weight", "w"), ("score", "s")):
+                parts = [m.cells[col] for m in members if col in m.cells]
+                points[f"{data.form}.ind.{short}.{key}"] = combine(parts) if parts else Point(None, data.sheet, ())
+    return points
+
+
+def to_frame(rows: list[dict[str, Point]], types: dict[str, str], *, prefix: str = "x") -> pd.DataFrame:
+    """Values (NaN when blank or not a number), tolerances and, for texts, normalised text."""
+    if not rows:
+        return pd.DataFrame()
+    records: list[dict[str, Any]] = []
+    for points in rows:
+        rec: dict[str, Any] = {}
+        for key, p in points.items():
+            numeric = types.get(key, "amount" if prefix else _indicator_type(key)) in NUMERIC_TYPES
+            if numeric and isinstance(p.value, float):
+                rec[key] = p.value
+            elif not numeric and p.filled:
+                rec[key] = 1.0  # texts and dates: the frame only needs to know they are there
+                rec[f"{key}@text"] = normalize(str(p.value)) or str(p.value)
+            else:
+                rec[key] = np.nan
+            rec[f"{key}@tol"] = p.tolerance
+        records.append(rec)
+    return pd.DataFrame.from_records(records)
+
+
+def _indicator_type(key: str) -> str:
+    return "score" if key in ("weight", "score") else "text"
+
+
+# --- running one rule -----------------------------------------------------------------------------
+
+
+def run_rule(rule: Rule, frame: Frame, ctx: Context) -> list[tuple[int, Finding]]:
+    """Run one rule as a pandera check; findings for the rows that fail it."""
+    details: dict[int, list[dict[str, Any]]] = {}
+    if rule.kind == "builtin":
+        columns = ["_row"]
+        data = pd.DataFrame({"_row": np.arange(len(frame.data))})
+        fn = builtins.REGISTRY.get(rule.check or "")
+        if fn is None:
+            raise KeyError(f"rule {rule.id}: no builtin check named {rule.check!r}")
+        details = fn(rule, frame, ctx)
+
+        def check(df: pd.DataFrame) -> pd.Series:
+            return ~df["_row"].isin(list(details))
+    else:
+        columns = [c for p in rule.points for c in (p, f"{p}@tol", f"{p}@text") if c in frame.data.columns]
+        data = frame.data[columns] if columns else pd.DataFrame(index=frame.data.index)
+
+        def check(df: pd.DataFrame) -> pd.Series:
+            return pd.Series(relation_ok(rule, df, ctx.params), index=df.index)
+
+    schema = pa.DataFrameSchema(checks=[pa.Check(check, name=rule.id, ignore_na=False)])
+    try:
+        schema.validate(data, lazy=True)
+        return []
+    except pa.errors.SchemaErrors as exc:
+        failing = sorted({int(i) for i in exc.failure_cases["index"].dropna()})
+    out: list[tuple[int, Finding]] = []
+    for row in failing:
+        for detail in details.get(row, [{}]):
+            out.append((row, make_finding(rule, frame, row, ctx, detail)))
+    return out
+
+
+def relation_ok(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.ndarray:
+    n = len(df)
+    if rule.kind == "required":
+        ok = np.ones(n, dtype=bool)
+        for p in rule.points[:1]:
+            ok &= df[p].notna().to_numpy() if p in df else np.zeros(n, dtype=bool)
+        if rule.when is not None:
+            ok |= ~_condition(rule, df, params)
+        return ok
+    if rule.kind == "same":
+        texts = [df[f"{p}@text"] if f"{p}@text" in df else pd.Series([np.nan] * n, index=df.index) for p in rule.points]
+        base = texts[-1]
+        ok = np.ones(n, dtype=bool)
+        for t in texts[:-1]:
+            ok &= (t.isna() | base.isna() | (t == base)).to_numpy()
+        return ok
+    lookup = _lookup(df, rule.missing, params)
+    assert rule.left is not None and rule.right is not None
+    return holds(rule.op, evaluate(rule.left, lookup), evaluate(rule.right, lookup))
+
+
+def _condition(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.ndarray:
+    """Row-wise truth of a rule's `when`, on nominal values; unknown counts as false."""
+    node = rule.when
+    assert isinstance(node, ast.Compare)
+    lookup = _lookup(df, "skip", params)
+    left, right = evaluate(node.left, lookup)[2], evaluate(node.comparators[0], lookup)[2]
+    op = type(node.ops[0])
+    with np.errstate(invalid="ignore"):
+        result = {
+            ast.Lt: left < right,
+            ast.LtE: left <= right,
+            ast.Gt: left > right,
+            ast.GtE: left >= right,
+            ast.Eq: left == right,
+        }[op]
+    return np.asarray(result & ~np.isnan(left) & ~np.isnan(right), dtype=bool)
+
+
+def _lookup(df: pd.DataFrame, missing: str, params: dict[str, float]) -> Lookup:
+    n = len(df)
+
+    def lookup(name: str) -> Interval:
+        if name.startswith("param."):
+            v = np.full(n, params.get(name[6:], np.nan))
+            return v, v, v
+        if name not in df:
+            v = np.zeros(n) if missing == "zero" else np.full(n, np.nan)
+            return v, v, v
+        v = df[name].to_numpy(dtype=float)
+        t = df[f"{name}@tol"].to_numpy(dtype=float) if f"{name}@tol" in df else np.zeros(n)
+        if missing == "zero":
+            t = np.where(np.isnan(v), 0.0, t)
+            v = np.nan_to_num(v, nan=0.0)
+        return v - t, v + t, v
+
+    return lookup
+
+
+def profile_params(profile: Profile) -> dict[str, float]:
+    """Profile values visible to expressions as param.<name> and param.weight_<category>."""
+    return {**profile.params, **{f"weight_{c.key}": c.weight for c in profile.categories}}
+
+
+# --- findings -------------------------------------------------------------------------------------
+
+
+def make_finding(rule: Rule, frame: Frame, row: int, ctx: Context, detail: dict[str, Any]) -> Finding:
+    points = frame.points[row]
+    year = frame.years[row] or 0
+    involved = [points[p] for p in rule.points if p in points]
+    primary = next((p for p in involved if p.cells), involved[0] if involved else Point(None, "", ()))
+    sheet = detail.get("sheet", primary.sheet)
+    cells = list(detail.get("cells", ()))
+    others: list[str] = []
+    if "cells" not in detail:
+        for p in involved:
+            for c in p.cells:
+                if p.sheet == sheet and c not in cells:
+                    cells.append(c)
+                elif p.sheet and p.sheet != sheet and p.cells:
+                    others.append(f"{p.sheet}!{p.cells[0]}")
+    expected, actual = detail.get("expected"), detail.get("actual")
+    if rule.kind in ("sum", "ratio", "compare", "formula") and not detail:
+        expected, actual = _relation_values(rule, frame, row, ctx.params)
+    elif rule.kind == "same" and not detail:
+        actual, expected = (str(points[p].value) if p in points else None for p in rule.points[:2])
+    values = {"actual": actual or "（空）", "expected": expected or "（空）", "diff": _diff(actual, expected)}
+    values.update({k: label_of(v, ctx, year) for k, v in rule.bindings.items()})
+    values.update({k: str(v) for k, v in detail.items() if k not in ("cells", "sheet")})
+    message = _format(rule.message, values)
+    if others:
+        message += f"（对照：{'、'.join(dict.fromkeys(others))}）"
+    return Finding(rule.id, rule.level, sheet, tuple(dict.fromkeys(cells)), message, expected, actual)  # type: ignore[arg-type]
+
+
+def _relation_values(rule: Rule, frame: Frame, row: int, params: dict[str, float]) -> tuple[str | None, str | None]:
+    df = frame.data.iloc[[row]]
+    lookup = _lookup(df, rule.missing, params)
+    assert rule.left is not None and rule.right is not None
+    left, right = evaluate(rule.left, lookup)[2], evaluate(rule.right, lookup)[2]
+    decimals = _decimals(rule, frame, row)
+    lv = float(np.asarray(left).reshape(-1)[0])
+    rv = float(np.asarray(right).reshape(-1)[0])
+    return (
+        format_number(None if np.isnan(rv) else rv, decimals=decimals, percent=rule.percent),
+        format_number(None if np.isnan(lv) else lv, decimals=decimals, percent=rule.percent),
+    )
+
+
+def _decimals(rule: Rule, frame: Frame, row: int) -> int:
+    written = [p.decimals for k in rule.points if (p := frame.points[row].get(k)) and p.decimals is not None]
+    best = max(written, default=2)
+    return max(best, 4 if rule.percent else 2)
+
+
+def _diff(actual: str | None, expected: str | None) -> str:
+    try:
+        a = float(str(actual).rstrip("%"))
+        e = float(str(expected).rstrip("%"))
+    except ValueError:
+        return ""
+    suffix = "%" if str(actual).endswith("%") else ""
+    digits = max(len(str(x).rstrip("%").partition(".")[2]) for x in (actual, expected))
+    return f"{a - e:+.{digits}f}{suffix}"
+
+
+def _format(template: str, values: dict[str, str]) -> str:
+    out = template
+    for key, value in values.items():
+        out = out.replace("{" + key + "}", value)
+    return out
+
+
+def vocabulary(forms: dict[str, Form], profile: Profile) -> dict[str, str]:
+    """Key → Chinese label, for message placeholders ({col} → 2023年决算数, {cat} → 产出指标)."""
+    vocab: dict[str, str] = {"initial": "年初预算数", "exec": "全年执行数"}
+    for form in forms.values():
+        for sec in form.sections:
+            for f in (*sec.fields, *(x for row in sec.field_rows for x in row)):
+                vocab.setdefault(f.key, f.label)
+            for r in sec.rows:
+                vocab.setdefault(r.key, normalize(r.label) or r.label)
+    vocab.update({c.key: c.label for c in profile.categories})
+    return vocab
+
+
+def label_of(key: str, ctx: Context, year: int) -> str:
+    return for_year(ctx.vocab.get(key, key), year) if year else ctx.vocab.get(key, key)
