@@ -1,0 +1,571 @@
+"""Write the official 绩效自评 workbook (附件1–3) from the form definitions and a profile.
+
+Everything about a form's layout comes from schemas/forms/*.toml (sections, spans, labels, column
+widths) and the indicator categories from the profile; nothing about a form is written here twice.
+With no `Filling` the result is the blank official template; with one it is a unit's submission,
+which is how the sample inputs and test fixtures are made. `Layout` reproduces the variety real
+units produce (renamed and reordered sheets, tables moved down or right, values typed inside
+label cells, no defined names).
+
+Every input cell carries a sheet-scoped defined name `'<sheet>'!jx.<point key>` (point keys are
+`Form.points()` keys), and each indicator table names its header cells `jx.<form>.ind.<column>` and
+its body `jx.<form>.ind`. Should a definition give the indicator 总分 row a key already taken by a
+table cell on the same sheet, the 总分 cells get `<form>.ind.<key>` instead, so that every name and
+every `Filling.values` key points at exactly one cell.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from pipeline import settings
+from pipeline.errors import DefinitionError, OutputError
+from pipeline.forms import Field, Form, Profile, Row, Section, for_year, load_forms, load_profile
+from pipeline.model import cell_ref
+
+log = logging.getLogger(__name__)
+
+#: File name of the blank template written by `build_templates`.
+TEMPLATE_FILENAME = "绩效自评模板_{year}.xlsx"
+#: A form wider than this (Σ column widths) prints landscape; the forms are long, so portrait up to ~125.
+LANDSCAPE_MIN_WIDTH = 125
+#: Prefix of every defined name, so a reader can tell ours from a unit's own names.
+NAME_PREFIX = "jx."
+FONT = "宋体"
+INPUT_FILL = "#E8F1FB"  # light blue: yellow and red are taken by the annotator's warnings/errors
+LABEL_FILL = "#D9D9D9"
+PLACEHOLDER = "/"
+INDICATOR_NOTE = (
+    "填表说明：三级指标不够填写时，可在相应二级指标下插入行；得分低于分值的，须填写偏差原因分析及改进措施。"
+)
+NUMBER_FORMATS = {"amount": "0.00", "int": "0", "percent": "0.00%", "score": "0.0#", "text": "@", "date": "@"}
+# type → (validate, minimum, maximum, title, message); indicator 指标值/完成值 get none on purpose.
+VALIDATIONS: dict[str, tuple[str, float, float, str, str]] = {
+    "amount": ("decimal", -1e10, 1e10, "请填写数字", "此处应填写金额（万元，最多两位小数）。是否仍要保留所填内容？"),
+    "int": ("integer", 0, 10_000_000, "请填写整数", "此处应填写整数（人数）。是否仍要保留所填内容？"),
+    "percent": ("decimal", 0, 100, "请填写百分比", "此处应填写百分比，如 87.5%。是否仍要保留所填内容？"),
+    "score": ("decimal", 0, 1000, "请填写分数", "此处应填写分数（数字）。是否仍要保留所填内容？"),
+}
+ROW_HEIGHT = 18.0
+LINE_HEIGHT = 13.5
+
+
+@dataclass(slots=True)
+class IndicatorRow:
+    """One 三级指标 row as a unit fills it: category key from the profile, 二级 label, then the cells."""
+
+    level1: str
+    level2: str
+    name: object = None
+    target: object = None
+    actual: object = None
+    weight: object = None
+    score: object = None
+    reason: object = None
+
+
+@dataclass(slots=True)
+class Filling:
+    """What a unit typed: point values, inserted special-fund rows, indicator rows, project sheets.
+
+    Numbers are written as number cells; strings (also numbers typed as text, "1,323.28") as strings.
+    """
+
+    values: dict[str, object] = field(default_factory=dict)
+    special_rows: dict[str, list[tuple[str, dict[str, object]]]] = field(default_factory=dict)
+    indicators: list[IndicatorRow] = field(default_factory=list)
+    projects: list[Filling] = field(default_factory=list)
+    placeholder_projects: bool = False
+
+
+@dataclass(slots=True)
+class Layout:
+    """How the workbook departs from the official one. Sheet ids: "a1", "a2", "a3", "a3.2", "a3.3"…"""
+
+    sheet_names: dict[str, str] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    row_offset: int = 0
+    col_offset: int = 0
+    values_in_labels: bool = False
+    names: bool = True
+
+
+class _Styles:
+    """Formats made on demand and cached by their properties (xlsxwriter wants one object each)."""
+
+    def __init__(self, wb: Workbook) -> None:
+        self._wb = wb
+        self._cache: dict[tuple[tuple[str, Any], ...], Format] = {}
+
+    def get(self, **props: Any) -> Format:
+        props = {"font_name": FONT, "font_size": 10, "valign": "vcenter", **props}
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            self._cache[key] = self._wb.add_format(props)
+        return self._cache[key]
+
+    def label(self, *, align: str = "center") -> Format:
+        indent = {"indent": 1} if align == "left" else {}
+        return self.get(bold=True, bg_color=LABEL_FILL, border=1, align=align, text_wrap=True, **indent)
+
+    def input(self, kind: str, *, footer: bool = False) -> Format:
+        props: dict[str, Any] = {"bg_color": INPUT_FILL, "locked": False}
+        props.update({"bottom": 1} if footer else {"border": 1})
+        if kind in NUMBER_FORMATS:
+            props["num_format"] = NUMBER_FORMATS[kind]
+        if kind in ("text", "date"):
+            props.update(text_wrap=True, align="left")
+        elif kind == "indicator":
+            props.update(text_wrap=True, align="center")
+        return self.get(**props)
+
+    def blank(self) -> Format:
+        return self.get(border=1)
+
+
+def _cell_keys(form: Form) -> set[str]:
+    """Point keys of every input outside the indicator table."""
+    keys: set[str] = set()
+    for sec in form.sections:
+        if sec.kind == "table":
+            keys |= {f"{form.id}.{r.key}.{c.key}" for r in sec.rows for c in sec.fields}
+        elif sec.kind == "record":
+            keys |= {f"{form.id}.{f.key}" for f in sec.fields}
+        elif sec.kind == "fields":
+            keys |= {f"{form.id}.{f.key}" for row in sec.field_rows for f in row}
+    return keys
+
+
+def indicator_total_key(form: Form, name: str) -> str:
+    """Full key of the indicator 总分 cell `name` ("weight" or "score"), e.g. "a2.sum.score"."""
+    for sec in form.sections:
+        if sec.kind == "indicators" and name in sec.total:
+            key = f"{form.id}.{sec.total[name]}"
+            return f"{form.id}.ind.{sec.total[name]}" if key in _cell_keys(form) else key
+    raise DefinitionError(f"表 {form.id} 没有指标总分项 {name!r}")
+
+
+def _text_px(text: str) -> float:
+    """Rough width in pixels at 10 pt: a CJK character is about twice as wide as a digit."""
+    return sum(13.5 if ord(ch) > 0x2E7F else 7.0 for ch in text)
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines `text` takes when wrapped in merged columns `width` characters wide."""
+    avail = max(width * 7.0 + 5.0 - 8.0, 10.0)
+    return sum(max(1, -int(-_text_px(chunk) // avail)) for chunk in str(text).split("\n"))
+
+
+class _SheetWriter:
+    """Lays one form out on one worksheet, section by section, and records names and validations."""
+
+    def __init__(self, book: _Book, ws: Worksheet, form: Form, filling: Filling, *, placeholder: bool) -> None:
+        self.book, self.ws, self.form, self.filling = book, ws, form, filling
+        self.st = book.styles
+        self.values = filling.values
+        self.placeholder = placeholder
+        self.ro, self.co = book.layout.row_offset, book.layout.col_offset
+        self.r = 0
+        self.heights: dict[int, float] = {}
+        self.validations: dict[str, list[str]] = {}
+        self.used: set[str] = set()
+        self.side: tuple[str, int] | None = None
+
+    # -- primitives (coordinates relative to the form's top-left corner) ---------------------------
+    def put(self, r0: int, c0: int, r1: int, c1: int, value: object, fmt: Format) -> None:
+        a, b = r0 + self.ro, c0 + self.co
+        if (r0, c0) != (r1, c1):
+            self.ws.merge_range(a, b, r1 + self.ro, c1 + self.co, "", fmt)
+        if value is None or value == "":
+            self.ws.write_blank(a, b, None, fmt)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            self.ws.write_number(a, b, value, fmt)
+        else:
+            self.ws.write_string(a, b, str(value), fmt)
+
+    def abs_ref(self, r: int, c: int) -> str:
+        col_row = cell_ref(r + self.ro, c + self.co)
+        letters = col_row.rstrip("0123456789")
+        return f"${letters}${col_row[len(letters):]}"
+
+    def name(self, key: str, r0: int, c0: int, r1: int | None = None, c1: int | None = None) -> None:
+        if not self.book.layout.names:
+            return
+        target = self.abs_ref(r0, c0)
+        if r1 is not None and c1 is not None:
+            target += ":" + self.abs_ref(r1, c1)
+        sheet = self.ws.get_name().replace("'", "''")
+        self.book.wb.define_name(f"'{sheet}'!{NAME_PREFIX}{key}", f"='{sheet}'!{target}")
+
+    def height(self, r: int, h: float | None) -> None:
+        if h:
+            self.heights[r] = max(self.heights.get(r, ROW_HEIGHT), h)
+
+    def fit(self, r: int, c0: int, c1: int, text: str) -> None:
+        """Make row r tall enough for `text` wrapped over columns c0..c1."""
+        width = sum(self.form.columns[c0 : c1 + 1])
+        self.height(r, _lines(text, width) * LINE_HEIGHT + 4.5)
+
+    def label(self, r: int, c0: int, c1: int, text: str, *, rows: int = 1, align: str = "center") -> None:
+        self.put(r, c0, r + rows - 1, c1, text, self.st.label(align=align))
+        if rows == 1:
+            self.fit(r, c0, c1, text)
+
+    def blank(self, r: int, c0: int, c1: int) -> None:
+        if c0 <= c1:
+            self.put(r, c0, r, c1, None, self.st.blank())
+
+    def input(self, key: str | None, r: int, c0: int, c1: int, kind: str, *, value: object = None,
+              default: object = None, footer: bool = False, slash: bool = False) -> None:
+        """An input cell merged over c0..c1: named and valued from the filling when it has a key."""
+        if key is not None:
+            if key in self.used:
+                raise DefinitionError(f"表 {self.form.id} 的数据项 {key!r} 重复")
+            self.used.add(key)
+            value = self.values.get(key, default)
+            if self.placeholder and slash and default is None and key not in self.values:
+                value = PLACEHOLDER
+            self.name(key, r, c0)
+        self.put(r, c0, r, c1, value, self.st.input(kind, footer=footer))
+        if kind in VALIDATIONS:
+            span = cell_ref(r + self.ro, c0 + self.co)
+            if c1 > c0:
+                span += ":" + cell_ref(r + self.ro, c1 + self.co)
+            self.validations.setdefault(kind, []).append(span)
+        if isinstance(value, str) and kind in ("text", "indicator"):
+            self.fit(r, c0, c1, value)
+
+    # -- side labels: consecutive sections with the same side share one merged cell -------------
+    def open_side(self, text: str) -> None:
+        if self.side and self.side[0] == text:
+            return
+        self.close_side()
+        if text:
+            self.side = (text, self.r)
+
+    def close_side(self) -> None:
+        if self.side and self.r > self.side[1]:
+            text, start = self.side
+            text = for_year(text, self.book.year)
+            if _text_px(text) > self.form.columns[0] * 7.0:
+                text = text.replace("(", "\n(").replace("（", "\n（")
+            self.label(start, 0, 0, text, rows=self.r - start)
+        self.side = None
+
+    # -- the form ---------------------------------------------------------------------------------
+    def write(self) -> None:
+        form, year = self.form, self.book.year
+        self.put(0, 0, 0, 1, form.attachment, self.st.get(font_size=11, bold=True))
+        self.put(1, 0, 1, form.width - 1, for_year(form.title, year),
+                 self.st.get(font_size=16, bold=True, align="center"))
+        self.heights[1] = 36.0
+        self.r = 2
+        body = [s for s in form.sections if not s.footer]
+        for sec in body:
+            if sec.kind != "note":
+                self.open_side(sec.side)
+            else:
+                self.close_side()
+            getattr(self, f"sec_{sec.kind}")(sec)
+        self.close_side()
+        footer = [s for s in form.sections if s.footer]
+        if footer:
+            self.r += 1
+        for sec in footer:
+            self.sec_fields(sec)
+        self.finish()
+
+    def sec_note(self, sec: Section) -> None:
+        self.put(self.r, 0, self.r, self.form.width - 1, sec.text,
+                 self.st.get(font_size=9, text_wrap=True, align="left", valign="top"))
+        self.fit(self.r, 0, self.form.width - 1, sec.text)
+        self.r += 1
+
+    def sec_fields(self, sec: Section) -> None:
+        c_start = 1 if sec.side else 0
+        if sec.headers:
+            col = c_start
+            for text, span in sec.headers:
+                self.label(self.r, col, col + span - 1, for_year(text, self.book.year), align="left")
+                col += span
+            self.blank(self.r, col, self.form.width - 1)
+            self.r += 1
+        in_labels = self.book.layout.values_in_labels and bool(sec.headers)
+        for row in sec.field_rows:
+            self.fields_row(sec, row, c_start, in_labels=in_labels)
+            self.r += 1
+
+    def fields_row(self, sec: Section, row: tuple[Field, ...], col: int, *, in_labels: bool) -> None:
+        width = self.form.width
+        for i, f in enumerate(row):
+            key = f"{self.form.id}.{f.key}"
+            text = for_year(f.label, self.book.year)
+            if in_labels:
+                value = self.values.get(key)
+                text = f"{text}：{'' if value is None else value}"
+            c1 = col + f.label_span - 1
+            if sec.footer:
+                self.put(self.r, col, self.r, c1, text + "：", self.st.get(bold=True, align="right"))
+            else:
+                self.label(self.r, col, c1, text, align="left" if sec.headers else "center")
+            col = c1 + 1
+            last = i == len(row) - 1 and not sec.headers
+            end = width - 1 if last else col + f.span - 1
+            self.input(None if in_labels else key, self.r, col, end, f.type, footer=sec.footer,
+                       slash=not sec.footer)
+            if in_labels:
+                self.used.add(key)
+                self.name(key, self.r, col)
+            col = end + 1
+            self.height(self.r, f.height)
+        if not sec.footer:
+            self.blank(self.r, col, width - 1)
+
+    def sec_record(self, sec: Section) -> None:
+        c_start = 1 if sec.side else 0
+        col = c_start
+        for f in sec.fields:
+            span = max(f.span, sec.span)
+            self.label(self.r, col, col + span - 1, for_year(f.label, self.book.year))
+            self.input(f"{self.form.id}.{f.key}", self.r + 1, col, col + span - 1, f.type)
+            self.height(self.r + 1, f.height)
+            col += span
+        self.blank(self.r, col, self.form.width - 1)
+        self.blank(self.r + 1, col, self.form.width - 1)
+        self.r += 2
+
+    def sec_table(self, sec: Section) -> None:
+        c_label = 1 if sec.side else 0
+        spans = [max(c.span, sec.span) for c in sec.fields]
+        label_end = self.form.width - sum(spans) - 1
+        if label_end < c_label:
+            raise DefinitionError(f"表 {self.form.id} 的表格列宽合计超过表宽 {self.form.width}")
+        self.label(self.r, c_label, label_end, for_year(sec.corner, self.book.year))
+        col = label_end + 1
+        for c, span in zip(sec.fields, spans, strict=True):
+            self.label(self.r, col, col + span - 1, for_year(c.label, self.book.year))
+            col += span
+        self.r += 1
+        for row in sec.rows:
+            self.table_row(sec, row, c_label, label_end, spans)
+            for name, cells in self.filling.special_rows.get(row.key, []) if row.repeat else []:
+                self.inserted_row(sec, name, cells, c_label, label_end, spans)
+
+    def table_row(self, sec: Section, row: Row, c_label: int, label_end: int, spans: list[int]) -> None:
+        self.label(self.r, c_label, label_end, for_year(row.label, self.book.year), align="left")
+        col = label_end + 1
+        for c, span in zip(sec.fields, spans, strict=True):
+            if row.only and c.key not in row.only:
+                self.blank(self.r, col, col + span - 1)
+            else:
+                default = self.book.profile.params.get("execution_weight") if c.key == "weight" else None
+                self.input(f"{self.form.id}.{row.key}.{c.key}", self.r, col, col + span - 1, c.type,
+                           default=default, slash=not row.only)
+            col += span
+        self.r += 1
+
+    def inserted_row(self, sec: Section, name: str, cells: dict[str, object], c_label: int,
+                     label_end: int, spans: list[int]) -> None:
+        """A row a unit inserted under a 一个专项一行 row: its own label, values in the same columns."""
+        self.put(self.r, c_label, self.r, label_end, name,
+                 self.st.get(border=1, bg_color=INPUT_FILL, locked=False, text_wrap=True))
+        col = label_end + 1
+        known = {c.key for c in sec.fields}
+        if set(cells) - known:
+            raise ValueError(f"插入行 {name!r} 含未知列 {sorted(set(cells) - known)}")
+        for c, span in zip(sec.fields, spans, strict=True):
+            self.put(self.r, col, self.r, col + span - 1, cells.get(c.key), self.st.input(c.type))
+            col += span
+        self.r += 1
+
+    def sec_indicators(self, sec: Section) -> None:
+        pos: dict[str, int] = {}
+        col = 1 if sec.side else 0
+        for h in sec.fields:
+            pos[h.key] = col
+            self.label(self.r, col, col + h.span - 1, for_year(h.label, self.book.year))
+            self.name(f"{self.form.id}.ind.{h.key}", self.r, col)
+            col += h.span
+        self.r += 1
+        first = self.r
+        rows = self.indicator_rows(sec)
+        for cat in self.book.profile.categories:
+            start = self.r
+            for sub in cat.subs:
+                self.indicator_block(sec, pos, sub, rows.pop((cat.key, sub), []))
+            self.label(start, pos["level1"], pos["level1"], f"{cat.label}({cat.weight:g}分)", rows=self.r - start)
+        if rows:
+            raise ValueError(f"指标 {sorted(rows)} 不在审核口径 {self.book.profile.name!r} 的指标体系中")
+        self.name(f"{self.form.id}.ind", first, pos["level1"], self.r - 1, self.form.width - 1)
+        self.close_side()
+        self.indicator_total(sec, pos)
+        self.put(self.r, 0, self.r, self.form.width - 1, INDICATOR_NOTE,
+                 self.st.get(font_size=9, text_wrap=True, align="left"))
+        self.fit(self.r, 0, self.form.width - 1, INDICATOR_NOTE)
+        self.r += 1
+
+    def indicator_rows(self, sec: Section) -> dict[tuple[str, str], list[IndicatorRow]]:
+        out: dict[tuple[str, str], list[IndicatorRow]] = {}
+        for ind in self.filling.indicators:
+            out.setdefault((ind.level1, ind.level2), []).append(ind)
+        return out
+
+    def indicator_block(self, sec: Section, pos: dict[str, int], sub: str, rows: list[IndicatorRow]) -> None:
+        n = max(sec.blank_rows, len(rows))
+        self.label(self.r, pos["level2"], pos["level2"], sub, rows=n)
+        for i in range(n):
+            ind = rows[i] if i < len(rows) else None
+            for h in sec.fields:
+                if h.key in ("level1", "level2"):
+                    continue
+                # 指标值/完成值 hold text such as "≥90%" or "12月31日": no number format, no validation
+                kind = h.type if h.type in VALIDATIONS else ("text" if h.key in ("name", "reason") else "indicator")
+                self.input(None, self.r, pos[h.key], pos[h.key] + h.span - 1, kind,
+                           value=getattr(ind, h.key) if ind else None)
+            self.r += 1
+
+    def indicator_total(self, sec: Section, pos: dict[str, int]) -> None:
+        weight_col = pos["weight"]
+        self.label(self.r, 0, weight_col - 1, sec.total.get("label", "总分"))
+        defaults = {"weight": self.book.profile.params.get("total_weight")}
+        end = weight_col - 1
+        for name in ("weight", "score"):
+            if name not in sec.total:
+                continue
+            h = sec.column(name)
+            self.input(indicator_total_key(self.form, name), self.r, pos[name], pos[name] + h.span - 1, h.type,
+                       default=defaults.get(name), slash=True)
+            end = max(end, pos[name] + h.span - 1)
+        self.blank(self.r, end + 1, self.form.width - 1)
+        self.r += 1
+
+    def finish(self) -> None:
+        ws, form = self.ws, self.form
+        ws.set_default_row(ROW_HEIGHT)
+        for r, h in self.heights.items():
+            ws.set_row(r + self.ro, h)
+        if self.co:
+            ws.set_column(0, self.co - 1, 3)
+        for i, w in enumerate(form.columns):
+            ws.set_column(i + self.co, i + self.co, w)
+        for kind, ranges in self.validations.items():
+            validate, lo, hi, title, message = VALIDATIONS[kind]
+            ws.data_validation(ranges[0], {
+                "validate": validate, "criteria": "between", "minimum": lo, "maximum": hi,
+                "error_type": "warning", "error_title": title, "error_message": message,
+                "multi_range": " ".join(ranges)})
+        ws.hide_gridlines(2)
+        ws.set_paper(9)
+        if sum(form.columns) > LANDSCAPE_MIN_WIDTH:
+            ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.repeat_rows(self.ro, self.ro + 1)
+        ws.freeze_panes(self.ro + 2, 0)
+
+
+class _Book:
+    """The workbook being written and what every sheet shares."""
+
+    def __init__(self, wb: Workbook, *, year: int, profile: Profile, layout: Layout) -> None:
+        self.wb, self.year, self.profile, self.layout = wb, year, profile, layout
+        self.styles = _Styles(wb)
+
+
+def _sheets(filling: Filling, forms: dict[str, Form]) -> list[tuple[str, Form, Filling, bool]]:
+    """(sheet id, form, filling, placeholder) for every sheet, in the official order."""
+    out = [("a1", forms["a1"], filling, False), ("a2", forms["a2"], filling, False)]
+    projects = filling.projects or [Filling()]
+    for i, project in enumerate(projects, start=1):
+        sid = "a3" if i == 1 else f"a3.{i}"
+        out.append((sid, forms["a3"], project, filling.placeholder_projects and not filling.projects))
+    return out
+
+
+def _sheet_name(sid: str, form: Form, layout: Layout) -> str:
+    if sid in layout.sheet_names:
+        return layout.sheet_names[sid]
+    suffix = sid.partition(".")[2]
+    return f"{form.sheet_name}({suffix})" if suffix else form.sheet_name
+
+
+def _properties(wb: Workbook, year: int, layout: Layout) -> None:
+    if not layout.names:
+        return
+    wb.set_properties({
+        "title": for_year("{Y}年度预算单位整体支出绩效自评表（附件1–3）", year),
+        "subject": "预算单位整体支出绩效自评",
+        "author": "jixiao",
+        "comments": "绩效自评审核官方模板：请在浅蓝色单元格中填写，不要删除或改名已命名的单元格。",
+        "created": datetime(year + 1, 1, 1),
+    })
+    wb.set_custom_property("jixiao_template", settings.TEMPLATE_ID)
+    wb.set_custom_property("jixiao_template_version", settings.TEMPLATE_VERSION)
+    wb.set_custom_property("jixiao_year", year)
+
+
+def _check_keys(filling: Filling, used: set[str], *, form_id: str) -> None:
+    unknown = sorted(k for k in filling.values if k.startswith(f"{form_id}.") and k not in used)
+    if unknown:
+        raise ValueError(f"填报数据含表中不存在的数据项：{unknown}")
+
+
+def write_workbook(path: Path, *, year: int, profile: Profile | None = None, filling: Filling | None = None,
+                   layout: Layout | None = None) -> Path:
+    """Write 附件1, 附件2 and one 附件3 sheet per project (or one blank/placeholder 附件3) to `path`."""
+    if not 2000 <= year <= 2100:
+        raise ValueError(f"年度 {year!r} 不在 2000–2100 之间")
+    profile = profile or load_profile()
+    filling = filling or Filling()
+    layout = layout or Layout()
+    forms = load_forms()
+    sheets = _sheets(filling, forms)
+    order = layout.order or [sid for sid, *_ in sheets]
+    if sorted(order) != sorted(sid for sid, *_ in sheets):
+        raise ValueError(f"工作表顺序 {order!r} 与表单 {[sid for sid, *_ in sheets]!r} 不一致")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    book = _Book(wb, year=year, profile=profile, layout=layout)
+    _properties(wb, year, layout)
+    by_id = {sid: rest for sid, *rest in sheets}
+    used: dict[str, set[str]] = {"a1": set(), "a2": set()}
+    for sid in order:
+        form, sheet_filling, placeholder = by_id[sid]
+        ws = wb.add_worksheet(_sheet_name(sid, form, layout))
+        writer = _SheetWriter(book, ws, form, sheet_filling, placeholder=placeholder)
+        writer.write()
+        if form.id != "a3":
+            used[form.id] |= writer.used
+        else:
+            _check_keys(sheet_filling, writer.used, form_id="a3")
+    for fid, keys in used.items():
+        _check_keys(filling, keys, form_id=fid)
+    try:
+        wb.close()
+    except OSError as exc:
+        raise OutputError(f"无法写入 {path}：{exc}") from exc
+    return path
+
+
+def write_template(path: Path, *, year: int, profile: Profile | None = None) -> Path:
+    """The blank official template for `year`."""
+    return write_workbook(path, year=year, profile=profile)
+
+
+def build_templates(out_dir: Path, year: int = settings.DEFAULT_YEAR) -> Path:
+    """Write the blank template into `out_dir` (what `jixiao template` runs); returns its path."""
+    path = Path(out_dir) / TEMPLATE_FILENAME.format(year=year)
+    write_template(path, year=year)
+    log.info("wrote template %s", path)
+    return path
