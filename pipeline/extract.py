@@ -297,7 +297,7 @@ class Reader:
             if ar != rr:
                 continue
             parts.append(to_point(value, ftype, self.sheet_name, self.ref(ar, ac)))
-        return combine(parts)
+        return combine_repeat(head, parts[1:])
 
     # indicators: 一级/二级 merged down, one 三级 per row, until the 总分 row
     def _read_indicators(self, section: Section, year: int, cursor: int) -> int | None:
@@ -401,15 +401,21 @@ def combine(parts: list[Point]) -> Point:
         return Point(texts[0].value, parts[0].sheet, cells, raw=texts[0].raw)
     if not numbers:
         return Point(None, parts[0].sheet, parts[0].cells)
-    head = parts[0]
-    rest = [p for p in numbers if p is not head]
+    total = sum(p.value for p in numbers)  # type: ignore[misc]
+    return Point(round(total, 8), parts[0].sheet, cells, tol=sum(p.tolerance for p in numbers))
+
+
+def combine_repeat(head: Point, inserted: list[Point]) -> Point:
+    """A 一个专项一行 row and the rows inserted under it. When the label row already holds the
+    subtotal of the inserted rows, it is not counted twice."""
+    rest = [p for p in inserted if isinstance(p.value, float)]
     if isinstance(head.value, float) and head.value and rest:
         subtotal = sum(p.value for p in rest)  # type: ignore[misc]
         if abs(head.value - subtotal) <= head.tolerance + sum(p.tolerance for p in rest):
-            numbers = rest  # the label row carries the subtotal of the inserted rows: do not count it twice
-    total = sum(p.value for p in numbers)  # type: ignore[misc]
-    tol = sum(p.tolerance for p in numbers)
-    return Point(round(total, 8), head.sheet, cells, tol=tol, raw=None)
+            merged = combine(rest)
+            merged.cells = head.cells + merged.cells
+            return merged
+    return combine([head, *inserted])
 
 
 def inline_value(raw: str, label: str, others: list[str]) -> str | None:

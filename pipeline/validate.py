@@ -61,6 +61,9 @@ def validate(
     forms = forms or load_forms()
     profile = profile or load_profile()
     types = {key: f.type for form in forms.values() for key, f in form.points().items()}
+    for fid in ("a2", "a3"):
+        for group in (*(c.key for c in profile.categories), "all"):
+            types.update({f"{fid}.ind.w.{group}": "score", f"{fid}.ind.s.{group}": "score"})
     percent = frozenset(k for k, t in types.items() if t == "percent")
     ctx = Context(submissions, forms, profile, vocabulary(forms, profile), types, profile_params(profile))
     frames = build_frames(ctx)
@@ -282,7 +285,7 @@ def make_finding(rule: Rule, frame: Frame, row: int, ctx: Context, detail: dict[
                     others.append(f"{p.sheet}!{p.cells[0]}")
     expected, actual = detail.get("expected"), detail.get("actual")
     if rule.kind in ("sum", "ratio", "compare", "formula") and not detail:
-        expected, actual = _relation_values(rule, frame, row, ctx.params)
+        expected, actual = _relation_values(rule, frame, row, ctx.params, ctx.types)
     elif rule.kind == "same" and not detail:
         actual, expected = (str(points[p].value) if p in points else None for p in rule.points[:2])
     values = {"actual": actual or "（空）", "expected": expected or "（空）", "diff": _diff(actual, expected)}
@@ -294,12 +297,14 @@ def make_finding(rule: Rule, frame: Frame, row: int, ctx: Context, detail: dict[
     return Finding(rule.id, rule.level, sheet, tuple(dict.fromkeys(cells)), message, expected, actual)  # type: ignore[arg-type]
 
 
-def _relation_values(rule: Rule, frame: Frame, row: int, params: dict[str, float]) -> tuple[str | None, str | None]:
+def _relation_values(
+    rule: Rule, frame: Frame, row: int, params: dict[str, float], types: dict[str, str]
+) -> tuple[str | None, str | None]:
     df = frame.data.iloc[[row]]
     lookup = _lookup(df, rule.missing, params)
     assert rule.left is not None and rule.right is not None
     left, right = evaluate(rule.left, lookup)[2], evaluate(rule.right, lookup)[2]
-    decimals = _decimals(rule, frame, row)
+    decimals = _decimals(rule, frame, row, types)
     lv = float(np.asarray(left).reshape(-1)[0])
     rv = float(np.asarray(right).reshape(-1)[0])
     return (
@@ -308,10 +313,14 @@ def _relation_values(rule: Rule, frame: Frame, row: int, params: dict[str, float
     )
 
 
-def _decimals(rule: Rule, frame: Frame, row: int) -> int:
-    written = [p.decimals for k in rule.points if (p := frame.points[row].get(k)) and p.decimals is not None]
-    best = max(written, default=2)
-    return max(best, 4 if rule.percent else 2)
+def _decimals(rule: Rule, frame: Frame, row: int, types: dict[str, str]) -> int:
+    points = [p for k in rule.points if (p := frame.points[row].get(k)) is not None]
+    kinds = {types.get(k, "score" if frame.name == "indicator" else "amount") for k in rule.points}
+    if kinds <= {"int"}:
+        return 0  # headcounts
+    floor = 4 if rule.percent else (2 if "amount" in kinds else 0)
+    written = [p.decimals for p in points if p.decimals is not None]
+    return max(max(written, default=floor), floor)
 
 
 def _diff(actual: str | None, expected: str | None) -> str:
