@@ -24,7 +24,8 @@ NUMERIC_TYPES = frozenset({"amount", "int", "score", "percent"})
 
 #: Decimals a number stored in a cell stands for at least: amounts are kept to the fen of 万元 and
 #: ratios to whole percent even when the stored value is shorter (4.5 in a 0.00 cell reads "4.50").
-MIN_CELL_DECIMALS = {"amount": 2, "percent": 2}
+#: Scores typed as whole numbers are taken to a tenth, so a few rounded scores cannot hide a missing point.
+MIN_CELL_DECIMALS = {"amount": 2, "percent": 2, "score": 1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,6 +458,8 @@ def extract(grid: Grid, *, profile: Profile | None = None, forms: dict[str, Form
         form, year, title_row = hit
         reader = Reader(form, index, profile, all_labels[form.id])
         reader.read(year, title_row + 1)
+        title_col = next(c for r, c, _, _ in index.texts if r == title_row)
+        reader.points[f"{form.id}.year"] = Point(str(year), sheet.name, (cell_ref(title_row, title_col),), raw=year)
         data = FormData(form.id, sheet.name, year, reader.points, reader.indicators, reader.missing)
         if form.repeatable:
             if any(p.filled for k, p in data.points.items() if not k.endswith("weight")) or data.indicators:

@@ -61,6 +61,7 @@ def validate(
     forms = forms or load_forms()
     profile = profile or load_profile()
     types = {key: f.type for form in forms.values() for key, f in form.points().items()}
+    types.update({f"{fid}.year": "text" for fid in forms})
     for fid in ("a2", "a3"):
         for group in (*(c.key for c in profile.categories), "all"):
             types.update({f"{fid}.ind.w.{group}": "score", f"{fid}.ind.s.{group}": "score"})
@@ -122,13 +123,12 @@ def build_frames(ctx: Context) -> dict[str, Frame]:
 def year_point(data: FormData | None) -> Point:
     if data is None or data.year is None:
         return Point(None, "", ())
-    return Point(str(data.year), data.sheet, ())
+    return data.points.get(f"{data.form}.year") or Point(str(data.year), data.sheet, ())
 
 
 def form_points(data: FormData, profile: Profile) -> dict[str, Point]:
     """A form's points plus the year and the indicator sums the rules refer to."""
     points = dict(data.points)
-    points[f"{data.form}.year"] = year_point(data)
     if data.form in ("a2", "a3"):
         groups: dict[str, list[Indicator]] = {c.key: [] for c in profile.categories}
         for ind in data.indicators:
