@@ -154,6 +154,14 @@ def indicator_total_key(form: Form, name: str) -> str:
     raise DefinitionError(f"表 {form.id} 没有指标总分项 {name!r}")
 
 
+def _indicator_kind(h: Field) -> str:
+    """Input kind of an indicator column: 指标值/完成值 hold text such as "≥90%" or "12月31日", so
+    they get neither a number format nor a validation; only an explicit score/int/percent type does."""
+    if h.type in ("score", "int", "percent"):
+        return h.type
+    return "text" if h.type == "text" or h.key == "name" else "indicator"
+
+
 def _text_px(text: str) -> float:
     """Rough width in pixels at 10 pt: a CJK character is about twice as wide as a digit."""
     return sum(13.5 if ord(ch) > 0x2E7F else 7.0 for ch in text)
@@ -195,7 +203,7 @@ class _SheetWriter:
     def abs_ref(self, r: int, c: int) -> str:
         col_row = cell_ref(r + self.ro, c + self.co)
         letters = col_row.rstrip("0123456789")
-        return f"${letters}${col_row[len(letters):]}"
+        return f"${letters}${col_row[len(letters) :]}"
 
     def name(self, key: str, r0: int, c0: int, r1: int | None = None, c1: int | None = None) -> None:
         if not self.book.layout.names:
@@ -224,8 +232,19 @@ class _SheetWriter:
         if c0 <= c1:
             self.put(r, c0, r, c1, None, self.st.blank())
 
-    def input(self, key: str | None, r: int, c0: int, c1: int, kind: str, *, value: object = None,
-              default: object = None, footer: bool = False, slash: bool = False) -> None:
+    def input(
+        self,
+        key: str | None,
+        r: int,
+        c0: int,
+        c1: int,
+        kind: str,
+        *,
+        value: object = None,
+        default: object = None,
+        footer: bool = False,
+        slash: bool = False,
+    ) -> None:
         """An input cell merged over c0..c1: named and valued from the filling when it has a key."""
         if key is not None:
             if key in self.used:
@@ -265,8 +284,9 @@ class _SheetWriter:
     def write(self) -> None:
         form, year = self.form, self.book.year
         self.put(0, 0, 0, 1, form.attachment, self.st.get(font_size=11, bold=True))
-        self.put(1, 0, 1, form.width - 1, for_year(form.title, year),
-                 self.st.get(font_size=16, bold=True, align="center"))
+        self.put(
+            1, 0, 1, form.width - 1, for_year(form.title, year), self.st.get(font_size=16, bold=True, align="center")
+        )
         self.heights[1] = 36.0
         self.r = 2
         body = [s for s in form.sections if not s.footer]
@@ -285,8 +305,14 @@ class _SheetWriter:
         self.finish()
 
     def sec_note(self, sec: Section) -> None:
-        self.put(self.r, 0, self.r, self.form.width - 1, sec.text,
-                 self.st.get(font_size=9, text_wrap=True, align="left", valign="top"))
+        self.put(
+            self.r,
+            0,
+            self.r,
+            self.form.width - 1,
+            sec.text,
+            self.st.get(font_size=9, text_wrap=True, align="left", valign="top"),
+        )
         self.fit(self.r, 0, self.form.width - 1, sec.text)
         self.r += 1
 
@@ -320,8 +346,7 @@ class _SheetWriter:
             col = c1 + 1
             last = i == len(row) - 1 and not sec.headers
             end = width - 1 if last else col + f.span - 1
-            self.input(None if in_labels else key, self.r, col, end, f.type, footer=sec.footer,
-                       slash=not sec.footer)
+            self.input(None if in_labels else key, self.r, col, end, f.type, footer=sec.footer, slash=not sec.footer)
             if in_labels:
                 self.used.add(key)
                 self.name(key, self.r, col)
@@ -368,16 +393,30 @@ class _SheetWriter:
                 self.blank(self.r, col, col + span - 1)
             else:
                 default = self.book.profile.params.get("execution_weight") if c.key == "weight" else None
-                self.input(f"{self.form.id}.{row.key}.{c.key}", self.r, col, col + span - 1, c.type,
-                           default=default, slash=not row.only)
+                self.input(
+                    f"{self.form.id}.{row.key}.{c.key}",
+                    self.r,
+                    col,
+                    col + span - 1,
+                    c.type,
+                    default=default,
+                    slash=not row.only,
+                )
             col += span
         self.r += 1
 
-    def inserted_row(self, sec: Section, name: str, cells: dict[str, object], c_label: int,
-                     label_end: int, spans: list[int]) -> None:
+    def inserted_row(
+        self, sec: Section, name: str, cells: dict[str, object], c_label: int, label_end: int, spans: list[int]
+    ) -> None:
         """A row a unit inserted under a 一个专项一行 row: its own label, values in the same columns."""
-        self.put(self.r, c_label, self.r, label_end, name,
-                 self.st.get(border=1, bg_color=INPUT_FILL, locked=False, text_wrap=True))
+        self.put(
+            self.r,
+            c_label,
+            self.r,
+            label_end,
+            name,
+            self.st.get(border=1, bg_color=INPUT_FILL, locked=False, text_wrap=True),
+        )
         col = label_end + 1
         known = {c.key for c in sec.fields}
         if set(cells) - known:
@@ -408,8 +447,14 @@ class _SheetWriter:
         self.name(f"{self.form.id}.ind", first, pos["level1"], self.r - 1, self.form.width - 1)
         self.close_side()
         self.indicator_total(sec, pos)
-        self.put(self.r, 0, self.r, self.form.width - 1, INDICATOR_NOTE,
-                 self.st.get(font_size=9, text_wrap=True, align="left"))
+        self.put(
+            self.r,
+            0,
+            self.r,
+            self.form.width - 1,
+            INDICATOR_NOTE,
+            self.st.get(font_size=9, text_wrap=True, align="left"),
+        )
         self.fit(self.r, 0, self.form.width - 1, INDICATOR_NOTE)
         self.r += 1
 
@@ -427,10 +472,10 @@ class _SheetWriter:
             for h in sec.fields:
                 if h.key in ("level1", "level2"):
                     continue
-                # 指标值/完成值 hold text such as "≥90%" or "12月31日": no number format, no validation
-                kind = h.type if h.type in VALIDATIONS else ("text" if h.key in ("name", "reason") else "indicator")
-                self.input(None, self.r, pos[h.key], pos[h.key] + h.span - 1, kind,
-                           value=getattr(ind, h.key) if ind else None)
+                kind = _indicator_kind(h)
+                self.input(
+                    None, self.r, pos[h.key], pos[h.key] + h.span - 1, kind, value=getattr(ind, h.key) if ind else None
+                )
             self.r += 1
 
     def indicator_total(self, sec: Section, pos: dict[str, int]) -> None:
@@ -442,8 +487,15 @@ class _SheetWriter:
             if name not in sec.total:
                 continue
             h = sec.column(name)
-            self.input(indicator_total_key(self.form, name), self.r, pos[name], pos[name] + h.span - 1, h.type,
-                       default=defaults.get(name), slash=True)
+            self.input(
+                indicator_total_key(self.form, name),
+                self.r,
+                pos[name],
+                pos[name] + h.span - 1,
+                h.type,
+                default=defaults.get(name),
+                slash=True,
+            )
             end = max(end, pos[name] + h.span - 1)
         self.blank(self.r, end + 1, self.form.width - 1)
         self.r += 1
@@ -459,10 +511,19 @@ class _SheetWriter:
             ws.set_column(i + self.co, i + self.co, w)
         for kind, ranges in self.validations.items():
             validate, lo, hi, title, message = VALIDATIONS[kind]
-            ws.data_validation(ranges[0], {
-                "validate": validate, "criteria": "between", "minimum": lo, "maximum": hi,
-                "error_type": "warning", "error_title": title, "error_message": message,
-                "multi_range": " ".join(ranges)})
+            ws.data_validation(
+                ranges[0],
+                {
+                    "validate": validate,
+                    "criteria": "between",
+                    "minimum": lo,
+                    "maximum": hi,
+                    "error_type": "warning",
+                    "error_title": title,
+                    "error_message": message,
+                    "multi_range": " ".join(ranges),
+                },
+            )
         ws.hide_gridlines(2)
         ws.set_paper(9)
         if sum(form.columns) > LANDSCAPE_MIN_WIDTH:
@@ -502,13 +563,15 @@ def _sheet_name(sid: str, form: Form, layout: Layout) -> str:
 def _properties(wb: Workbook, year: int, layout: Layout) -> None:
     if not layout.names:
         return
-    wb.set_properties({
-        "title": for_year("{Y}年度预算单位整体支出绩效自评表（附件1–3）", year),
-        "subject": "预算单位整体支出绩效自评",
-        "author": "jixiao",
-        "comments": "绩效自评审核官方模板：请在浅蓝色单元格中填写，不要删除或改名已命名的单元格。",
-        "created": datetime(year + 1, 1, 1),
-    })
+    wb.set_properties(
+        {
+            "title": for_year("{Y}年度预算单位整体支出绩效自评表（附件1–3）", year),
+            "subject": "预算单位整体支出绩效自评",
+            "author": "jixiao",
+            "comments": "绩效自评审核官方模板：请在浅蓝色单元格中填写，不要删除或改名已命名的单元格。",
+            "created": datetime(year + 1, 1, 1),
+        }
+    )
     wb.set_custom_property("jixiao_template", settings.TEMPLATE_ID)
     wb.set_custom_property("jixiao_template_version", settings.TEMPLATE_VERSION)
     wb.set_custom_property("jixiao_year", year)
@@ -520,8 +583,14 @@ def _check_keys(filling: Filling, used: set[str], *, form_id: str) -> None:
         raise ValueError(f"填报数据含表中不存在的数据项：{unknown}")
 
 
-def write_workbook(path: Path, *, year: int, profile: Profile | None = None, filling: Filling | None = None,
-                   layout: Layout | None = None) -> Path:
+def write_workbook(
+    path: Path,
+    *,
+    year: int,
+    profile: Profile | None = None,
+    filling: Filling | None = None,
+    layout: Layout | None = None,
+) -> Path:
     """Write 附件1, 附件2 and one 附件3 sheet per project (or one blank/placeholder 附件3) to `path`."""
     if not 2000 <= year <= 2100:
         raise ValueError(f"年度 {year!r} 不在 2000–2100 之间")
@@ -534,11 +603,12 @@ def write_workbook(path: Path, *, year: int, profile: Profile | None = None, fil
     if sorted(order) != sorted(sid for sid, *_ in sheets):
         raise ValueError(f"工作表顺序 {order!r} 与表单 {[sid for sid, *_ in sheets]!r} 不一致")
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                         "strings_to_numbers": False})
+    wb = xlsxwriter.Workbook(
+        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    )
     book = _Book(wb, year=year, profile=profile, layout=layout)
     _properties(wb, year, layout)
-    by_id = {sid: rest for sid, *rest in sheets}
+    by_id = {sid: (form, fill, placeholder) for sid, form, fill, placeholder in sheets}
     used: dict[str, set[str]] = {"a1": set(), "a2": set()}
     for sid in order:
         form, sheet_filling, placeholder = by_id[sid]
