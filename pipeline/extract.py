@@ -462,7 +462,7 @@ def extract(grid: Grid, *, profile: Profile | None = None, forms: dict[str, Form
         reader.points[f"{form.id}.year"] = Point(str(year), sheet.name, (cell_ref(title_row, title_col),), raw=year)
         data = FormData(form.id, sheet.name, year, reader.points, reader.indicators, reader.missing)
         if form.repeatable:
-            if any(p.filled for k, p in data.points.items() if not k.endswith("weight")) or data.indicators:
+            if _has_entries(data):
                 projects.append(data)
         elif form.id not in found:
             found[form.id] = data
@@ -476,6 +476,12 @@ def extract(grid: Grid, *, profile: Profile | None = None, forms: dict[str, Form
             code="wrong_template",
         )
     return Submission(grid.path, found, projects)
+
+
+def _has_entries(data: FormData) -> bool:
+    """A 附件3 sheet left as "/" (or blank) means no project was evaluated; pre-printed 分值 do not count."""
+    typed = (p for k, p in data.points.items() if not k.endswith(("weight", ".year")))
+    return any(p.filled for p in typed) or bool(data.indicators)
 
 
 def _all_labels(forms: dict[str, Form]) -> dict[str, list[Label]]:
