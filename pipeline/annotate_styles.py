@@ -16,6 +16,7 @@ a finding must never sit in a hidden row).
 from __future__ import annotations
 
 import colorsys
+import functools
 import logging
 import posixpath
 import re
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
-from pipeline.model import parse_ref
 from pipeline.settings import MAX_SHEET_CELLS, MAX_SHEET_ROWS, MAX_UNZIPPED_BYTES
 
 log = logging.getLogger(__name__)
@@ -80,18 +80,28 @@ def read_styles(path: Path) -> BookLook | None:
     return BookLook(styles=styles, sheets=sheets)
 
 
-def _parse(data: bytes, start: Callable[[str, dict[str, str]], None], end: Callable[[str], object] | None = None) -> None:
-    """Stream `data` through expat, calling start(local name, attributes); DTDs are refused."""
-    parser = expat.ParserCreate(namespace_separator=" ")
+def _parse(
+    data: bytes,
+    start: Callable[[str, dict[str, str]], None],
+    end: Callable[[str], object] | None = None,
+    *,
+    raw: bool = False,
+) -> None:
+    """Stream `data` through expat, calling start(local name, attributes); DTDs are refused.
+
+    Namespaces are not resolved (parts use fixed vocabularies; prefixes are dropped). With `raw`, the
+    handler gets the tag as written and strips a prefix itself: one call less per cell of a sheet.
+    """
+    parser = expat.ParserCreate()
 
     def refuse(*_: Any) -> None:
         raise ValueError("DTD in an OOXML part")
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
-    parser.StartElementHandler = lambda tag, attrs: start(tag.rpartition(" ")[2], attrs)
+    parser.StartElementHandler = start if raw else lambda tag, attrs: start(tag.rpartition(":")[2], attrs)
     if end is not None:
-        parser.EndElementHandler = lambda tag: end(tag.rpartition(" ")[2])
+        parser.EndElementHandler = lambda tag: end(tag.rpartition(":")[2])
     parser.Parse(data, True)
 
 
@@ -132,7 +142,7 @@ class _Package:
         sheets: dict[str, str] = {}
 
         def start(name: str, attrs: dict[str, str]) -> None:
-            rid = next((v for k, v in attrs.items() if k.endswith(" id")), "")
+            rid = next((v for k, v in attrs.items() if k.endswith(":id")), "")
             if name == "sheet" and rels.get(rid, ("",))[0] == "worksheet":
                 sheets[attrs.get("name", "")] = rels[rid][1]
 
@@ -461,15 +471,36 @@ def _alignment_props(alignment: dict[str, str]) -> dict[str, Any]:
     return props
 
 
+_REF = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})")
+
+
+def _position(ref: str) -> tuple[int, int]:
+    """A1 reference → 0-based (row, col); a cell attribute parsed thousands of times per form."""
+    match = _REF.match(ref)
+    if match is None:
+        raise ValueError(f"bad cell reference {ref!r}")
+    return int(match[2]) - 1, _column(match[1].upper())
+
+
+@functools.lru_cache(maxsize=1024)
+def _column(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
 def _read_sheet(data: bytes) -> SheetLook:
     """One worksheet part → styled cells, column widths, row heights; hidden rows and columns are shown."""
     look = SheetLook()
     position = [-1, -1]  # current row, column (0-based)
 
     def start(name: str, attrs: dict[str, str]) -> None:
+        if ":" in name:
+            name = name.rpartition(":")[2]
         if name == "c":
             ref = attrs.get("r")
-            position[:] = parse_ref(ref) if ref else (position[0], position[1] + 1)
+            position[:] = _position(ref) if ref else (position[0], position[1] + 1)
             style = attrs.get("s")
             if style and style != "0" and position[0] < MAX_SHEET_ROWS and len(look.cells) < MAX_SHEET_CELLS:
                 look.cells[(position[0], position[1])] = int(style)
@@ -486,5 +517,5 @@ def _read_sheet(data: bytes) -> SheetLook:
         elif name == "pageSetup":
             look.landscape = attrs.get("orientation") == "landscape"
 
-    _parse(data, start)
+    _parse(data, start, raw=True)
     return look
