@@ -91,15 +91,15 @@ def exit_code(results: Sequence[Result]) -> int:
 
 def render_result(console: Console, result: Result) -> None:
     style = STATUS_STYLE[result.status]
-    head = f"[bold]{result.file.name}[/bold]  {result.unit or ''} {result.year or ''}  [{style}]{STATUS_ZH[result.status]}[/{style}]"
-    console.print(head)
+    unit = f"{result.unit or ''} {result.year or ''}".strip()
+    console.print(f"[bold]{result.file.name}[/bold]  {unit}  [{style}]{STATUS_ZH[result.status]}[/{style}]")
     if result.findings:
         table = Table(show_header=True, header_style="bold", expand=False)
         for col in ("级别", "规则", "工作表", "单元格", "问题说明"):
-            table.add_column(col, overflow="fold")
+            table.add_column(col, overflow="fold", no_wrap=col in ("级别", "规则", "单元格"))
         for f in sorted(result.findings, key=lambda f: f.level != "error"):
             level = f"[{LEVEL_STYLE[f.level]}]{LEVEL_ZH[f.level]}[/{LEVEL_STYLE[f.level]}]"
-            table.add_row(level, f.rule, f.sheet, "、".join(f.cells[:3]) + ("…" if len(f.cells) > 3 else ""), f.message)
+            table.add_row(level, f.rule, f.sheet, f.cells[0] if f.cells else "", f.message)
         console.print(table)
     if result.output:
         console.print(f"  审核结果工作簿：{result.output}")
