@@ -1,0 +1,34 @@
+"""The README's commands and examples stay true."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from pipeline.check import check_files
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_names_the_two_setup_commands_and_the_makefile_has_them() -> None:
+    assert "make demo" in README and "make test" in README
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+
+
+def test_readme_json_example_is_what_check_returns() -> None:
+    block = re.search(r"```json\n(.*?)```", README, re.S)
+    assert block is not None
+    (example,) = json.loads(block.group(1))
+    (result,) = check_files([ROOT / example["file"]])
+    real = result.to_dict()
+    assert {k: real[k] for k in ("unit", "year", "status")} == {k: example[k] for k in ("unit", "year", "status")}
+    assert example["findings"][0] in real["findings"]
+
+
+def test_readme_cli_example_findings_are_real() -> None:
+    (result,) = check_files([ROOT / "sample_inputs" / "岳阳市公共租赁房屋运营服务中心_2023.xlsx"])
+    for finding in result.findings:
+        assert finding.rule in README
