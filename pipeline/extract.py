@@ -187,6 +187,20 @@ class Reader:
             if found is not None:
                 cursor = found
 
+    def read_names(self, names: dict[str, tuple[int, int]]) -> None:
+        """Inputs located by the template's defined names win over labels a unit may have edited."""
+        fields = self.form.points()
+        repeat = {f"{self.form.id}.{r.key}." for sec in self.form.sections for r in sec.rows if r.repeat}
+        for key, (r, c) in names.items():
+            field_ = fields.get(key)
+            if field_ is None or key.startswith(tuple(repeat)):
+                continue  # rows units insert under are summed by the label reading
+            value, (ar, ac) = self.index.value_at(r, c)
+            point = to_point(value, field_.type, self.sheet_name, self.ref(ar, ac))
+            found = self.points.get(key)
+            if point.filled or found is None or not found.filled:  # a value typed into the label cell stays
+                self.points[key] = exact_weight(key.rsplit(".", 1)[-1], point)
+
     def _read_note(self, section: Section, year: int, cursor: int) -> int | None:
         return None
 
@@ -458,6 +472,7 @@ def extract(grid: Grid, *, profile: Profile | None = None, forms: dict[str, Form
         form, year, title_row = hit
         reader = Reader(form, index, profile, all_labels[form.id])
         reader.read(year, title_row + 1)
+        reader.read_names(grid.names.get(sheet.name, {}))
         title_col = next(c for r, c, _, _ in index.texts if r == title_row)
         reader.points[f"{form.id}.year"] = Point(str(year), sheet.name, (cell_ref(title_row, title_col),), raw=year)
         data = FormData(form.id, sheet.name, year, reader.points, reader.indicators, reader.missing)

@@ -89,6 +89,7 @@ class Grid:
     fmt: str
     sheets: list[SheetGrid]
     properties: dict[str, str] = field(default_factory=dict)
+    names: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # sheet → point key → cell
 
 
 @dataclass(slots=True)

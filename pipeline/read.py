@@ -9,6 +9,7 @@ straight from the package XML with defusedxml, which costs far less than loading
 from __future__ import annotations
 
 import logging
+import re
 import zipfile
 from pathlib import Path
 
@@ -17,10 +18,14 @@ from defusedxml import ElementTree
 
 from pipeline.errors import RejectedFile
 from pipeline.model import Grid, SheetGrid
-from pipeline.settings import MAX_SHEET_CELLS, MAX_SHEET_ROWS
+from pipeline.model import parse_ref
+from pipeline.settings import MAX_SHEET_CELLS, MAX_SHEET_ROWS, TEMPLATE_ID
 
 log = logging.getLogger(__name__)
 
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NAME_PREFIX = "jx."
+_NAME_TARGET = re.compile(r"^'?(?P<sheet>.+?)'?!\$?(?P<col>[A-Z]{1,3})\$?(?P<row>\d+)$")
 _NS_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 
 
@@ -50,7 +55,8 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
     finally:
         workbook.close()
     properties = _custom_properties(path) if fmt in ("xlsx", "xlsm") else {}
-    return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties)
+    names = _point_names(path) if properties.get("jixiao_template") == TEMPLATE_ID else {}
+    return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties, names=names)
 
 
 def _short(exc: BaseException) -> str:
@@ -74,3 +80,29 @@ def _custom_properties(path: Path) -> dict[str, str]:
         if name and len(prop):
             props[name] = (prop[0].text or "").strip()
     return props
+
+
+def _point_names(path: Path) -> dict[str, dict[str, tuple[int, int]]]:
+    """Sheet-scoped names `jx.<point key>` that `jixiao template` gives every input cell.
+
+    Excel moves them with the cells when a unit inserts rows, so they locate inputs exactly; a name
+    whose target was deleted (#REF!) is simply absent and the label reading covers it.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    except Exception as exc:  # names are an accelerator only
+        log.debug("no defined names in %s: %s", path, exc)
+        return {}
+    sheets = [s.get("name", "") for s in root.iter(f"{_NS_MAIN}sheet")]
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for node in root.iter(f"{_NS_MAIN}definedName"):
+        name, local = node.get("name", ""), node.get("localSheetId")
+        m = _NAME_TARGET.match((node.text or "").strip())
+        if not name.startswith(_NAME_PREFIX) or local is None or not m or not local.isdigit():
+            continue
+        sheet = sheets[int(local)] if int(local) < len(sheets) else ""
+        if m.group("sheet").replace("''", "'") != sheet:
+            continue
+        out.setdefault(sheet, {})[name[len(_NAME_PREFIX) :]] = parse_ref(m.group("col") + m.group("row"))
+    return out

@@ -138,6 +138,8 @@ def _insert_rows(grid: Grid, sheet_index: int, at: int, count: int = 1, *, cols:
         for r0, c0, r1, c1 in sheet.merged
     ]
     grid.sheets[sheet_index] = SheetGrid(sheet.name, rows, merged)
+    names = grid.names.get(sheet.name, {})  # Excel moves defined names with their cells
+    grid.names[sheet.name] = {k: (r + (count if r >= at else 0), c + cols) for k, (r, c) in names.items()}
     return grid
 
 
@@ -221,3 +223,22 @@ def test_ods_reads_like_xlsx(tmp_path: Path) -> None:
     )
     ods = load_submission(tmp_path / REFERENCE.with_suffix(".ods").name)
     assert values(ods, "a1") == values(load_submission(REFERENCE), "a1")
+
+
+def test_template_names_locate_inputs_whose_labels_were_edited(tmp_path: Path) -> None:
+    import openpyxl
+
+    path = tmp_path / "renamed_label.xlsx"
+    shutil.copyfile(PROJECTS, path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["附件1 基础数据表"]
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == "政府采购金额":
+                cell.value = "采购（按合同）"
+    wb.save(path)
+    grid = read_grid(path)
+    assert grid.names["附件1 基础数据表"]["a1.procurement.actual"] == (21, 5)
+    sub = extract(grid)
+    assert sub.forms["a1"].points["a1.procurement.actual"].value == 362.4
+    assert "政府采购金额" in sub.forms["a1"].missing  # still reported: the form was altered
