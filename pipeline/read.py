@@ -17,8 +17,7 @@ import python_calamine
 from defusedxml import ElementTree
 
 from pipeline.errors import RejectedFile
-from pipeline.model import Grid, SheetGrid
-from pipeline.model import parse_ref
+from pipeline.model import Grid, SheetGrid, parse_ref
 from pipeline.settings import MAX_SHEET_CELLS, MAX_SHEET_ROWS, TEMPLATE_ID
 
 log = logging.getLogger(__name__)
