@@ -7,11 +7,9 @@ fills, number formats). A finding's first cell is filled red (error) or yellow (
 批注 naming the rule, the expected and the actual value; the other cells the finding names get a dashed
 frame in the same colour, so a wrong total shows which parts it was checked against.
 
-Styles are read by `read_styles` with one expat pass over styles.xml, the theme and each sheet's XML:
-≈ 3 ms for a 3-sheet form with 264 merged ranges and 1,400 styled cells, against ≈ 40 ms for openpyxl
-read-only (which re-parses merged ranges and still lacks column widths) or ≈ 200 ms for a full load,
-plus openpyxl's ≈ 140 ms import in every worker process. Styles are cosmetic: when they cannot be read
-the sheets are written with values, merged ranges and default borders, as for .xls/.ods sources.
+Styles come from `annotate_styles.read_styles` (one expat pass, ≈ 7 ms per form, no openpyxl import).
+Styles are cosmetic: when they cannot be read the sheets are written with values, merged ranges and a
+default grid, as for .xls/.ods sources. Writing a 3-sheet form with 30 findings takes ≈ 40–100 ms.
 
 Everything a unit typed goes through `write_string` in a workbook opened with the string conversions
 off, so `=HYPERLINK(…)`, `+1` or `http://…` in a cell never become formulas or links in the output.
@@ -85,9 +83,9 @@ _SUMMARY_COLUMNS = [  # header, width (characters)
     ("序号", 6),
     ("级别", 7),
     ("规则编号", 20),
-    ("工作表", 20),
-    ("单元格", 22),
-    ("问题说明", 60),
+    ("工作表", 22),
+    ("单元格", 26),
+    ("问题说明", 56),
     ("期望值", 14),
     ("实际值", 14),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from pipeline.annotate import _comment_block, _difference, write_annotated
-from pipeline.annotate_styles import colour, read_styles
+from pipeline.annotate_styles import colour, is_date_format, read_styles
 from pipeline.errors import OutputError
 from pipeline.model import Finding, Grid, Result, cell_ref
 from pipeline.read import read_grid
@@ -319,3 +320,78 @@ def test_theme_and_indexed_colours() -> None:
     assert colour({"indexed": "64"}, theme, ["000000"] * 64) is None
     assert colour({"rgb": "FF1F4E78"}, theme, []) == "#1F4E78"
     assert colour({"auto": "1"}, theme, []) is None
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+ODD_PARTS = {
+    "_rels/.rels": f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" Target="xl/workbook.xml" '
+    f'Type="{RELS}/officeDocument"/></Relationships>',
+    "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PKG}">'
+    f'<Relationship Id="rId1" Target="/xl/worksheets/sheet1.xml" Type="{RELS}/worksheet"/>'
+    f'<Relationship Id="rId2" Target="styles.xml" Type="{RELS}/styles"/></Relationships>',
+    "xl/workbook.xml": f'<x:workbook xmlns:x="{MAIN}" xmlns:rel="{RELS}"><x:sheets>'
+    '<x:sheet name="表A" sheetId="1" rel:id="rId1"/></x:sheets></x:workbook>',
+    "xl/styles.xml": f'<x:styleSheet xmlns:x="{MAIN}">'
+    '<x:numFmts><x:numFmt numFmtId="176" formatCode="0.000_ "/></x:numFmts>'
+    '<x:fonts><x:font><x:sz val="11"/><x:name val="宋体"/></x:font>'
+    '<x:font><x:b val="0"/><x:i/><x:u val="double"/><x:sz val="9"/><x:color theme="1"/><x:name val="黑体"/></x:font>'
+    "</x:fonts>"
+    '<x:fills><x:fill><x:patternFill patternType="none"/></x:fill>'
+    '<x:fill><x:patternFill patternType="solid"><x:fgColor theme="0" tint="-0.1499984740745262"/>'
+    "</x:patternFill></x:fill></x:fills>"
+    '<x:borders><x:border/><x:border><x:left style="thin"><x:color indexed="10"/></x:left>'
+    '<x:bottom style="double"><x:color rgb="FF00B050"/></x:bottom></x:border></x:borders>'
+    '<x:cellStyleXfs><x:xf fontId="1" fillId="1"/></x:cellStyleXfs>'
+    '<x:cellXfs><x:xf numFmtId="0" fontId="0"/>'
+    '<x:xf numFmtId="176" fontId="1" fillId="1" borderId="1"><x:alignment horizontal="centerContinuous" '
+    'vertical="center" wrapText="1" textRotation="255"/></x:xf><x:xf numFmtId="14"/></x:cellXfs>'
+    '<x:dxfs><x:dxf><x:font><x:b/></x:font><x:fill><x:patternFill><x:bgColor rgb="FFFF0000"/></x:patternFill>'
+    "</x:fill></x:dxf></x:dxfs></x:styleSheet>",
+    "xl/worksheets/sheet1.xml": f'<x:worksheet xmlns:x="{MAIN}"><x:sheetFormatPr defaultColWidth="12"/>'
+    '<x:cols><x:col min="2" max="3" width="20.5" customWidth="1"/><x:col min="4" max="4" width="9" hidden="1"/>'
+    '</x:cols><x:sheetData><x:row r="2" ht="25" customHeight="1"><x:c r="B2" s="1"><x:v>1</x:v></x:c>'
+    '<x:c s="2"><x:v>45000</x:v></x:c></x:row><x:row ht="40" hidden="1"><x:c r="A3" s="1"/></x:row>'
+    '</x:sheetData><x:pageSetup orientation="landscape"/></x:worksheet>',
+}
+
+
+def test_read_styles_of_a_prefixed_package(tmp_path: Path) -> None:
+    """Prefixed elements, absolute targets, dxfs and cellStyleXfs, no theme part, hidden row and column."""
+    path = tmp_path / "odd.xlsx"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, xml in ODD_PARTS.items():
+            archive.writestr(name, xml)
+    look = read_styles(path)
+    assert look is not None
+    sheet = look.sheets["表A"]
+    assert sheet.cells == {(1, 1): 1, (1, 2): 2, (2, 0): 1}
+    assert sheet.columns == [(1, 2, 20.5)]
+    assert (sheet.row_heights, sheet.default_col_width, sheet.landscape) == ({1: 25.0}, 12.0, True)
+    assert look.styles[0] == {"font_name": "宋体", "font_size": 11.0, "valign": "bottom"}
+    assert look.styles[1] == {
+        "font_name": "黑体",
+        "font_size": 9.0,
+        "italic": True,
+        "underline": 2,
+        "font_color": "#000000",
+        "pattern": 1,
+        "bg_color": "#D9D9D9",
+        "left": 1,
+        "left_color": "#FF0000",
+        "bottom": 6,
+        "bottom_color": "#00B050",
+        "num_format": "0.000_ ",
+        "align": "center_across",
+        "valign": "vcenter",
+        "text_wrap": True,
+        "rotation": 270,
+    }
+    assert look.styles[2]["num_format"] == 14 and is_date_format(14)
+
+
+def test_date_formats() -> None:
+    assert is_date_format("yyyy/m/d") and is_date_format("[$-804]yyyy年m月d日") and is_date_format("h:mm")
+    assert not is_date_format("0.00_ ") and not is_date_format("General") and not is_date_format('0"天"')
+    assert not is_date_format(2) and is_date_format(58)
