@@ -101,7 +101,7 @@ def write_ods(path: Path, *, encrypted: bool = False) -> Path:
 
 # ---------------------------------------------------------------------- compound files (OLE2 / CFB)
 
-_END, _FREE, _FATSECT, _NOSTREAM = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFF
+_END, _FREE, _FATSECT, _DIFSECT, _NOSTREAM = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD, 0xFFFFFFFC, 0xFFFFFFFF
 
 
 def cfb_bytes(streams: dict[str, bytes]) -> bytes:
@@ -127,10 +127,14 @@ def cfb_bytes(streams: dict[str, bytes]) -> bytes:
     n_mini = n_sectors(len(mini))
     n_big = [n_sectors(len(d)) for _, d in big]
     body = n_dir + n_minifat + n_mini + sum(n_big)
-    n_fat = 1
-    while n_fat * (ss // 4) < n_fat + body:
+    n_fat = n_difat = 1
+    while n_fat * (ss // 4) < n_fat + n_difat + body:  # FAT ids past the header's 109 go in DIFAT sectors
         n_fat += 1
-    fat: list[int] = [_FATSECT] * n_fat
+    n_difat = n_sectors(max(n_fat - 109, 0), ss // 4 - 1)
+    while n_fat * (ss // 4) < n_fat + n_difat + body:
+        n_fat += 1
+        n_difat = n_sectors(max(n_fat - 109, 0), ss // 4 - 1)
+    fat: list[int] = [_FATSECT] * n_fat + [_DIFSECT] * n_difat
 
     def chain(n: int) -> int:
         if n == 0:
@@ -139,9 +143,11 @@ def cfb_bytes(streams: dict[str, bytes]) -> bytes:
         fat.extend([start + k + 1 for k in range(n - 1)] + [_END])
         return start
 
-    dir_start, minifat_start, mini_start = chain(n_dir), chain(n_minifat), chain(n_mini)
+    # Big streams first and the directory last, as Excel lays them out: in a large file, reading
+    # the directory then needs FAT sectors listed in the DIFAT.
     for (name, data), n in zip(big, n_big, strict=True):
         entries.append((name, chain(n), len(data)))
+    minifat_start, mini_start, dir_start = chain(n_minifat), chain(n_mini), chain(n_dir)
     assert len(fat) <= n_fat * (ss // 4)
     fat += [_FREE] * (n_fat * (ss // 4) - len(fat))
 
@@ -165,20 +171,26 @@ def cfb_bytes(streams: dict[str, bytes]) -> bytes:
     dir_raw = b"".join(directory)
     dir_raw += dir_entry("", 0, 0, 0) * ((n_dir * ss - len(dir_raw)) // 128)
 
-    difat = list(range(n_fat)) + [_FREE] * (109 - n_fat)
+    fat_ids = list(range(n_fat))
+    difat = fat_ids[:109] + [_FREE] * (109 - min(n_fat, 109))
+    difat_sectors = []
+    for k in range(n_difat):
+        ids = fat_ids[109 + k * 127 : 109 + (k + 1) * 127]
+        nxt = n_fat + k + 1 if k + 1 < n_difat else _END
+        difat_sectors.append(struct.pack("<128I", *(ids + [_FREE] * (127 - len(ids)) + [nxt])))
     header = (
         bytes.fromhex("d0cf11e0a1b11ae1")
         + b"\0" * 16
         + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
         + b"\0" * 6
-        + struct.pack("<9I", 0, n_fat, dir_start, 0, cutoff, minifat_start, n_minifat, _END, 0)
+        + struct.pack(
+            "<9I", 0, n_fat, dir_start, 0, cutoff, minifat_start, n_minifat, n_fat if n_difat else _END, n_difat
+        )
         + struct.pack("<109I", *difat)
     )
-    sectors = [struct.pack(f"<{len(fat)}I", *fat), dir_raw]
     minifat += [_FREE] * (-len(minifat) % (ss // 4))
-    sectors.append(struct.pack(f"<{len(minifat)}I", *minifat))
-    sectors.append(mini)
-    sectors += [d for _, d in big]
+    sectors = [struct.pack(f"<{len(fat)}I", *fat), *difat_sectors, *(d for _, d in big)]
+    sectors += [struct.pack(f"<{len(minifat)}I", *minifat), mini, dir_raw]
     return header + b"".join(s.ljust(n_sectors(len(s)) * ss, b"\0") for s in sectors)
 
 

@@ -382,6 +382,25 @@ def test_hand_built_compound_files_list_like_olefile(tmp_path: Path) -> None:
     assert sniff(path) == "xls"
 
 
+def test_a_large_xls_whose_directory_needs_the_difat(tmp_path: Path) -> None:
+    # 8 MB: more than the 109 FAT sectors the header lists; the directory sits after the data.
+    olefile = pytest.importorskip("olefile")
+    path = h.write_cfb(tmp_path / "large.xls", {"Workbook": h.biff8_workbook() + b"\0" * (8 * 1024 * 1024)})
+    assert struct.unpack_from("<I", path.read_bytes(), 0x48)[0] > 0  # DIFAT sectors in use
+    with olefile.OleFileIO(str(path)) as ole:
+        assert ole.listdir() == [["Workbook"]]
+    assert sniff(path) == "xls"
+
+
+def test_a_compound_file_whose_directory_chain_loops_is_corrupt(tmp_path: Path) -> None:
+    data = bytearray(h.cfb_bytes({"Workbook": h.biff8_workbook(cells=400)}))
+    (dir_start,) = struct.unpack_from("<I", data, 0x30)
+    struct.pack_into("<I", data, 512 + 4 * dir_start, dir_start)  # FAT (sector 0): the sector follows itself
+    path = tmp_path / "loop.xls"
+    path.write_bytes(bytes(data))
+    assert rejected(path).code == "corrupt"
+
+
 # ------------------------------------------------------------------------------ properties
 
 _TMP_FILE = "sniff_property_input.bin"
