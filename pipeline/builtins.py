@@ -132,6 +132,19 @@ def missing_label(rule: Rule, frame: Frame, ctx: Context) -> Details:
     return out
 
 
+def uncalculated_formula(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """A formula with no calculated value would read as blank: ask the unit to recalculate."""
+    out: Details = {}
+    for row in range(len(frame.points)):
+        sub = ctx.submissions[frame.subs[row]]
+        for data in [*sub.forms.values(), *sub.projects]:
+            if data.uncached:
+                out.setdefault(row, []).append(
+                    {"sheet": data.sheet, "cells": tuple(data.uncached), "actual": "、".join(data.uncached[:5])}
+                )
+    return out
+
+
 # --- scoring of indicators --------------------------------------------------------------------
 
 
@@ -217,6 +230,7 @@ REGISTRY: dict[str, Builtin] = {
         report_date,
         missing_form,
         missing_label,
+        uncalculated_formula,
         indicator_scoring,
         indicator_overachieve,
     )

@@ -476,6 +476,7 @@ def extract(grid: Grid, *, profile: Profile | None = None, forms: dict[str, Form
         title_col = next(c for r, c, _, _ in index.texts if r == title_row)
         reader.points[f"{form.id}.year"] = Point(str(year), sheet.name, (cell_ref(title_row, title_col),), raw=year)
         data = FormData(form.id, sheet.name, year, reader.points, reader.indicators, reader.missing)
+        data.uncached = [cell_ref(r, c) for r, c in grid.uncached.get(sheet.name, [])]
         if form.repeatable:
             if _has_entries(data):
                 projects.append(data)

@@ -90,6 +90,7 @@ class Grid:
     sheets: list[SheetGrid]
     properties: dict[str, str] = field(default_factory=dict)
     names: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # sheet → point key → cell
+    uncached: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # formulas never calculated
 
 
 @dataclass(slots=True)
@@ -143,6 +144,7 @@ class FormData:
     points: dict[str, Point]
     indicators: list[Indicator] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # labels of the definition not found on the sheet
+    uncached: list[str] = field(default_factory=list)  # cells holding a formula without a calculated value
 
 
 @dataclass(slots=True)

@@ -32,7 +32,8 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
     """Read every sheet's values and merged ranges. Raises RejectedFile when the file cannot be read."""
     fmt = fmt or path.suffix.lower().lstrip(".")
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        with path.open("rb") as fh:  # from_filelike goes by content, so a renamed .xls still reads
+            workbook = python_calamine.CalamineWorkbook.from_filelike(fh)
     except python_calamine.PasswordError as exc:
         raise RejectedFile("文件已加密，请取消密码后重新提交", code="encrypted") from exc
     except (python_calamine.CalamineError, OSError, ValueError) as exc:
@@ -55,7 +56,8 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
         workbook.close()
     properties = _custom_properties(path) if fmt in ("xlsx", "xlsm") else {}
     names = _point_names(path) if properties.get("jixiao_template") == TEMPLATE_ID else {}
-    return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties, names=names)
+    uncached = _uncached_formulas(path, sheets) if fmt in ("xlsx", "xlsm") else {}
+    return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties, names=names, uncached=uncached)
 
 
 def _short(exc: BaseException) -> str:
@@ -104,4 +106,47 @@ def _point_names(path: Path) -> dict[str, dict[str, tuple[int, int]]]:
         if m.group("sheet").replace("''", "'") != sheet:
             continue
         out.setdefault(sheet, {})[name[len(_NAME_PREFIX) :]] = parse_ref(m.group("col") + m.group("row"))
+    return out
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet part holds a formula element: a byte scan, far cheaper than loading styles."""
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                with archive.open(info) as part:
+                    while chunk := part.read(1 << 20):
+                        if b"<f>" in chunk or b"<f " in chunk or b":f>" in chunk or b":f " in chunk:
+                            return True
+    return False
+
+
+def _uncached_formulas(path: Path, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
+    """Cells holding a formula that was never calculated (files written by scripts, some converters).
+
+    python-calamine gives the cached value of a formula and '' when there is none, which would read as
+    a blank; openpyxl, loaded only for workbooks that contain formulas at all, says which cells they are.
+    """
+    try:
+        if not _has_formulas(path):
+            return {}
+        import openpyxl
+
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    except Exception as exc:  # the values were read; this is a refinement only
+        log.warning("could not look for formulas in %s: %s", path, exc)
+        return {}
+    by_name = {s.name: s for s in sheets}
+    out: dict[str, list[tuple[int, int]]] = {}
+    try:
+        for ws in workbook.worksheets:
+            grid = by_name.get(ws.title)
+            for row in ws.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f" and grid is not None:
+                        r, c = cell.row - 1, cell.column - 1  # type: ignore[operator]
+                        if grid.value(r, c) in ("", None):
+                            out.setdefault(ws.title, []).append((r, c))
+    finally:
+        workbook.close()
     return out

@@ -242,3 +242,9 @@ def test_template_names_locate_inputs_whose_labels_were_edited(tmp_path: Path) -
     sub = extract(grid)
     assert sub.forms["a1"].points["a1.procurement.actual"].value == 362.4
     assert "政府采购金额" in sub.forms["a1"].missing  # still reported: the form was altered
+
+
+def test_a_legacy_xls_renamed_xlsx_reads_by_its_content(tmp_path: Path) -> None:
+    renamed = tmp_path / "改了扩展名.xlsx"
+    shutil.copyfile(LEGACY_XLS, renamed)
+    assert values(load_submission(renamed), "a1") == values(load_submission(LEGACY_XLS), "a1")

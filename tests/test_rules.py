@@ -188,3 +188,28 @@ def test_rule_fires_on_its_breaking_workbook(rule: str, checked: dict[str, Resul
     if cell is not None:
         assert hits[0].cells[0] == cell, hits[0]
     assert all(f.message and not f.message.isascii() for f in hits)
+
+
+def _formula_without_value(wb: openpyxl.Workbook) -> None:
+    ws, _ = sheet_with_title(wb, "基础数据表")
+    ws["F18"] = "=F19+F20+F21"  # openpyxl writes formulas without a cached value
+
+
+BREAKERS["GEN.FORMULA"] = (_set(), "F18", _formula_without_value)
+
+
+def test_formula_with_a_cached_value_reads_as_that_value(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "cached.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("附件1")
+    ws.write("A1", "2023年度预算单位整体支出绩效评价基础数据表")
+    ws.write("A2", "预算单位名称")
+    ws.write("B2", "测试单位")
+    ws.write_formula("B3", "=1+1", None, 2)
+    wb.close()
+    from pipeline.read import read_grid
+
+    grid = read_grid(path)
+    assert grid.sheets[0].value(2, 1) == 2 and grid.uncached == {}
