@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +26,6 @@ from pipeline.rules import Interval, Lookup, Rule, evaluate, holds, load_rules
 from pipeline.values import format_number, normalize
 
 log = logging.getLogger(__name__)
-
-INDICATOR_KEYS = ("name", "target", "actual", "weight", "score", "reason")
 
 
 @dataclass(slots=True)
@@ -68,13 +66,16 @@ def validate(
     percent = frozenset(k for k, t in types.items() if t == "percent")
     ctx = Context(submissions, forms, profile, vocabulary(forms, profile), types, profile_params(profile))
     frames = build_frames(ctx)
+    rules = load_rules(profile, percent_points=percent)
     out: list[list[Finding]] = [[] for _ in submissions]
-    for rule in load_rules(profile, percent_points=percent):
-        frame = frames[rule.frame]
+    for name, frame in frames.items():
         if frame.data.empty:
             continue
-        for row, finding in run_rule(rule, frame, ctx):
+        for row, finding in run_frame(frame, [r for r in rules if r.frame == name], ctx):
             out[frame.subs[row]].append(finding)
+    order = {rule.id: n for n, rule in reversed(list(enumerate(rules)))}
+    for findings in out:
+        findings.sort(key=lambda f: order.get(f.rule, len(order)))  # catalogue order, as a reader expects
     return out
 
 
@@ -168,37 +169,49 @@ def _indicator_type(key: str) -> str:
 # --- running one rule -----------------------------------------------------------------------------
 
 
-def run_rule(rule: Rule, frame: Frame, ctx: Context) -> list[tuple[int, Finding]]:
-    """Run one rule as a pandera check; findings for the rows that fail it."""
-    details: dict[int, list[dict[str, Any]]] = {}
-    if rule.kind == "builtin":
-        columns = ["_row"]
-        data = pd.DataFrame({"_row": np.arange(len(frame.data))})
-        fn = builtins.REGISTRY.get(rule.check or "")
-        if fn is None:
-            raise KeyError(f"rule {rule.id}: no builtin check named {rule.check!r}")
-        details = fn(rule, frame, ctx)
+def run_frame(frame: Frame, rules: Sequence[Rule], ctx: Context) -> list[tuple[int, Finding]]:
+    """Run every rule on one frame as the checks of one pandera schema, validated lazily in one call.
 
-        def check(df: pd.DataFrame) -> pd.Series:
-            return ~df["_row"].isin(list(details))
-    else:
-        columns = [c for p in rule.points for c in (p, f"{p}@tol", f"{p}@text") if c in frame.data.columns]
-        data = frame.data[columns] if columns else pd.DataFrame(index=frame.data.index)
-
-        def check(df: pd.DataFrame) -> pd.Series:
-            return pd.Series(relation_ok(rule, df, ctx.params), index=df.index)
-
-    schema = pa.DataFrameSchema(checks=[pa.Check(check, name=rule.id, ignore_na=False)])
+    pandera reports a dataframe-level check's failures once per column of the frame it validates, so
+    the schema validates a one-column frame of row numbers and each check reads the values it needs
+    from the full frame by those rows: the failure report stays one row per failing row and check.
+    """
+    details: dict[str, dict[int, list[dict[str, Any]]]] = {}
+    checks: list[pa.Check] = []
+    names: dict[str, Rule] = {}
+    for n, rule in enumerate(rules):
+        name = f"{rule.id}#{n}"
+        names[name] = rule
+        if rule.kind == "builtin":
+            fn = builtins.REGISTRY.get(rule.check or "")
+            if fn is None:
+                raise KeyError(f"rule {rule.id}: no builtin check named {rule.check!r}")
+            details[name] = fn(rule, frame, ctx)
+        checks.append(pa.Check(_check_fn(rule, frame, ctx, details.get(name)), name=name, ignore_na=False))
+    rows = pd.DataFrame({"_row": np.arange(len(frame.data))}, index=frame.data.index)
     try:
-        schema.validate(data, lazy=True)
+        pa.DataFrameSchema(checks=checks).validate(rows, lazy=True)
         return []
     except pa.errors.SchemaErrors as exc:
-        failing = sorted({int(i) for i in exc.failure_cases["index"].dropna()})
+        cases = exc.failure_cases[["check", "index"]].dropna().drop_duplicates()
     out: list[tuple[int, Finding]] = []
-    for row in failing:
-        for detail in details.get(row, [{}]):
-            out.append((row, make_finding(rule, frame, row, ctx, detail)))
+    for name, rule in names.items():
+        failing = sorted(int(i) for i in cases.loc[cases["check"] == name, "index"])
+        for row in failing:
+            for detail in details.get(name, {}).get(row, [{}]):
+                out.append((row, make_finding(rule, frame, row, ctx, detail)))
     return out
+
+
+def _check_fn(
+    rule: Rule, frame: Frame, ctx: Context, details: dict[int, Any] | None
+) -> Callable[[pd.DataFrame], pd.Series]:
+    if details is not None:
+        failing = list(details)
+        return lambda df: ~df["_row"].isin(failing)
+    columns = [c for p in rule.points for c in (p, f"{p}@tol", f"{p}@text") if c in frame.data.columns]
+    data = frame.data[columns]
+    return lambda df: pd.Series(relation_ok(rule, data.iloc[df["_row"].to_numpy()], ctx.params), index=df.index)
 
 
 def relation_ok(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.ndarray:
