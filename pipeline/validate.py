@@ -197,10 +197,21 @@ def run_frame(frame: Frame, rules: Sequence[Rule], ctx: Context) -> list[tuple[i
     out: list[tuple[int, Finding]] = []
     for name, rule in names.items():
         failing = sorted(int(i) for i in cases.loc[cases["check"] == name, "index"])
+        nominal = _nominal(rule, frame, failing, ctx.params) if rule.left is not None and failing else {}
         for row in failing:
             for detail in details.get(name, {}).get(row, [{}]):
-                out.append((row, make_finding(rule, frame, row, ctx, detail)))
+                out.append((row, make_finding(rule, frame, row, ctx, detail, nominal.get(row))))
     return out
+
+
+def _nominal(rule: Rule, frame: Frame, rows: list[int], params: dict[str, float]) -> dict[int, tuple[float, float]]:
+    """(left, right) of a relation at its written values, for the failing rows only."""
+    assert rule.left is not None and rule.right is not None
+    columns = [c for p in rule.points for c in (p, f"{p}@tol") if c in frame.data.columns]
+    lookup = _lookup(frame.data[columns].iloc[rows], rule.missing, params)
+    left = np.broadcast_to(evaluate(rule.left, lookup)[2], (len(rows),))
+    right = np.broadcast_to(evaluate(rule.right, lookup)[2], (len(rows),))
+    return {row: (float(lv), float(rv)) for row, lv, rv in zip(rows, left, right, strict=True)}
 
 
 def _check_fn(
@@ -281,7 +292,9 @@ def profile_params(profile: Profile) -> dict[str, float]:
 # --- findings -------------------------------------------------------------------------------------
 
 
-def make_finding(rule: Rule, frame: Frame, row: int, ctx: Context, detail: dict[str, Any]) -> Finding:
+def make_finding(
+    rule: Rule, frame: Frame, row: int, ctx: Context, detail: dict[str, Any], nominal: tuple[float, float] | None
+) -> Finding:
     points = frame.points[row]
     year = frame.years[row] or 0
     involved = [points[p] for p in rule.points if p in points]
@@ -297,8 +310,11 @@ def make_finding(rule: Rule, frame: Frame, row: int, ctx: Context, detail: dict[
                 elif p.sheet and p.sheet != sheet and p.cells:
                     others.append(f"{p.sheet}!{p.cells[0]}")
     expected, actual = detail.get("expected"), detail.get("actual")
-    if rule.kind in ("sum", "ratio", "compare", "formula") and not detail:
-        expected, actual = _relation_values(rule, frame, row, ctx.params, ctx.types)
+    if nominal is not None and not detail:
+        decimals = _decimals(rule, frame, row, ctx.types)
+        actual, expected = (
+            format_number(None if np.isnan(v) else v, decimals=decimals, percent=rule.percent) for v in nominal
+        )
     elif rule.kind == "same" and not detail:
         actual, expected = (str(points[p].value) if p in points else None for p in rule.points[:2])
     values = {"actual": actual or "（空）", "expected": expected or "（空）", "diff": _diff(actual, expected)}
@@ -308,22 +324,6 @@ def make_finding(rule: Rule, frame: Frame, row: int, ctx: Context, detail: dict[
     if others:
         message += f"（对照：{'、'.join(dict.fromkeys(others))}）"
     return Finding(rule.id, rule.level, sheet, tuple(dict.fromkeys(cells)), message, expected, actual)  # type: ignore[arg-type]
-
-
-def _relation_values(
-    rule: Rule, frame: Frame, row: int, params: dict[str, float], types: dict[str, str]
-) -> tuple[str | None, str | None]:
-    df = frame.data.iloc[[row]]
-    lookup = _lookup(df, rule.missing, params)
-    assert rule.left is not None and rule.right is not None
-    left, right = evaluate(rule.left, lookup)[2], evaluate(rule.right, lookup)[2]
-    decimals = _decimals(rule, frame, row, types)
-    lv = float(np.asarray(left).reshape(-1)[0])
-    rv = float(np.asarray(right).reshape(-1)[0])
-    return (
-        format_number(None if np.isnan(rv) else rv, decimals=decimals, percent=rule.percent),
-        format_number(None if np.isnan(lv) else lv, decimals=decimals, percent=rule.percent),
-    )
 
 
 def _decimals(rule: Rule, frame: Frame, row: int, types: dict[str, str]) -> int:
