@@ -34,6 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="审核结果工作簿的输出目录")
     p.add_argument("--json", action="store_true", help="以 JSON 输出审核结果")
     p.add_argument("--profile", default="default", help="审核口径（schemas/profiles/ 下的名称）")
+
+    p = commands.add_parser("synth", help="生成模拟单位工作簿及错误答案（测试与基准用）")
+    p.add_argument("--units", type=int, required=True, help="单位数")
+    p.add_argument("--fault-rate", type=float, default=0.3, help="含错误工作簿的比例（默认 0.3）")
+    p.add_argument("--seed", type=int, default=0, help="随机种子，相同种子生成相同文件（默认 0）")
+    p.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"年度（默认 {DEFAULT_YEAR}）")
+    p.add_argument("--xls", type=float, default=0.0, help="另存为 .xls 的比例（需要 LibreOffice，默认 0）")
+    p.add_argument("--workers", type=int, default=None, help="并行进程数（默认 CPU 核数）")
+    p.add_argument("--out", type=Path, required=True, help="输出目录（须为空或不存在）")
     return parser
 
 
@@ -48,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_template(args, console)
         if args.command == "check":
             return cmd_check(args, console)
+        if args.command == "synth":
+            return cmd_synth(args, console)
     except JixiaoError as exc:
         Console(stderr=True).print(f"[red]错误：[/red]{exc}")
         return 2
@@ -80,6 +91,32 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
             render_result(console, result)
         render_totals(console, results)
     return exit_code(results)
+
+
+def cmd_synth(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.synth import ANSWER_KEY, KIND_ZH, generate, key_summary, load_key
+
+    try:
+        paths = generate(
+            args.out,
+            units=args.units,
+            fault_rate=args.fault_rate,
+            seed=args.seed,
+            year=args.year,
+            xls_share=args.xls,
+            workers=args.workers,
+        )
+    except ValueError as exc:
+        Console(stderr=True).print(f"[red]错误：[/red]{exc}")
+        return 2
+    info = key_summary(load_key(args.out / ANSWER_KEY))
+    kinds = "，".join(f"{KIND_ZH.get(k, k)} {n}" for k, n in info["by_kind"].items())
+    console.print(f"已生成 {len(paths)} 个工作簿（.xls {info['xls']} 个）于 {args.out}")
+    console.print(
+        f"含错误 {info['faulty_files']} 个，共注入 {info['faults']} 处错误、应报 {info['expected']} 条：{kinds}"
+    )
+    console.print(f"答案：{args.out / ANSWER_KEY}")
+    return 0
 
 
 def exit_code(results: Sequence[Result]) -> int:
