@@ -319,6 +319,8 @@ def make_finding(
         actual, expected = (str(points[p].value) if p in points else None for p in rule.points[:2])
     values = {"actual": actual or "（空）", "expected": expected or "（空）", "diff": _diff(actual, expected)}
     values.update({k: label_of(v, ctx, year) for k, v in rule.bindings.items()})
+    if "name" in points:  # an indicator row: name it, the reviewer may be looking at the list, not the cell
+        values["name"] = str(points["name"].value or "（未命名）")
     values.update({k: str(v) for k, v in detail.items() if k not in ("cells", "sheet")})
     message = _format(rule.message, values)
     if others:
