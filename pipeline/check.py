@@ -14,6 +14,7 @@ from pipeline.errors import RejectedFile
 from pipeline.extract import extract
 from pipeline.forms import Profile, load_profile
 from pipeline.model import Finding, Result, Submission
+from pipeline.naming import safe_filename
 from pipeline.read import read_grid
 from pipeline.settings import RESULT_SUFFIX
 from pipeline.sniff import sniff
@@ -70,4 +71,4 @@ def write_result_workbook(result: Result, out_dir: Path) -> Path:
             grid = read_grid(result.file)
         except RejectedFile:
             grid = None
-    return write_annotated(result, grid, out_dir / f"{result.file.stem}{RESULT_SUFFIX}")
+    return write_annotated(result, grid, out_dir / f"{safe_filename(result.file.stem)}{RESULT_SUFFIX}")
