@@ -41,9 +41,9 @@ from typing import Any
 
 from pipeline import synth_faults
 from pipeline.forms import load_form, load_profile
-from pipeline.samples import SOFFICE_TIMEOUT_S, Project, Unit, check_weights, filling, project_filling
+from pipeline.samples import SOFFICE_TIMEOUT_S, Project, Triple, Unit, check_weights, filling, project_filling
 from pipeline.settings import SCHEMAS_DIR
-from pipeline.synth_faults import exec_score
+from pipeline.synth_faults import exec_score, number
 from pipeline.template import Filling, IndicatorRow, Layout, indicator_total_key, write_workbook
 
 log = logging.getLogger(__name__)
@@ -322,12 +322,12 @@ def indicator(rng: random.Random, level1: str, level2: str, name: str, kind: str
     score: float = weight
     reason: str | None = None
     if base == "count":
-        t = rng.choice((4, 6, 10, 12, 15, 20, 30, 40, 50, 80, 100, 120, 200, 500, 800, 1200))
-        a = rng.randint(t, max(t, int(t * 1.2)))
+        goal = rng.choice((4, 6, 10, 12, 15, 20, 30, 40, 50, 80, 100, 120, 200, 500, 800, 1200))
+        done = rng.randint(goal, max(goal, int(goal * 1.2)))
         if rng.random() < _PARTIAL:
-            a = max(1, int(t * _u(rng, 0.7, 0.95)))
-            score, reason = _r2(a / t * weight), rng.choice(_REASONS)
-        target, actual = f"≥{t}{unit}", f"{a}{unit}"
+            done = max(1, int(goal * _u(rng, 0.7, 0.95)))
+            score, reason = _r2(done / goal * weight), rng.choice(_REASONS)
+        target, actual = f"≥{goal}{unit}", f"{done}{unit}"
     elif base in ("pct", "full"):
         t = 100.0 if base == "full" else float(rng.choice((80, 85, 90, 95, 98)))
         a = t if base == "full" else float(rng.randint(int(t), 100))
@@ -381,7 +381,7 @@ def _contact(rng: random.Random, year: int) -> tuple[str, str, str, str]:
     return f"{s1}某某", phone, f"{s2}某某", date
 
 
-def _leaves(rng: random.Random, quota: int, project: float) -> dict[str, tuple[float, float, float]]:
+def _leaves(rng: random.Random, quota: int, project: float) -> dict[str, Triple]:
     office = quota * _u(rng, 0.5, 1.2)
     return {
         "car_purchase": _maybe(rng, 0.1, lambda: (0.0, _r2(_u(rng, 15, 30)), _r2(_u(rng, 14, 15)))),
@@ -400,8 +400,8 @@ def _leaves(rng: random.Random, quota: int, project: float) -> dict[str, tuple[f
     }
 
 
-def _specials(rng: random.Random, theme: str) -> dict[str, list[tuple[str, tuple[float, float, float]]]]:
-    out: dict[str, list[tuple[str, tuple[float, float, float]]]] = {}
+def _specials(rng: random.Random, theme: str) -> dict[str, list[tuple[str, Triple]]]:
+    out: dict[str, list[tuple[str, Triple]]] = {}
     names = {
         "special": (f"{theme}专项", "基础设施维修专项", "信息化建设专项", "业务能力提升专项"),
         "transfer": ("中央转移支付资金", "省级专项补助资金", "市级专项补助资金"),
@@ -462,11 +462,11 @@ def build_unit(rng: random.Random, name: str, theme: str, *, year: int, projects
     specials = _specials(rng, theme) if rng.random() < 0.25 else {}
     leaves = _leaves(rng, quota, project)
     if specials:
-        leaves["special"] = (None, None, None)  # type: ignore[assignment]
+        leaves["special"] = (None, None, None)
         if "transfer" in specials:
-            leaves["transfer"] = (None, None, None)  # type: ignore[assignment]
-    public_budget = _r2(sum(leaves[k][1] for k in ("office", "utilities", "meetings")))
-    public_actual = _r2(sum(leaves[k][2] for k in ("office", "utilities", "meetings")))
+            leaves["transfer"] = (None, None, None)
+    public_budget = _r2(sum(number(leaves[k][1]) for k in ("office", "utilities", "meetings")))
+    public_actual = _r2(sum(number(leaves[k][2]) for k in ("office", "utilities", "meetings")))
     inds = indicators(rng)
     for ind in inds:
         if ind.row.name == "公用经费控制":  # the reference unit repeats 附件1 公用经费 here
@@ -477,7 +477,7 @@ def build_unit(rng: random.Random, name: str, theme: str, *, year: int, projects
     unit = Unit(
         name=name,
         staff=(quota, actual),
-        leaves=leaves,  # type: ignore[arg-type]
+        leaves=leaves,
         basic=basic,
         initial=0.0,
         budget=None,
@@ -493,7 +493,7 @@ def build_unit(rng: random.Random, name: str, theme: str, *, year: int, projects
     )
     fill = filling(unit)  # totals computed from the parts
     v = fill.values
-    exec_ = float(v["a2.total.exec"])  # type: ignore[arg-type]
+    exec_ = number(v["a2.total.exec"])
     budget = exec_ if rng.random() < 0.5 else _r2(exec_ / _u(rng, 0.91, 0.995))
     rate = round(exec_ / budget, 4)
     general = _r2(exec_ * _u(rng, 0.75, 1.0))
@@ -511,14 +511,14 @@ def build_unit(rng: random.Random, name: str, theme: str, *, year: int, projects
     if other > 1 and rng.random() < 0.3:
         fund = _r2(other * _u(rng, 0.2, 0.6))
         v["a2.income.fund"], v["a2.income.other"] = fund, _r2(other - fund)
-    v[_A2_SCORE] = _r2(float(v["a2.total.score"]) + sum(float(i.row.score) for i in inds))  # type: ignore[arg-type]
+    v[_A2_SCORE] = _r2(number(v["a2.total.score"]) + sum(number(i.row.score) for i in inds))
     if rng.random() < 0.15:
         v.update(_building(rng))
     subtotal = bool(specials) and rng.random() < 0.3
     if subtotal:  # the 一个专项一行 label row holds the subtotal of the rows inserted under it
         for key, funds in specials.items():
             for i, col in enumerate(_COLS):
-                v[f"a1.{key}.{col}"] = _r2(sum(vals[i] for _, vals in funds))
+                v[f"a1.{key}.{col}"] = _r2(sum(number(vals[i]) for _, vals in funds))
     n_projects = projects if projects is not None else rng.choices((0, 1, 2, 3), (0.45, 0.3, 0.15, 0.1))[0]
     sheets = _project_sheets(rng, theme, name, contact, n_projects)
     fill.projects = [s.fill for s in sheets]
@@ -557,9 +557,9 @@ def _project_sheets(
         inds = indicators(p_rng)
         project = _project(p_rng, theme, pname, unit, contact, inds)
         fill = project_filling(project)
-        old = float(fill.values["a3.total.score"])  # type: ignore[arg-type]
-        fill.values["a3.total.score"] = exec_score(float(fill.values["a3.total.rate"]))  # type: ignore[arg-type]
-        fill.values[_A3_SCORE] = _r2(float(fill.values[_A3_SCORE]) - old + float(fill.values["a3.total.score"]))  # type: ignore[arg-type]
+        old = number(fill.values["a3.total.score"])
+        fill.values["a3.total.score"] = exec_score(number(fill.values["a3.total.rate"]))
+        fill.values[_A3_SCORE] = _r2(number(fill.values[_A3_SCORE]) - old + number(fill.values["a3.total.score"]))
         sheets.append(Sheet("a3" if i == 1 else f"a3.{i}", fill, inds))
     return sheets
 
@@ -609,14 +609,14 @@ def type_as_text(draft: Draft) -> None:
     rng, v = draft.rng, draft.fill.values
     keys = [k for k in _TEXT_AMOUNTS if isinstance(v.get(k), float) and k not in draft.touched]
     for key in rng.sample(keys, min(len(keys), rng.randint(2, 6))):
-        x = float(v[key])  # type: ignore[arg-type]
+        x = number(v[key])
         v[key] = rng.choice((f"{x:,.2f}", f" {x:g} ", f"{x:.2f}".translate(_FULLWIDTH), f"{x:.2f}"))
     for key in ("a1.staff_quota", "a1.staff_actual"):
         if key not in draft.touched and rng.random() < 0.4:
             v[key] = str(v[key]).translate(_FULLWIDTH)
     for key in ("a1.staff_rate", "a2.total.rate"):
         if key not in draft.touched and rng.random() < 0.5:
-            x = float(v[key])  # type: ignore[arg-type]
+            x = number(v[key])
             v[key] = rng.choice((f"{x * 100:.2f}%", f"{x * 100:.2f}"))
 
 

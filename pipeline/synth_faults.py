@@ -63,6 +63,11 @@ def exec_score(rate: float, weight: float = 10.0) -> float:
     return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+def number(x: object) -> float:
+    """A value known to be a number in a draft (0 for blanks)."""
+    return float(x) if isinstance(x, int | float) else 0.0
+
+
 def _num(v: dict[str, object], key: str) -> float:
     x = v.get(key)
     return float(x) if isinstance(x, int | float) else 0.0
@@ -443,7 +448,7 @@ def _score_max(d: Draft) -> bool:
         return False
     s, ind = hit
     extra = d.rng.choice((1.0, 2.0, 5.0))
-    ind.row.score = float(ind.row.weight) + extra  # type: ignore[arg-type]
+    ind.row.score = number(ind.row.weight) + extra
     _rescore(s, extra)
     d.expect("IND.SCORE.MAX", "score", _ind(s, ind, "score"), f"“{ind.row.name}”得分 {ind.row.score:g} 超过分值")
     return True
@@ -456,7 +461,7 @@ def _score_min(d: Draft) -> bool:
         return False
     s, ind = hit
     new = -d.rng.choice((1.0, 2.0))
-    _rescore(s, new - float(ind.row.score))  # type: ignore[arg-type]
+    _rescore(s, new - number(ind.row.score))
     ind.row.score, ind.row.reason = new, "按扣分项填写"
     d.expect("IND.SCORE.MIN", "score", _ind(s, ind, "score"), f"“{ind.row.name}”得分填为扣分 {new:g}")
     return True
@@ -489,7 +494,7 @@ def _score_reason(d: Draft) -> bool:
     if hit is None:
         return False
     s, ind = hit
-    w = float(ind.row.weight)  # type: ignore[arg-type]
+    w = number(ind.row.weight)
     new = _r2(w * (0.7 if ind.kind == "qual" else 0.8))
     if ind.kind == "qual":
         ind.row.actual = "部分完成"
@@ -526,12 +531,12 @@ def _cat_shift(d: Draft, s: Sheet, *, sum_rule: bool) -> bool:
     up = d.rng.choice(full) if full else None
     if up is None:
         return False
-    downs = [i for i in full if i.row.level1 != up.row.level1 and float(i.row.weight) > k]  # type: ignore[arg-type]
+    downs = [i for i in full if i.row.level1 != up.row.level1 and number(i.row.weight) > k]
     if style == "transfer" and not downs:
         style = "added"
     for ind in (up, *(downs[:1] if style == "transfer" else [])):
         d.reserved.add((s.sid, s.inds.index(ind)))
-    up.row.weight = up.row.score = float(up.row.weight) + k  # type: ignore[arg-type]
+    up.row.weight = up.row.score = number(up.row.weight) + k
     d.expect(
         f"{s.form.upper()}.WEIGHT.CAT",
         "weight",
@@ -540,7 +545,7 @@ def _cat_shift(d: Draft, s: Sheet, *, sum_rule: bool) -> bool:
     )
     if style == "transfer":
         down = downs[0]
-        down.row.weight = down.row.score = float(down.row.weight) - k  # type: ignore[arg-type]
+        down.row.weight = down.row.score = number(down.row.weight) - k
         d.expect(
             f"{s.form.upper()}.WEIGHT.CAT",
             "weight",
@@ -698,7 +703,7 @@ def _req_totals(d: Draft) -> bool:
     key = f"a1.{row}.{col}"
     d.touch(*(f"a1.{r}.{c}" for r in (row, *SUMS[row]) for c in COLS))
     inserted = [cells for funds in d.fill.special_rows.values() for _, cells in funds] if row == "project" else []
-    parts = sum(_num(v, f"a1.{p}.{col}") for p in SUMS[row]) + sum(float(c.get(col) or 0) for c in inserted)  # type: ignore[arg-type]
+    parts = sum(_num(v, f"a1.{p}.{col}") for p in SUMS[row]) + sum(_num(c, col) for c in inserted)
     _blank(d, d.a1, key, "A1.REQ.TOTALS")
     if abs(parts) > 0.005:  # a blank total counts as 0: the sum breaks too, on the same cell
         d.expect(SUM_RULE[row], "completeness", _p("a1", key), f"{ROW_ZH[row]} 合计未填，分项合计 {parts:g}")
@@ -725,7 +730,7 @@ def _req_indfield(d: Draft) -> bool:
     s, ind = hit
     col = d.rng.choice(("target", "actual", "score"))
     if col == "score":
-        _rescore(s, -float(ind.row.score))  # type: ignore[arg-type]
+        _rescore(s, -number(ind.row.score))
     setattr(ind.row, col, None)
     d.expect("IND.REQ.FIELDS", "completeness", _ind(s, ind, col), f"“{ind.row.name}”的 {col} 未填写")
     return True
