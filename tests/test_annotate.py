@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Color, Font, PatternFill, Side
 
 from pipeline.annotate import _comment_block, _difference, write_annotated
 from pipeline.annotate_styles import colour, is_date_format, read_styles
@@ -314,18 +314,23 @@ def test_comment_block_without_values() -> None:
 
 def test_theme_and_indexed_colours() -> None:
     theme = ["FFFFFF", "000000"]
-    assert colour({"theme": "0", "tint": "-0.1499984740745262"}, theme, []) == "#D9D9D9"
-    assert colour({"theme": "1"}, theme, []) == "#000000"
-    assert colour({"indexed": "10"}, theme, ["000000"] * 10 + ["FF0000"]) == "#FF0000"
-    assert colour({"indexed": "64"}, theme, ["000000"] * 64) is None
-    assert colour({"rgb": "FF1F4E78"}, theme, []) == "#1F4E78"
-    assert colour({"auto": "1"}, theme, []) is None
+    assert colour(Color(theme=0, tint=-0.1499984740745262), theme, []) == "#D9D9D9"
+    assert colour(Color(theme=1), theme, []) == "#000000"
+    assert colour(Color(indexed=10), theme, ["FF000000"] * 10 + ["FFFF0000"]) == "#FF0000"
+    assert colour(Color(indexed=64), theme, ["FF000000"] * 66) is None
+    assert colour(Color(rgb="FF1F4E78"), theme, []) == "#1F4E78"
+    assert colour(Color(auto=True), theme, []) is None
 
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 ODD_PARTS = {
+    "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    f'<Override PartName="/xl/workbook.xml" ContentType="{CT}.sheet.main+xml"/>'
+    f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{CT}.worksheet+xml"/>'
+    f'<Override PartName="/xl/styles.xml" ContentType="{CT}.styles+xml"/></Types>',
     "_rels/.rels": f'<Relationships xmlns="{PKG}"><Relationship Id="rId1" Target="xl/workbook.xml" '
     f'Type="{RELS}/officeDocument"/></Relationships>',
     "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PKG}">'
