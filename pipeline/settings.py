@@ -45,3 +45,24 @@ WORKER_MEMORY_MB = 1024
 
 #: Wall-clock limit for one file in a worker: a normal form reads in milliseconds; a stuck reader is killed.
 WORKER_TIMEOUT_S = 60.0
+
+#: A file not modified for this long is complete: copies and saves write continuously until they finish.
+INBOX_SETTLE_S = 2.0
+
+#: How long `jixiao run` waits for files still being written before leaving them to the next run.
+INBOX_WAIT_S = 30.0
+
+#: Files per chunk (read → one validate call → write): bounds the parent's memory; a validate call costs ~0.5 s.
+BATCH_CHUNK_FILES = 500
+
+#: Seconds between inbox passes of `jixiao watch`: arrivals are processed within about this long.
+WATCH_INTERVAL_S = 2.0
+
+#: Most worker processes by default: each may take WORKER_MEMORY_MB, more than a bureau PC can spare many times.
+MAX_WORKERS = 8
+
+#: Excel ignores hyperlinks past this many per worksheet; further rows show the path as text.
+MAX_LINKS_PER_SHEET = 65_000
+
+#: Environment variable: seconds each file's receive and commit steps sleep (tests SIGKILL a run mid-batch).
+TEST_DELAY_ENV = "JIXIAO_TEST_DELAY_S"

@@ -1,0 +1,324 @@
+"""Inbox and output folder: which files are submissions, when they are complete, and where they go.
+
+The bureau drops received workbooks into an inbox folder (subfolders too). A file is a candidate
+unless it is an editor's lock file (`~$*`, `.~lock.*#`), hidden, a partial download (`*.crdownload`,
+`*.part`, `*.partial`, `*.download`, `*.tmp`) or system litter (Thumbs.db, desktop.ini); those are
+left alone. A candidate is *ready* once it has not changed for `settle_s` seconds — by its mtime, or,
+when the clock of a network share puts its mtime in the future, by an unchanged size and mtime
+across passes — otherwise it waits for the next pass.
+
+The output folder (OUT) is laid out as:
+
+    ledger.sqlite3                        the ledger (pipeline.ledger)
+    .jixiao.lock                          flock-ed by the one run using OUT (`OutputLock`)
+    archive/<sha[:2]>/<sha256><ext>       durable, content-addressed copy of every file received
+    results/<dir>/<stem>_审核结果.xlsx     annotated workbooks
+    processed/<dir>/<name>                inbox files that were checked (and duplicates of those)
+    refused/<dir>/<name>                  inbox files that could not be read (and duplicates of those)
+    汇总_<Y>.xlsx                          consolidated summaries (pipeline.summary)
+
+Every write that matters is made durable the same way: write a temporary file in the target folder,
+fsync it, rename it over the final name (atomic), fsync the folder. A move out of the inbox is a
+rename when both sides share a filesystem, else copy-fsync-rename then unlink: a crash in between
+leaves the file in both places, never in neither.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from pipeline.errors import JixiaoError, OutputError
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = ".jixiao.lock"
+ARCHIVE_DIR, RESULTS_DIR, PROCESSED_DIR, REFUSED_DIR = "archive", "results", "processed", "refused"
+MANAGED_DIRS = (ARCHIVE_DIR, RESULTS_DIR, PROCESSED_DIR, REFUSED_DIR)
+
+MSG_BUSY = "另一个审核任务正在使用输出目录 {out}（进程 {pid}），请等待其结束"
+MSG_NO_INBOX = "收件箱目录不存在：{path}"
+MSG_INBOX_IN_OUT = "收件箱不能位于输出目录的 {name}/ 子目录中：{path}"
+
+_LOCK_PREFIXES = ("~$", ".~lock.")
+_PARTIAL_SUFFIXES = (".crdownload", ".part", ".partial", ".download", ".tmp")
+_SYSTEM_NAMES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
+_COPY_CHUNK = 1024 * 1024
+_TEMP_PREFIX = ".tmp-"
+
+Signature = tuple[int, int]  # (size, mtime_ns)
+
+
+def ignored_reason(name: str) -> str | None:
+    """Why a file name is not a submission (lock file, hidden, partial download), or None if it may be one."""
+    lower = name.lower()
+    if name.startswith(_LOCK_PREFIXES):
+        return "lock"
+    if name.startswith("."):
+        return "hidden"
+    if lower.endswith(_PARTIAL_SUFFIXES):
+        return "partial"
+    if lower in _SYSTEM_NAMES:
+        return "system"
+    return None
+
+
+def signature(path: Path) -> Signature | None:
+    """(size, mtime_ns) of a regular file, or None when it is gone or not a regular file."""
+    try:
+        st = path.stat(follow_symlinks=False)
+    except OSError:
+        return None
+    if not os.path.isfile(path) or os.path.islink(path):
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A file in the inbox that may be a submission."""
+
+    path: Path
+    rel: str  # path relative to the inbox, POSIX separators: what the ledger and the reports show
+    size: int
+    mtime_ns: int
+
+    @property
+    def signature(self) -> Signature:
+        return self.size, self.mtime_ns
+
+
+@dataclass(slots=True)
+class Scan:
+    """One pass over the inbox: files ready to process, and files still being written."""
+
+    ready: list[Candidate]
+    waiting: list[Candidate]
+
+
+class Inbox:
+    """Scans a folder for candidates and decides which are complete; remembers signatures across passes."""
+
+    def __init__(self, root: Path, *, settle_s: float, exclude: Iterable[Path] = ()) -> None:
+        if settle_s < 0:
+            raise ValueError(f"settle_s must be ≥ 0, got {settle_s!r}")
+        root = Path(root)
+        if not root.is_dir():
+            raise JixiaoError(MSG_NO_INBOX.format(path=root))
+        self.root = root.resolve()
+        self.settle_s = settle_s
+        self.exclude = {Path(p).resolve() for p in exclude}
+        self._seen: dict[str, tuple[Signature, float]] = {}  # rel → (signature, monotonic time first seen so)
+
+    def scan(self, *, skip: Callable[[Path], bool] = lambda _: False) -> Scan:
+        """Every candidate, split into ready and waiting, oldest first; `skip(path)` hides files already in hand."""
+        now_wall, now_mono = time.time(), time.monotonic()
+        ready: list[Candidate] = []
+        waiting: list[Candidate] = []
+        seen: dict[str, tuple[Signature, float]] = {}
+        for cand in self._walk():
+            if skip(cand.path):
+                continue
+            previous = self._seen.get(cand.rel)
+            since = previous[1] if previous and previous[0] == cand.signature else now_mono
+            seen[cand.rel] = (cand.signature, since)
+            quiet_for = now_wall - cand.mtime_ns / 1e9
+            if self.settle_s == 0 or quiet_for >= self.settle_s or now_mono - since >= self.settle_s:
+                ready.append(cand)
+            else:
+                waiting.append(cand)
+        self._seen = seen
+        ready.sort(key=lambda c: (c.mtime_ns, c.rel))
+        return Scan(ready, waiting)
+
+    def _walk(self) -> Iterator[Candidate]:
+        stack = [self.root]
+        while stack:
+            folder = stack.pop()
+            try:
+                entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            except OSError as exc:
+                log.warning("cannot list %s: %s", folder, exc)
+                continue
+            for entry in entries:
+                path = Path(entry.path)
+                if entry.is_symlink():
+                    log.info("symbolic link in the inbox left alone: %s", path)
+                    continue
+                if entry.is_dir():
+                    if not entry.name.startswith(".") and path.resolve() not in self.exclude:
+                        stack.append(path)
+                    continue
+                if not entry.is_file() or ignored_reason(entry.name):
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue  # vanished between listing and stat
+                rel = PurePosixPath(*path.relative_to(self.root).parts).as_posix()
+                yield Candidate(path, rel, st.st_size, st.st_mtime_ns)
+
+
+# ------------------------------------------------------------------------------------ output folder
+
+
+class OutputLock:
+    """An exclusive flock on OUT/.jixiao.lock for the duration of a run; the kernel drops it if we die."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        self.path = self.out / LOCK_NAME
+        self._fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        self.out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "未知"
+            os.close(fd)
+            raise JixiaoError(MSG_BUSY.format(out=self.out, pid=holder)) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink in `path` durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_COPY_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _copy_durably(src: Path, dest_dir: Path) -> tuple[Path, str]:
+    """Copy `src` to a temporary file in `dest_dir`, fsync it; return (temporary path, sha256)."""
+    tmp = dest_dir / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
+    digest = hashlib.sha256()
+    try:
+        with src.open("rb") as fin, tmp.open("xb") as fout:
+            while chunk := fin.read(_COPY_CHUNK):
+                digest.update(chunk)
+                fout.write(chunk)
+            fout.flush()
+            os.fsync(fout.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp, digest.hexdigest()
+
+
+class OutDir:
+    """The output folder's layout and its durable operations: archive, reserve names, move out of the inbox."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def prepare(self) -> None:
+        """Create the managed folders and drop temporary files a crash left behind."""
+        for name in MANAGED_DIRS:
+            (self.root / name).mkdir(parents=True, exist_ok=True)
+        for tmp in self._temporaries():
+            log.info("removing leftover temporary file %s", tmp)
+            tmp.unlink(missing_ok=True)
+
+    def _temporaries(self) -> Iterator[Path]:
+        archive = self.root / ARCHIVE_DIR
+        yield from archive.glob(f"{_TEMP_PREFIX}*")
+        for name in (PROCESSED_DIR, REFUSED_DIR):
+            yield from (self.root / name).rglob(f"{_TEMP_PREFIX}*")
+
+    def check_inbox(self, inbox: Path) -> None:
+        """Refuse an inbox inside one of the managed folders (it would eat its own output)."""
+        inbox = Path(inbox).resolve()
+        for name in MANAGED_DIRS:
+            managed = self.root / name
+            if inbox == managed or managed in inbox.parents:
+                raise JixiaoError(MSG_INBOX_IN_OUT.format(name=name, path=inbox))
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def archive(self, src: Path) -> tuple[str, str]:
+        """Durable content-addressed copy of `src`; returns (sha256, path relative to OUT).
+
+        The copy is hashed as it is written, so the hash is that of the bytes archived even if the
+        source changes meanwhile (the caller compares the source's signature before and after).
+        """
+        archive = self.root / ARCHIVE_DIR
+        try:
+            tmp, sha = _copy_durably(src, archive)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+                raise OutputError(f"无法写入归档目录 {archive}：{exc}") from exc
+            raise
+        rel = f"{ARCHIVE_DIR}/{sha[:2]}/{sha}{src.suffix.lower()}"
+        final = self.root / rel
+        try:
+            if final.exists():
+                tmp.unlink()  # same bytes already archived
+                return sha, rel
+            new_dir = not final.parent.exists()
+            final.parent.mkdir(exist_ok=True)
+            if new_dir:
+                fsync_dir(archive)
+            os.replace(tmp, final)
+            fsync_dir(final.parent)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return sha, rel
+
+    def free_name(self, folder: str, rel: str, taken: Callable[[str], bool]) -> str:
+        """`folder/rel`, or `folder/<stem>(n)<ext>` when that name exists or `taken(name)` says it is reserved."""
+        base = PurePosixPath(folder) / PurePosixPath(rel)
+        candidate, n = base, 1
+        while (self.root / candidate).exists() or taken(candidate.as_posix()):
+            n += 1
+            candidate = base.with_name(f"{base.stem}({n}){base.suffix}")
+        return candidate.as_posix()
+
+    def move_out(self, src: Path, rel: str) -> None:
+        """Move an inbox file to `OUT/rel` (never overwriting), durably."""
+        dest = self.root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            raise OutputError(f"目标文件已存在，未覆盖：{dest}")
+        try:
+            os.rename(src, dest)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            tmp, _ = _copy_durably(src, dest.parent)  # another filesystem: copy, then drop the source
+            shutil.copystat(src, tmp)
+            os.replace(tmp, dest)
+            fsync_dir(dest.parent)
+            src.unlink()
+        fsync_dir(dest.parent)
+        fsync_dir(src.parent)
