@@ -1,0 +1,501 @@
+"""The ledger: every file received, what was found in it and where it went (SQLite, OUT/ledger.sqlite3).
+
+One row of `submissions` per file taken from the inbox, moving through three states:
+
+    received  its archive copy exists (fsynced before the row was committed); nothing else is known
+    checked   status, unit, year, counts, findings, data points, annotated workbook and the planned
+              destination (processed/ or refused/) are recorded — all in one transaction
+    filed     the inbox file is at its destination (or was gone from the inbox: see `note`)
+
+A file whose bytes were already received is a row too, with `duplicate_of` pointing at the first
+row with those bytes and status "duplicate"; it is never read or validated. A partial unique index
+keeps exactly one non-duplicate row per sha256.
+
+The schema is created by numbered migrations recorded in `schema_migrations`; add a migration,
+never edit an applied one. The connection runs in WAL mode with synchronous=FULL, so a committed
+transaction survives `kill -9` and power loss alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import JixiaoError
+from pipeline.model import FormData, Point, Result, Submission
+
+log = logging.getLogger(__name__)
+
+LEDGER_NAME = "ledger.sqlite3"
+STATES = ("received", "checked", "filed")
+STATUSES = ("ok", "warnings", "errors", "rejected", "duplicate")
+CHECKED_STATUSES = ("ok", "warnings", "errors")  # a unit's workbook that was read: it counts in the summary
+
+MSG_NEWER = "审核账本 {path} 由更新版本的 jixiao 创建（结构版本 {found}，本程序支持到 {known}），请升级 jixiao"
+MSG_NO_LEDGER = "输出目录 {out} 中没有审核账本（{name}），请先运行 jixiao run"
+
+_SQL_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-variable limit
+
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (
+        1,
+        "submissions, findings and data points",
+        """
+        CREATE TABLE submissions (
+            id            INTEGER PRIMARY KEY,
+            sha256        TEXT NOT NULL,
+            original_path TEXT NOT NULL,          -- relative to the inbox, POSIX separators
+            inbox         TEXT NOT NULL,          -- absolute inbox folder it was taken from
+            size          INTEGER NOT NULL,
+            mtime_ns      INTEGER NOT NULL,       -- size and mtime when received: is the inbox file still it?
+            received_at   TEXT NOT NULL,
+            archive_path  TEXT NOT NULL,          -- relative to OUT
+            state         TEXT NOT NULL DEFAULT 'received' CHECK (state IN ('received', 'checked', 'filed')),
+            duplicate_of  INTEGER REFERENCES submissions (id),
+            status        TEXT CHECK (status IN ('ok', 'warnings', 'errors', 'rejected', 'duplicate')),
+            unit          TEXT,
+            year          INTEGER,
+            errors        INTEGER NOT NULL DEFAULT 0,
+            warnings      INTEGER NOT NULL DEFAULT 0,
+            reason        TEXT,                   -- why it was refused, or what it duplicates
+            reason_code   TEXT,
+            checked_at    TEXT,
+            output_path   TEXT,                   -- annotated workbook, relative to OUT
+            dest_path     TEXT,                   -- processed/… or refused/…, relative to OUT
+            filed_at      TEXT,
+            note          TEXT,
+            CHECK (state = 'received' OR status IS NOT NULL)
+        );
+        CREATE UNIQUE INDEX submissions_one_per_hash ON submissions (sha256) WHERE duplicate_of IS NULL;
+        CREATE UNIQUE INDEX submissions_output ON submissions (output_path) WHERE output_path IS NOT NULL;
+        CREATE UNIQUE INDEX submissions_dest ON submissions (dest_path) WHERE dest_path IS NOT NULL;
+        CREATE INDEX submissions_state ON submissions (state);
+        CREATE INDEX submissions_unit ON submissions (year, unit);
+
+        CREATE TABLE findings (
+            id            INTEGER PRIMARY KEY,
+            submission_id INTEGER NOT NULL REFERENCES submissions (id),
+            seq           INTEGER NOT NULL,
+            rule          TEXT NOT NULL,
+            level         TEXT NOT NULL CHECK (level IN ('error', 'warning')),
+            sheet         TEXT NOT NULL,
+            cell          TEXT,                   -- the first cell the finding names
+            cells         TEXT NOT NULL,          -- all of them, comma-separated
+            message       TEXT NOT NULL,
+            expected      TEXT,
+            actual        TEXT
+        );
+        CREATE INDEX findings_submission ON findings (submission_id);
+
+        CREATE TABLE points (
+            submission_id INTEGER NOT NULL REFERENCES submissions (id),
+            part          INTEGER NOT NULL,       -- 0: 附件1 and 附件2; n: the n-th 附件3 sheet
+            key           TEXT NOT NULL,          -- form point key; indicator rows as <form>.ind.<i>.<column>
+            value_num     REAL,
+            value_text    TEXT,
+            sheet         TEXT NOT NULL,
+            cell          TEXT,
+            decimals      INTEGER,
+            PRIMARY KEY (submission_id, part, key)
+        ) WITHOUT ROWID;
+        """,
+    ),
+)
+
+
+@dataclass(slots=True)
+class Entry:
+    """One row of `submissions`."""
+
+    id: int
+    sha256: str
+    original_path: str
+    inbox: str
+    size: int
+    mtime_ns: int
+    received_at: str
+    archive_path: str
+    state: str
+    duplicate_of: int | None
+    status: str | None
+    unit: str | None
+    year: int | None
+    errors: int
+    warnings: int
+    reason: str | None
+    reason_code: str | None
+    checked_at: str | None
+    output_path: str | None
+    dest_path: str | None
+    filed_at: str | None
+    note: str | None
+
+    @property
+    def source(self) -> Path:
+        """Where the file was in the inbox."""
+        return Path(self.inbox) / self.original_path
+
+
+_COLUMNS = ", ".join(f.name for f in fields(Entry))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFinding:
+    submission_id: int
+    rule: str
+    level: str
+    sheet: str
+    cell: str | None
+    cells: str
+    message: str
+    expected: str | None
+    actual: str | None
+
+
+def now_text() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+class Ledger:
+    """The ledger of one output folder. Use as a context manager; every write is one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        self.migrate()
+
+    @classmethod
+    def open_existing(cls, out: Path) -> Ledger:
+        """The ledger of `out`; JixiaoError when there is none (nothing was ever run there)."""
+        path = Path(out) / LEDGER_NAME
+        if not path.is_file():
+            raise JixiaoError(MSG_NO_LEDGER.format(out=out, name=LEDGER_NAME))
+        return cls(path)
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------------------- schema
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations not yet recorded; returns their versions."""
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {v for (v,) in self.conn.execute("SELECT version FROM schema_migrations")}
+        known = max(v for v, _, _ in MIGRATIONS)
+        if done and max(done) > known:
+            raise JixiaoError(MSG_NEWER.format(path=self.path, found=max(done), known=known))
+        applied: list[int] = []
+        for version, name, sql in MIGRATIONS:
+            if version in done:
+                continue
+            with self.transaction() as conn:
+                for statement in _statements(sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (version, name, now_text()),
+                )
+            log.info("ledger %s: applied migration %d (%s)", self.path, version, name)
+            applied.append(version)
+        return applied
+
+    def versions(self) -> list[int]:
+        return [v for (v,) in self.conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+
+    # ------------------------------------------------------------------------------- writes
+
+    def receive(
+        self,
+        *,
+        sha256: str,
+        original_path: str,
+        inbox: Path,
+        size: int,
+        mtime_ns: int,
+        archive_path: str,
+        received_at: str | None = None,
+    ) -> Entry:
+        """Record a file whose archive copy is durable; a duplicate when its bytes were received before."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT id FROM submissions WHERE sha256 = ? AND duplicate_of IS NULL", (sha256,)
+            ).fetchone()
+            cur = conn.execute(
+                "INSERT INTO submissions (sha256, original_path, inbox, size, mtime_ns, received_at, archive_path,"
+                " duplicate_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sha256,
+                    original_path,
+                    str(inbox),
+                    size,
+                    mtime_ns,
+                    received_at or now_text(),
+                    archive_path,
+                    row[0] if row else None,
+                ),
+            )
+            entry_id = cur.lastrowid
+        assert entry_id is not None
+        return self.entry(entry_id)
+
+    def record_check(
+        self, entry_id: int, result: Result, *, output_path: str | None, dest_path: str, checked_at: str | None = None
+    ) -> None:
+        """Store a checked file's outcome, findings and data points, and mark it checked: one transaction."""
+        reason = code = None
+        if result.rejected:
+            reason = "；".join(f.message for f in result.findings) or None
+            code = result.findings[0].rule.removeprefix("FILE.").lower() if result.findings else None
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE submissions SET state = 'checked', status = ?, unit = ?, year = ?, errors = ?, warnings = ?,"
+                " reason = ?, reason_code = ?, checked_at = ?, output_path = ?, dest_path = ?"
+                " WHERE id = ? AND state = 'received' AND duplicate_of IS NULL",
+                (
+                    result.status,
+                    result.unit,
+                    result.year,
+                    result.errors,
+                    result.warnings,
+                    reason,
+                    code,
+                    checked_at or now_text(),
+                    output_path,
+                    dest_path,
+                    entry_id,
+                ),
+            )
+            if cur.rowcount != 1:
+                raise RuntimeError(f"submission {entry_id} is not a received original")
+            conn.executemany(
+                "INSERT INTO findings (submission_id, seq, rule, level, sheet, cell, cells, message, expected, actual)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        entry_id,
+                        seq,
+                        f.rule,
+                        f.level,
+                        f.sheet,
+                        f.cells[0] if f.cells else None,
+                        ",".join(f.cells),
+                        f.message,
+                        f.expected,
+                        f.actual,
+                    )
+                    for seq, f in enumerate(result.findings)
+                ],
+            )
+            if result.submission is not None:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO points"
+                    " (submission_id, part, key, value_num, value_text, sheet, cell, decimals)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(entry_id, *row) for row in point_rows(result.submission)],
+                )
+
+    def record_duplicate(self, entry_id: int, *, dest_path: str, checked_at: str | None = None) -> None:
+        """Mark a duplicate checked: it takes its original's unit and year, and a reason naming the original."""
+        with self.transaction() as conn:
+            original = conn.execute(
+                "SELECT o.original_path, o.received_at, o.unit, o.year, o.status, o.reason FROM submissions d"
+                " JOIN submissions o ON o.id = d.duplicate_of WHERE d.id = ?",
+                (entry_id,),
+            ).fetchone()
+            if original is None:
+                raise RuntimeError(f"submission {entry_id} is not a duplicate")
+            reason = f"与 {original[1][:16].replace('T', ' ')} 收到的“{original[0]}”内容完全相同，未重复审核"
+            if original[4] == "rejected":
+                reason += f"（该文件已退回：{original[5]}）"
+            cur = conn.execute(
+                "UPDATE submissions SET state = 'checked', status = 'duplicate', unit = ?, year = ?, reason = ?,"
+                " reason_code = 'duplicate', checked_at = ?, dest_path = ? WHERE id = ? AND state = 'received'",
+                (original[2], original[3], reason, checked_at or now_text(), dest_path, entry_id),
+            )
+            if cur.rowcount != 1:
+                raise RuntimeError(f"submission {entry_id} is not received")
+
+    def mark_filed(
+        self,
+        entry_id: int,
+        *,
+        moved: bool,
+        note: str | None = None,
+        dest_path: str | None = None,
+        filed_at: str | None = None,
+    ) -> None:
+        """The inbox file is at its destination (`moved`; `dest_path` when it had to change), or was no
+        longer in the inbox as received (`note` says why; the destination is cleared)."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE submissions SET state = 'filed', filed_at = ?, note = ?,"
+                " dest_path = CASE WHEN ? THEN COALESCE(?, dest_path) END WHERE id = ? AND state = 'checked'",
+                (filed_at or now_text(), note, moved, dest_path, entry_id),
+            )
+            if cur.rowcount != 1:
+                raise RuntimeError(f"submission {entry_id} is not checked")
+
+    # ------------------------------------------------------------------------------- reads
+
+    def entry(self, entry_id: int) -> Entry:
+        row = self.conn.execute(f"SELECT {_COLUMNS} FROM submissions WHERE id = ?", (entry_id,)).fetchone()
+        if row is None:
+            raise KeyError(entry_id)
+        return Entry(*row)
+
+    def entries(self, *, state: str | None = None, where: str = "", params: Sequence[Any] = ()) -> list[Entry]:
+        """Rows in id order, optionally in one state and matching an extra SQL condition."""
+        clauses = [c for c in ("state = ?" if state else "", where) if c]
+        sql = f"SELECT {_COLUMNS} FROM submissions"
+        if clauses:
+            sql += " WHERE " + " AND ".join(f"({c})" for c in clauses)
+        args = ([state] if state else []) + list(params)
+        return [Entry(*row) for row in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def output_taken(self, rel: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM submissions WHERE output_path = ?", (rel,)).fetchone() is not None
+
+    def dest_taken(self, rel: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM submissions WHERE dest_path = ?", (rel,)).fetchone() is not None
+
+    def years(self) -> list[int | None]:
+        """Years of the workbooks read (None: read, but no year found), newest first."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT year FROM submissions WHERE duplicate_of IS NULL AND status IN (?, ?, ?)"
+            " ORDER BY year IS NULL, year DESC",
+            CHECKED_STATUSES,
+        )
+        return [y for (y,) in rows]
+
+    def latest(self, year: int | None) -> list[tuple[Entry, int]]:
+        """Each unit's newest checked workbook of `year`, with how many versions the unit sent.
+
+        A workbook without a unit name stands alone (its own "unit"). Duplicates never supersede.
+        """
+        group = "COALESCE(unit, '#' || sha256)"
+        base = "duplicate_of IS NULL AND status IN ('ok', 'warnings', 'errors') AND year IS ?"
+        rows = self.conn.execute(
+            f"SELECT {', '.join('s.' + f.name for f in fields(Entry))}, v.n FROM submissions s"
+            f" JOIN (SELECT MAX(id) AS id, COUNT(*) AS n FROM submissions WHERE {base} GROUP BY {group}) v"
+            " ON v.id = s.id ORDER BY s.unit IS NULL, s.unit, s.id",
+            (year,),
+        )
+        return [(Entry(*row[:-1]), row[-1]) for row in rows]
+
+    def history(self, year: int | None) -> list[Entry]:
+        """Every finished row of `year` (superseded versions and duplicates too), oldest first."""
+        return self.entries(where="state != 'received' AND year IS ?", params=(year,))
+
+    def refused(self) -> list[Entry]:
+        return self.entries(where="status = 'rejected' AND state != 'received'")
+
+    def findings(self, ids: Iterable[int]) -> list[StoredFinding]:
+        out: list[StoredFinding] = []
+        for chunk in _chunks(list(ids)):
+            marks = ", ".join("?" * len(chunk))
+            out += [
+                StoredFinding(*row)
+                for row in self.conn.execute(
+                    "SELECT submission_id, rule, level, sheet, cell, cells, message, expected, actual FROM findings"
+                    f" WHERE submission_id IN ({marks}) ORDER BY submission_id, seq",
+                    chunk,
+                )
+            ]
+        return out
+
+    def numbers(self, ids: Iterable[int], *, part: int = 0) -> dict[int, dict[str, float]]:
+        """Numeric data points per submission: id → {key: value}."""
+        out: dict[int, dict[str, float]] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ", ".join("?" * len(chunk))
+            for sid, key, value in self.conn.execute(
+                f"SELECT submission_id, key, value_num FROM points WHERE part = ? AND submission_id IN ({marks})"
+                " AND value_num IS NOT NULL",
+                [part, *chunk],
+            ):
+                out.setdefault(sid, {})[key] = value
+        return out
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of a migration, split where SQLite's own tokenizer says one is complete."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer
+            buffer = ""
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL at the end of a migration: {buffer.strip()[:60]!r}")
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for i in range(0, len(ids), _SQL_CHUNK):
+        yield ids[i : i + _SQL_CHUNK]
+
+
+# ----------------------------------------------------------------------------------- data points
+
+
+def _point_row(key: str, point: Point) -> tuple[Any, ...]:
+    value = point.value
+    num: float | None = None
+    text: str | None = None
+    if isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, int | float):
+        num = float(value)
+    elif isinstance(value, datetime | date):
+        text = value.isoformat()
+    elif value is not None:
+        text = str(value)
+    return key, num, text, point.sheet, point.cells[0] if point.cells else None, point.decimals
+
+
+def _form_rows(data: FormData) -> Iterator[tuple[Any, ...]]:
+    for key, point in data.points.items():
+        yield _point_row(key, point)
+    for i, ind in enumerate(data.indicators, start=1):
+        prefix = f"{data.form}.ind.{i}"
+        yield f"{prefix}.level1", None, ind.level1 or None, ind.sheet, None, None
+        yield f"{prefix}.level2", None, ind.level2 or None, ind.sheet, None, None
+        for name, point in ind.cells.items():
+            yield _point_row(f"{prefix}.{name}", point)
+
+
+def point_rows(submission: Submission) -> Iterator[tuple[Any, ...]]:
+    """(part, key, value_num, value_text, sheet, cell, decimals) for every extracted point."""
+    for data in submission.forms.values():
+        for row in _form_rows(data):
+            yield (0, *row)
+    for part, project in enumerate(submission.projects, start=1):
+        for row in _form_rows(project):
+            yield (part, *row)
