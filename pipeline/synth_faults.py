@@ -16,21 +16,19 @@ jixiao's extractor, so the key does not inherit its mistakes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import python_calamine
 
 from pipeline.forms import Field, Row, Section, for_year, load_form, load_profile
 from pipeline.model import cell_ref
+from pipeline.synth_units import Draft, Ind, Sheet, building, exec_score, number
 from pipeline.template import indicator_total_key
-
-if TYPE_CHECKING:  # synth imports this module; the reverse imports happen inside functions
-    from pipeline.synth import Draft, Ind, Sheet
 
 COLS = ("prev", "budget", "actual")
 SUMS = {
@@ -54,18 +52,6 @@ UNJUDGED = ("date", "text")  # indicator kinds IND.SCORING cannot judge: a score
 
 def _r2(x: float) -> float:
     return float(round(x, 2))
-
-
-def exec_score(rate: float, weight: float = 10.0) -> float:
-    """执行率得分 as units type it: the displayed 执行率 (4 decimals) × 分值, rounded half up like Excel's
-    ROUND — so 98.65 % gives 9.87 although 2276.22 / 2307.39 × 10 = 9.8649."""
-    exact = Decimal(str(min(rate, 1.0))) * Decimal(str(weight))
-    return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def number(x: object) -> float:
-    """A value known to be a number in a draft (0 for blanks)."""
-    return float(x) if isinstance(x, int | float) else 0.0
 
 
 def _num(v: dict[str, object], key: str) -> float:
@@ -369,8 +355,6 @@ def _ratio_staff(d: Draft) -> bool:
 
 
 def _building(d: Draft, what: str, rule: str) -> bool:
-    from pipeline.synth import _building as building
-
     v = d.a1.values
     if not _num(v, "a1.bld_area_approved"):
         v.update(building(d.rng))
@@ -640,8 +624,6 @@ def _cross_project(d: Draft) -> bool:
 
 def _retitle(title: str, new: str) -> Callable[[Path], None]:
     def edit(path: Path) -> None:
-        from pipeline.synth import rewrite_zip
-
         old = f"<t>{title}</t>".encode()
 
         def change(data: bytes) -> bytes:
@@ -927,6 +909,21 @@ def _slip_text(d: Draft) -> bool:
     d.touch(key)
     d.expect("GEN.NUMBER", "slip", _p("a1", key), f"数字栏填写了文字“{v[key]}”")
     return True
+
+
+# -- editing a written workbook ---------------------------------------------------------------------
+def rewrite_zip(path: Path, edits: Mapping[str, Callable[[bytes], bytes]] | None = None) -> None:
+    """Rewrite a workbook's zip with pinned entry timestamps, applying `edits` to named parts."""
+    edits = edits or {}
+    with zipfile.ZipFile(path) as src:
+        parts = [(info.filename, src.read(info)) for info in src.infolist()]
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, data in parts:
+            if name in edits:
+                data = edits[name](data)
+            dst.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    tmp.replace(path)
 
 
 # -- locating cells in the written workbook ----------------------------------------------------------
