@@ -12,11 +12,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# A fresh out/ each time: the inbox is a scratch copy (sample_inputs/ stays untouched); exit 1 = findings.
 demo: $(STAMP)
-	rm -rf out/inbox
+	rm -rf out
 	mkdir -p out
-	cp -r sample_inputs out/inbox
-	$(BIN)/jixiao check out/inbox/* --out out || [ $$? -le 1 ]
+	cp -rp sample_inputs out/inbox
+	$(BIN)/jixiao run out/inbox --out out || [ $$? -le 1 ]
 
 test: $(STAMP)
 	$(BIN)/pytest

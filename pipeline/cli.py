@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -43,6 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--xls", type=float, default=0.0, help="另存为 .xls 的比例（需要 LibreOffice，默认 0）")
     p.add_argument("--workers", type=int, default=None, help="并行进程数（默认 CPU 核数）")
     p.add_argument("--out", type=Path, required=True, help="输出目录（须为空或不存在）")
+
+    for name, text in (
+        ("run", "审核收件箱中的新文件（含子目录），生成审核结果与汇总表"),
+        ("watch", "持续监视收件箱，文件到达即审核（Ctrl-C 停止）"),
+    ):
+        p = commands.add_parser(name, help=text)
+        p.add_argument("inbox", type=Path, metavar="INBOX", help="收件箱目录")
+        p.add_argument("--out", type=Path, required=True, help="输出目录（账本、归档、审核结果、汇总表）")
+        p.add_argument("--workers", type=int, default=None, help="读取文件的进程数（默认 CPU 核数，最多 8）")
+        p.add_argument("--profile", default="default", help="审核口径（schemas/profiles/ 下的名称）")
+    p = commands.add_parser("summary", help="根据账本重新生成汇总表")
+    p.add_argument("--out", type=Path, required=True, help="jixiao run 的输出目录")
     return parser
 
 
@@ -59,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(args, console)
         if args.command == "synth":
             return cmd_synth(args, console)
+        if args.command in ("run", "watch", "summary"):
+            return {"run": cmd_run, "watch": cmd_watch, "summary": cmd_summary}[args.command](args, console)
     except JixiaoError as exc:
         Console(stderr=True).print(f"[red]错误：[/red]{exc}")
         return 2
@@ -117,6 +132,171 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
     )
     console.print(f"答案：{args.out / ANSWER_KEY}")
     return 0
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.batch import run_inbox, stop_on_interrupt
+
+    with stop_on_interrupt() as stop, RunProgress(console) as progress:
+        report = run_inbox(
+            args.inbox, args.out, workers=args.workers, profile=args.profile, listener=progress, stop=stop
+        )
+    render_run(console, report)
+    return 130 if report.interrupted else report.exit_code
+
+
+def cmd_watch(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.batch import stop_on_interrupt, watch_inbox
+
+    console.print(f"正在监视收件箱 {args.inbox}，输出到 {args.out}。按 Ctrl-C 停止（处理完当前文件后退出）。")
+    with stop_on_interrupt() as stop:
+        report = watch_inbox(
+            args.inbox,
+            args.out,
+            stop=stop,
+            workers=args.workers,
+            profile=args.profile,
+            listener=WatchLog(console),
+            on_pass=lambda r: console.print(f"  汇总表已更新：{'、'.join(str(p) for p in r.summaries)}"),
+        )
+    console.print("已停止监视。")
+    render_run(console, report)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.summary import rebuild_summaries
+
+    paths = rebuild_summaries(args.out)
+    if not paths:
+        console.print("账本中还没有审核过的文件，未生成汇总表。")
+    for path in paths:
+        console.print(f"已生成汇总表：{path}")
+    return 0
+
+
+class RunProgress:
+    """Rich progress bar for `jixiao run`: files done, rate, ETA; the stage in the description."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}", style="bold"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TextColumn("剩余"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task = self.progress.add_task("审核", total=0, rate="")
+
+    def __enter__(self) -> RunProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.update(self.task, description="完成")
+        self.progress.stop()
+
+    def planned(self, n: int) -> None:
+        total = self.progress.tasks[0].total or 0
+        self.progress.update(self.task, total=total + n)
+
+    def phase(self, text: str) -> None:
+        self.progress.update(self.task, description=text)
+
+    def done(self, outcome: object) -> None:
+        self.progress.advance(self.task)
+        task = self.progress.tasks[0]
+        if task.elapsed:
+            self.progress.update(self.task, rate=f"{task.completed / task.elapsed:.1f} 份/秒")
+
+
+class WatchLog:
+    """`jixiao watch`: one line per file as it is done."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def planned(self, n: int) -> None:
+        self.console.print(f"收到 {n} 个新文件")
+
+    def phase(self, text: str) -> None:
+        pass
+
+    def done(self, outcome: Any) -> None:
+        from datetime import datetime
+
+        style = STATUS_STYLE.get(outcome.status, "")
+        status = f"[{style}]{RUN_STATUS_ZH[outcome.status]}[/{style}]" if style else RUN_STATUS_ZH[outcome.status]
+        extra = f"错误 {outcome.errors}，提示 {outcome.warnings}" if outcome.status in STATUS_STYLE else ""
+        if outcome.status in ("rejected", "duplicate"):
+            extra = outcome.reason or ""
+        self.console.print(f"{datetime.now():%H:%M:%S}  {outcome.original}  {outcome.unit or ''}  {status}  {extra}")
+
+
+RUN_STATUS_ZH = {**STATUS_ZH, "duplicate": "重复提交"}
+
+
+def render_run(console: Console, report: Any) -> None:
+    """Counts, where the outputs are, and the files that need attention."""
+    counts = report.counts()
+    table = Table(title="审核结果", show_header=True, header_style="bold", title_justify="left")
+    for col in ("单位数", "通过", "有提示", "有错误", "退回", "重复提交"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        str(report.units),
+        f"[green]{counts['ok']}[/green]",
+        f"[yellow]{counts['warnings']}[/yellow]",
+        f"[red]{counts['errors']}[/red]",
+        f"[magenta]{counts['rejected']}[/magenta]",
+        str(counts["duplicate"]),
+    )
+    console.print(table)
+    attention = [o for o in report.outcomes if o.status in ("errors", "rejected")]
+    if attention:
+        problems = Table(show_header=True, header_style="bold", title="需处理的文件", title_justify="left")
+        for col in ("文件", "预算单位", "状态", "错误", "提示", "退回原因"):
+            problems.add_column(col, overflow="fold", justify="right" if col in ("错误", "提示") else "left")
+        for o in attention[:20]:
+            style = STATUS_STYLE[o.status]
+            status = f"[{style}]{STATUS_ZH[o.status]}[/{style}]"
+            if o.status == "rejected":
+                problems.add_row(o.original, "", status, "", "", o.reason or "")
+            else:
+                problems.add_row(o.original, o.unit or "", status, str(o.errors), str(o.warnings), "")
+        console.print(problems)
+        if len(attention) > 20:
+            console.print(f"……另有 {len(attention) - 20} 个文件，见汇总表。")
+    where = Table(show_header=False, box=None, padding=(0, 2, 0, 0), title="输出位置", title_justify="left")
+    for label, path in (
+        *(("汇总表", p) for p in report.summaries),
+        ("审核结果", report.out / "results"),
+        ("已处理的原文件", report.out / "processed"),
+        ("退回的原文件", report.out / "refused"),
+        ("归档", report.out / "archive"),
+        ("审核账本", report.ledger),
+    ):
+        where.add_row(label, _shown(path))
+    console.print(where)
+    if report.recovered:
+        console.print(f"已完成上次中断时未处理完的 {report.recovered} 个文件。")
+    for name, why in report.unreadable:
+        console.print(f"[red]无法读取[/red] {name}：{why}（留在收件箱中）")
+    if report.waiting:
+        console.print(f"{len(report.waiting)} 个文件仍在写入，留待下次处理：{'、'.join(report.waiting[:5])}")
+    if report.interrupted:
+        console.print("已按要求停止；未处理的文件留在收件箱中，下次运行时继续。")
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def exit_code(results: Sequence[Result]) -> int:

@@ -1,0 +1,664 @@
+"""Batch runs: take every new workbook from an inbox, check them together, record, file and summarise.
+
+`run_inbox(inbox, out)` makes one run (`jixiao run`); `watch_inbox` repeats passes until stopped
+(`jixiao watch`). Both hold OUT's lock (`inbox.OutputLock`), so two runs never share an output folder.
+
+One run:
+ 1. Recover: file every ledger row left `checked` by an interrupted run, then process the rows left
+    `received` (their archive copies exist) exactly as new ones.
+ 2. Scan the inbox; take the files that are complete, oldest first, in chunks of BATCH_CHUNK_FILES.
+ 3. Receive each: copy it into OUT/archive (hashed while copied, fsynced, renamed into place), then
+    commit a `received` row — or a duplicate row when its sha256 was received before.
+ 4. Read and extract the *archived* copies in worker processes (`isolate.map_isolated`): a file that
+    crashes, exhausts or hangs a worker is refused with a reason and the others go on.
+ 5. Validate every submission of the chunk in ONE `validate()` call (a call costs the same for 1 or 500).
+ 6. Write each annotated workbook in worker processes (temp file, atomic rename, fsync). As each is
+    done: one transaction stores status, findings and data points and reserves the file's place in
+    processed/ or refused/ (`checked`); the inbox file is moved there; a second commit says `filed`.
+ 7. Duplicates follow their original into processed/ or refused/ without being read.
+ 8. Rebuild the 汇总 workbooks from the ledger.
+Memory stays flat: a chunk's grids live only inside workers; the parent holds ≤ one chunk of results.
+
+Crash safety — the invariants that hold at every instant, so `kill -9` anywhere then a rerun ends
+with every file processed exactly once and nothing lost:
+ I1. A ledger row exists only for bytes whose archive copy is complete and durable (fsync before commit).
+ I2. An inbox file leaves the inbox only after its row is `checked`; it is never deleted without a
+     complete copy at its destination (rename, or copy-fsync-rename before unlink).
+ I3. A `checked` row names its annotated workbook (written and fsynced before the commit) and its
+     destination; one transaction per file, so findings and points are all there or none are.
+ I4. The scan skips inbox files that belong to unfinished rows; recovery finishes those rows first.
+Crash points: during the archive copy (a `.tmp-*` file, removed at the next start; the file is still
+in the inbox); after the archive rename, before the row (an orphan archive file — content-addressed,
+reused when the file is received again); after `received` (recovery reads the archive copy again);
+during the annotated write (a temp file; the row is still `received` and is redone, overwriting the
+same name); after `checked`, before or during the move (recovery moves the file, or drops the inbox
+copy when an identical one is already at the destination); after the move, before `filed` (recovery
+finds it at its destination). An inbox file changed or removed by someone in between is not moved:
+the row is filed with a note, and a changed file is received again as a new submission.
+
+Ctrl-C: `stop_on_interrupt()` turns the first SIGINT/SIGTERM into a request the run honours between
+files (worker processes ignore SIGINT: the parent decides); the second SIGINT interrupts at once,
+which is as safe as a crash.
+
+Test hook: the environment variable JIXIAO_TEST_DELAY_S (settings.TEST_DELAY_ENV) makes each file's
+receive and commit step sleep that long, so a test can SIGKILL a real run in the middle of a batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol, TypeVar
+
+from pipeline import settings
+from pipeline.check import load_submission, rejected
+from pipeline.errors import OutputError, RejectedFile
+from pipeline.forms import Profile, load_profile
+from pipeline.inbox import (
+    PROCESSED_DIR,
+    REFUSED_DIR,
+    RESULTS_DIR,
+    Candidate,
+    Inbox,
+    OutDir,
+    OutputLock,
+    fsync_dir,
+    sha256_file,
+    signature,
+)
+from pipeline.isolate import map_isolated
+from pipeline.ledger import LEDGER_NAME, Entry, Ledger
+from pipeline.model import Finding, Result, Submission
+from pipeline.validate import validate
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+NOTE_GONE = "审核完成时原文件已不在收件箱中（已被移走或删除），其内容已存档"
+NOTE_CHANGED = "审核期间收件箱中的文件被修改，未移动；修改后的文件将作为新的提交处理"
+MSG_RULE_ERROR = "审核规则执行出错（{kind}），请联系系统管理员"
+
+
+def default_workers() -> int:
+    return max(1, min(settings.MAX_WORKERS, os.cpu_count() or 1))
+
+
+# ------------------------------------------------------------------------------------- results
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """What became of one inbox file."""
+
+    id: int
+    original: str  # path relative to the inbox
+    status: str  # ok | warnings | errors | rejected | duplicate
+    unit: str | None
+    year: int | None
+    errors: int
+    warnings: int
+    reason: str | None
+    output: Path | None  # annotated workbook
+    filed: Path | None  # where the inbox file went (None: it had left the inbox; see note)
+    note: str | None = None
+
+    @classmethod
+    def of(cls, entry: Entry, out: Path) -> FileOutcome:
+        return cls(
+            id=entry.id,
+            original=entry.original_path,
+            status=entry.status or "",
+            unit=entry.unit,
+            year=entry.year,
+            errors=entry.errors,
+            warnings=entry.warnings,
+            reason=entry.reason,
+            output=out / entry.output_path if entry.output_path else None,
+            filed=out / entry.dest_path if entry.dest_path else None,
+            note=entry.note,
+        )
+
+
+@dataclass(slots=True)
+class RunReport:
+    """Everything one run (or one watch pass) did."""
+
+    inbox: Path
+    out: Path
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # still being written: left for the next pass
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, why) could not even be copied
+    recovered: int = 0  # rows finished that an interrupted run had left
+    summaries: list[Path] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def ledger(self) -> Path:
+        return self.out / LEDGER_NAME
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("ok", "warnings", "errors", "rejected", "duplicate"), 0)
+        for o in self.outcomes:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        return counts
+
+    @property
+    def units(self) -> int:
+        return len({(o.year, o.unit or o.original) for o in self.outcomes if o.status in ("ok", "warnings", "errors")})
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no file of this run has errors, 1 when some do (a refused file counts as one)."""
+        return 1 if any(o.status in ("errors", "rejected") for o in self.outcomes) else 0
+
+
+class Listener(Protocol):
+    """Progress events of a run; the CLI renders them. Subclasses inherit no-ops for what they skip."""
+
+    def planned(self, n: int) -> None:
+        """`n` more files are to be processed."""
+        return None
+
+    def phase(self, text: str) -> None:
+        """The run moved on to another stage (Chinese, for display)."""
+        return None
+
+    def done(self, outcome: FileOutcome) -> None:
+        """One file is processed and out of the inbox."""
+        return None
+
+
+class _Silent(Listener):
+    pass
+
+
+# ------------------------------------------------------------------------------------- public API
+
+
+def run_inbox(
+    inbox: Path,
+    out: Path,
+    *,
+    workers: int | None = None,
+    profile: str = "default",
+    settle_s: float = settings.INBOX_SETTLE_S,
+    wait_s: float = settings.INBOX_WAIT_S,
+    memory_mb: int = settings.WORKER_MEMORY_MB,
+    timeout_s: float = settings.WORKER_TIMEOUT_S,
+    listener: Listener | None = None,
+    stop: threading.Event | None = None,
+) -> RunReport:
+    """Process every complete file in `inbox` (subfolders too) into `out`; wait up to `wait_s` for files
+    still being written. Raises JixiaoError when `out` is in use by another run or `inbox` is unusable."""
+    with _session(inbox, out, workers, profile, settle_s, memory_mb, timeout_s, listener, stop) as engine:
+        report = engine.new_report()
+        engine.recover(report)
+        deadline = time.monotonic() + wait_s
+        while not engine.stopping():
+            scan = engine.pass_(report)
+            report.waiting = [c.rel for c in scan.waiting]
+            if not scan.waiting or time.monotonic() >= deadline:
+                break
+            engine.listener.phase("等待文件写入完成")
+            engine.sleep(min(1.0, max(settle_s, 0.1)))
+        report.interrupted = engine.stopping()
+        report.summaries = engine.summarise(force=bool(report.outcomes))
+    return report
+
+
+def watch_inbox(
+    inbox: Path,
+    out: Path,
+    *,
+    stop: threading.Event,
+    interval_s: float = settings.WATCH_INTERVAL_S,
+    workers: int | None = None,
+    profile: str = "default",
+    settle_s: float = settings.INBOX_SETTLE_S,
+    memory_mb: int = settings.WORKER_MEMORY_MB,
+    timeout_s: float = settings.WORKER_TIMEOUT_S,
+    listener: Listener | None = None,
+    on_pass: Any = None,
+) -> RunReport:
+    """Process files as they arrive until `stop` is set; `on_pass(report)` after each pass that did something.
+
+    Returns the report of the whole session (all passes)."""
+    if interval_s <= 0:
+        raise ValueError(f"interval_s must be > 0, got {interval_s!r}")
+    with _session(inbox, out, workers, profile, settle_s, memory_mb, timeout_s, listener, stop) as engine:
+        total = engine.new_report()
+        first = True
+        while not stop.is_set():
+            report = engine.new_report()
+            if first:
+                engine.recover(report)
+                first = False
+            scan = engine.pass_(report)
+            report.waiting = [c.rel for c in scan.waiting]
+            if report.outcomes:
+                report.summaries = engine.summarise(force=True)
+                if on_pass is not None:
+                    on_pass(report)
+            total.outcomes += report.outcomes
+            total.unreadable += report.unreadable
+            total.recovered += report.recovered
+            total.summaries = report.summaries or total.summaries
+            total.waiting = report.waiting
+            stop.wait(interval_s)
+        total.interrupted = True
+    return total
+
+
+@contextmanager
+def stop_on_interrupt() -> Iterator[threading.Event]:
+    """An Event set by the first Ctrl-C (or SIGTERM), so a run stops between files; a second Ctrl-C raises
+    KeyboardInterrupt at once. The previous handlers are restored on exit. Main thread only."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        log.warning("stop requested (signal %d): finishing the current file", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+# ------------------------------------------------------------------------------------- workers
+
+
+def _quiet_sigint() -> None:
+    """In a worker process: ignore Ctrl-C, which a terminal sends to the whole process group; the parent
+    decides when to stop, and a worker killed by it would get an innocent file refused as crashing it."""
+    if multiprocessing.parent_process() is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_quiet_sigint()  # a worker imports this module when it unpickles its function: as early as we can
+
+_FORKSERVER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+_forkserver_ready = False
+
+
+def _prepare_forkserver() -> None:
+    """Start the forkserver that `map_isolated` forks workers from, once per process, so that:
+
+    - it has imported this module (pandas, pandera, the readers): a new pool — two per chunk, and one
+      after every crash — starts in milliseconds instead of ~1.5 s of imports per worker;
+    - it ignores SIGINT, which its workers inherit: Ctrl-C reaches the parent only, which stops between
+      files (a worker killed by Ctrl-C while reading alone would get its file refused as a crasher);
+    - BLAS thread pools are single-threaded, so the imported libraries do not reserve address space
+      per core before the worker's memory cap applies.
+    A forkserver already started by someone else is used as it is (workers then ignore SIGINT from
+    their first file on).
+    """
+    global _forkserver_ready
+    if _forkserver_ready or "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal dispositions can only be changed from the main thread
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload([__name__, "pipeline.annotate"])
+    saved_env = {k: os.environ.get(k) for k in _FORKSERVER_ENV}
+    os.environ.update({k: os.environ.get(k) or v for k, v in _FORKSERVER_ENV.items()})
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    _forkserver_ready = True
+
+
+def _load_worker(item: tuple[int, str, str]) -> Submission:
+    """Worker: read and extract one archived file."""
+    _quiet_sigint()
+    _, path, profile = item
+    return load_submission(Path(path), profile=load_profile(profile))
+
+
+def _write_worker(item: tuple[int, Result, str, str]) -> tuple[str, str]:
+    """Worker: write one annotated workbook; an OutputError comes back as a value, to stop the run."""
+    _quiet_sigint()
+    _, result, archive, output = item
+    try:
+        write_output(result, Path(archive), Path(output))
+    except OutputError as exc:
+        return "output_error", str(exc)
+    return "ok", output
+
+
+def write_output(result: Result, archive: Path, output: Path, *, with_sheets: bool = True) -> Path:
+    """The annotated workbook of `result` (sheets read from the archived copy), written atomically and fsynced."""
+    from pipeline.annotate import write_annotated
+    from pipeline.read import read_grid
+    from pipeline.sniff import sniff
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    grid = None
+    if with_sheets and not result.rejected:
+        try:
+            grid = read_grid(archive, fmt=sniff(archive))
+        except RejectedFile:
+            grid = None
+    write_annotated(result, grid, output)
+    try:
+        fd = os.open(output, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        fsync_dir(output.parent)
+    except OSError as exc:
+        raise OutputError(f"无法写入审核结果文件 {output.name}：{exc}") from exc
+    return output
+
+
+# ------------------------------------------------------------------------------------- the engine
+
+
+@contextmanager
+def _session(
+    inbox: Path,
+    out: Path,
+    workers: int | None,
+    profile: str,
+    settle_s: float,
+    memory_mb: int,
+    timeout_s: float,
+    listener: Listener | None,
+    stop: threading.Event | None,
+) -> Iterator[_Engine]:
+    outdir = OutDir(out)
+    outdir.check_inbox(inbox)
+    box = Inbox(inbox, settle_s=settle_s, exclude=[outdir.root])
+    prof = load_profile(profile)
+    n_workers = default_workers() if workers is None else workers
+    if n_workers < 0:
+        raise ValueError(f"workers must be ≥ 0, got {workers!r}")
+    with OutputLock(outdir.root):
+        if n_workers:
+            _prepare_forkserver()
+        outdir.prepare()
+        with Ledger(outdir.root / LEDGER_NAME) as ledger:
+            yield _Engine(box, outdir, ledger, prof, n_workers, memory_mb, timeout_s, listener or _Silent(), stop)
+
+
+class _Engine:
+    """The steps of a run over one inbox, output folder and ledger (see the module docstring)."""
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        outdir: OutDir,
+        ledger: Ledger,
+        profile: Profile,
+        workers: int,
+        memory_mb: int,
+        timeout_s: float,
+        listener: Listener,
+        stop: threading.Event | None,
+    ) -> None:
+        self.inbox, self.outdir, self.ledger, self.profile = inbox, outdir, ledger, profile
+        self.workers, self.memory_mb, self.timeout_s = workers, memory_mb, timeout_s
+        self.listener, self.stop = listener, stop
+        self.delay = float(os.environ.get(settings.TEST_DELAY_ENV) or 0)
+
+    def new_report(self) -> RunReport:
+        return RunReport(inbox=self.inbox.root, out=self.outdir.root)
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def sleep(self, seconds: float) -> None:
+        if self.stop is not None:
+            self.stop.wait(seconds)
+        else:
+            time.sleep(seconds)
+
+    def _pause(self) -> None:
+        if self.delay:
+            time.sleep(self.delay)
+
+    def _map(self, func: Any, items: list[T]) -> Iterator[tuple[T, Any]]:
+        return map_isolated(
+            func, items, workers=min(self.workers, len(items)), memory_mb=self.memory_mb, timeout_s=self.timeout_s
+        )
+
+    # --------------------------------------------------------------------------- passes
+
+    def recover(self, report: RunReport) -> None:
+        """Finish what an interrupted run left: file the checked rows, process the received ones."""
+        checked = self.ledger.entries(state="checked")
+        received = self.ledger.entries(state="received")
+        if not (checked or received):
+            return
+        log.info("recovering %d checked and %d received files", len(checked), len(received))
+        self.listener.planned(len(checked) + len(received))
+        self.listener.phase("恢复上次中断的任务")
+        for entry in checked:
+            self._file(entry, report)
+        before = len(report.outcomes)
+        for chunk in _chunks(received, settings.BATCH_CHUNK_FILES):
+            if self.stopping():
+                break
+            self._process(chunk, report)
+        report.recovered = len(checked) + len(report.outcomes) - before
+
+    def pass_(self, report: RunReport) -> Any:
+        """Scan the inbox once and process every ready file; returns the scan (ready and waiting files)."""
+        unfinished = {e.source for e in self.ledger.entries(where="state != 'filed'")}
+        scan = self.inbox.scan(skip=lambda p: p in unfinished)
+        if scan.ready:
+            self.listener.planned(len(scan.ready))
+        for chunk in _chunks(scan.ready, settings.BATCH_CHUNK_FILES):
+            if self.stopping():
+                break
+            self._process(self._receive(chunk, report), report)
+        return scan
+
+    def summarise(self, *, force: bool) -> list[Path]:
+        from pipeline.summary import summary_paths, write_summaries
+
+        existing = summary_paths(self.ledger, self.outdir.root)
+        if not force and all(p.exists() for p in existing):
+            return existing
+        self.listener.phase("生成汇总表")
+        return write_summaries(self.ledger, self.outdir.root)
+
+    # --------------------------------------------------------------------------- steps
+
+    def _receive(self, candidates: Sequence[Candidate], report: RunReport) -> list[Entry]:
+        """Archive each candidate durably and record it `received` (I1)."""
+        self.listener.phase("接收")
+        entries: list[Entry] = []
+        for cand in candidates:
+            if self.stopping():
+                break
+            self._pause()
+            try:
+                sha, archive_rel = self.outdir.archive(cand.path)
+            except FileNotFoundError:
+                continue  # taken away since the scan
+            except OSError as exc:
+                log.warning("cannot read %s: %s", cand.path, exc)
+                report.unreadable.append((cand.rel, f"无法读取文件：{exc.strerror or exc}"))
+                continue
+            if signature(cand.path) != cand.signature:
+                report.waiting.append(cand.rel)  # changed while copied: next pass
+                continue
+            entries.append(
+                self.ledger.receive(
+                    sha256=sha,
+                    original_path=cand.rel,
+                    inbox=self.inbox.root,
+                    size=cand.size,
+                    mtime_ns=cand.mtime_ns,
+                    archive_path=archive_rel,
+                )
+            )
+        return entries
+
+    def _process(self, entries: Sequence[Entry], report: RunReport) -> None:
+        """Read, validate once, write and file one chunk of received rows; then their duplicates."""
+        originals = [e for e in entries if e.duplicate_of is None]
+        if originals:
+            self.listener.phase("读取")
+            loaded = self._load(originals)
+            self.listener.phase("规则审核")
+            results = self._validate(originals, loaded)
+            self.listener.phase("写出审核结果")
+            self._write_and_file([e for e in originals if e.id in results], results, report)
+        duplicates = [e for e in entries if e.duplicate_of is not None]
+        for entry in duplicates:
+            if self.stopping():
+                break
+            self._file_duplicate(entry, report)
+
+    def _load(self, entries: list[Entry]) -> dict[int, Submission | RejectedFile]:
+        items = [(e.id, str(self.outdir.path(e.archive_path)), self.profile.name) for e in entries]
+        loaded: dict[int, Submission | RejectedFile] = {}
+        results = self._map(_load_worker, items)
+        try:
+            for (entry_id, _, _), value in results:
+                loaded[entry_id] = value
+                if self.stopping():
+                    break
+        finally:
+            results.close()  # type: ignore[attr-defined]
+        return loaded
+
+    def _validate(self, entries: list[Entry], loaded: dict[int, Submission | RejectedFile]) -> dict[int, Result]:
+        results: dict[int, Result] = {}
+        read: list[tuple[int, Submission]] = []
+        for entry in entries:
+            value = loaded.get(entry.id)
+            if isinstance(value, RejectedFile):
+                results[entry.id] = rejected(Path(entry.original_path), value)
+            elif value is not None:
+                read.append((entry.id, value))
+        for (entry_id, submission), findings in zip(read, self._findings([s for _, s in read]), strict=True):
+            original = next(e.original_path for e in entries if e.id == entry_id)
+            if isinstance(findings, RejectedFile):
+                results[entry_id] = rejected(Path(original), findings)
+            else:
+                results[entry_id] = Result(Path(original), findings, submission)
+        return results
+
+    def _findings(self, subs: list[Submission]) -> list[list[Finding] | RejectedFile]:
+        """`validate` over the whole chunk in one call; if it fails, halve the batch until the submission
+        that breaks a rule's code is found and refused, so one odd file cannot block every later run."""
+        if not subs:
+            return []
+        try:
+            return list(validate(subs, profile=self.profile))
+        except Exception as exc:
+            if len(subs) == 1:
+                log.exception("validation failed on %s", subs[0].file)
+                return [RejectedFile(MSG_RULE_ERROR.format(kind=type(exc).__name__), code="rule_error")]
+            log.warning("validation failed on a batch of %d (%r): bisecting", len(subs), exc)
+            mid = len(subs) // 2
+            return self._findings(subs[:mid]) + self._findings(subs[mid:])
+
+    def _write_and_file(self, entries: list[Entry], results: dict[int, Result], report: RunReport) -> None:
+        by_id = {e.id: e for e in entries}
+        taken: set[str] = set()
+        items: list[tuple[int, Result, str, str]] = []
+        outputs: dict[int, str] = {}
+        for entry in entries:
+            outputs[entry.id] = rel = self._output_name(entry, taken)
+            items.append(
+                (entry.id, results[entry.id], str(self.outdir.path(entry.archive_path)), str(self.outdir.path(rel)))
+            )
+        written = self._map(_write_worker, items)
+        try:
+            for (entry_id, result, archive, output), value in written:
+                if isinstance(value, RejectedFile):  # the writer's worker died: a workbook without the sheets
+                    log.warning("writing %s crashed its worker (%s): summary sheet only", output, value.reason)
+                    write_output(result, Path(archive), Path(output), with_sheets=False)
+                elif value[0] == "output_error":
+                    raise OutputError(value[1])
+                self._commit(by_id[entry_id], result, outputs[entry_id], report)
+                if self.stopping():
+                    break
+        finally:
+            written.close()  # type: ignore[attr-defined]
+
+    def _output_name(self, entry: Entry, taken: set[str]) -> str:
+        """results/<dir>/<stem>_审核结果.xlsx, numbered when another row has that name (I3: same row, same name)."""
+        original = Path(entry.original_path)
+        base = Path(RESULTS_DIR) / original.parent / f"{original.stem}{settings.RESULT_SUFFIX}"
+        rel, n = base.as_posix(), 1
+        while rel in taken or self.ledger.output_taken(rel):
+            n += 1
+            rel = base.with_name(f"{original.stem}({n}){settings.RESULT_SUFFIX}").as_posix()
+        taken.add(rel)
+        return rel
+
+    def _commit(self, entry: Entry, result: Result, output_rel: str, report: RunReport) -> None:
+        """One transaction: the file's outcome and its reserved destination (I3); then file it."""
+        self._pause()
+        folder = REFUSED_DIR if result.rejected else PROCESSED_DIR
+        dest = self.outdir.free_name(folder, entry.original_path, self.ledger.dest_taken)
+        self.ledger.record_check(entry.id, result, output_path=output_rel, dest_path=dest)
+        self._file(self.ledger.entry(entry.id), report)
+
+    def _file_duplicate(self, entry: Entry, report: RunReport) -> None:
+        assert entry.duplicate_of is not None
+        original = self.ledger.entry(entry.duplicate_of)
+        if original.state == "received":
+            return  # its original is not checked yet (a stopped run): both are finished next time
+        self._pause()
+        folder = REFUSED_DIR if original.status == "rejected" else PROCESSED_DIR
+        dest = self.outdir.free_name(folder, entry.original_path, self.ledger.dest_taken)
+        self.ledger.record_duplicate(entry.id, dest_path=dest)
+        self._file(self.ledger.entry(entry.id), report)
+
+    def _file(self, entry: Entry, report: RunReport) -> None:
+        """Move a checked row's inbox file to its destination (I2) and mark it filed."""
+        assert entry.dest_path is not None
+        src, dest = entry.source, self.outdir.path(entry.dest_path)
+        same = signature(src) == (entry.size, entry.mtime_ns)
+        moved, note, dest_rel = False, None, entry.dest_path
+        if dest.exists() and sha256_file(dest) == entry.sha256:
+            moved = True  # a crash after the move (or mid cross-filesystem move): the copy there is complete
+            if same:
+                src.unlink()
+                fsync_dir(src.parent)
+        elif same:
+            if dest.exists():  # someone put another file at our reserved name: take the next free one
+                folder, _, rel = entry.dest_path.partition("/")
+                dest_rel = self.outdir.free_name(folder, rel, self.ledger.dest_taken)
+            self.outdir.move_out(src, dest_rel)
+            moved = True
+        else:
+            note = NOTE_CHANGED if src.exists() else NOTE_GONE
+        self.ledger.mark_filed(entry.id, moved=moved, note=note, dest_path=dest_rel)
+        outcome = FileOutcome.of(self.ledger.entry(entry.id), self.outdir.root)
+        report.outcomes.append(outcome)
+        self.listener.done(outcome)
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
