@@ -50,7 +50,7 @@ from pipeline.template import write_workbook
 log = logging.getLogger(__name__)
 
 #: Bump when the same seed would write different files: the benchmark cache is keyed by it.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 ANSWER_KEY = "answer_key.json"
 #: Fault classes of the answer key: the catalogue's rule classes plus typical slips.
 FAULT_KINDS = ("sum", "ratio", "score", "weight", "cross_sheet", "completeness", "plausibility", "slip")
@@ -64,6 +64,8 @@ KIND_ZH = {
     "plausibility": "合理性",
     "slip": "笔误",
 }
+#: Share of units whose 附件1 totals are formulas (with calculated values), as many real workbooks have.
+FORMULA_SHARE = 0.1
 #: Below this many units per worker a process pool costs more (start-up, imports) than it saves.
 MIN_UNITS_PER_WORKER = 8
 
@@ -102,6 +104,8 @@ def write_unit(job: Job) -> tuple[str, dict[str, Any]]:
     synth_faults.add_extras(draft, job.extra, exclude=job.faults)
     if draft.text_numbers:
         type_as_text(draft)
+    if rng.random() < FORMULA_SHARE:
+        synth_faults.formula_totals(draft)
     path = Path(job.out_dir) / filename(job.index, job.name, job.year)
     write_workbook(path, year=job.year, filling=draft.fill, layout=draft.layout)
     for edit in draft.post:

@@ -926,6 +926,86 @@ def rewrite_zip(path: Path, edits: Mapping[str, Callable[[bytes], bytes]] | None
     tmp.replace(path)
 
 
+def _sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name → its worksheet part ("xl/worksheets/sheet2.xml"), from workbook.xml and its rels."""
+    with zipfile.ZipFile(path) as z:
+        book = z.read("xl/workbook.xml").decode()
+        rels = z.read("xl/_rels/workbook.xml.rels").decode()
+    targets = dict(re.findall(r'<Relationship Id="([^"]+)" Type="[^"]+" Target="([^"]+)"', rels))
+    out: dict[str, str] = {}
+    for name, rid in re.findall(r'<sheet name="([^"]+)" sheetId="\d+" r:id="([^"]+)"', book):
+        target = targets[rid].lstrip("/")
+        out[name.replace("&amp;", "&")] = target if target.startswith("xl/") else f"xl/{target}"
+    return out
+
+
+#: 附件1 totals a unit may have written as formulas over their parts (no inserted rows among the parts).
+FORMULA_ROWS = ("sangong", "car", "public")
+
+
+def formula_edit(d: Draft, cells: list[tuple[str, str]], *, cached: bool) -> Callable[[Path], None]:
+    """An edit turning 附件1 totals ((row, col) pairs) into `=part+part…` formulas; with `cached`, the
+    value stays as Excel would have saved it, without, the formula has no calculated value at all."""
+
+    def edit(path: Path) -> None:
+        book = _Book(path)
+        sheet = d.layout.sheet_names["a1"]
+        rows, merged = book.sheets[sheet]
+        changes: dict[str, str] = {}
+        for row, col in cells:
+            total = cell_ref(*_point(rows, merged, "a1", f"a1.{row}.{col}", d.year))
+            parts = [cell_ref(*_point(rows, merged, "a1", f"a1.{p}.{col}", d.year)) for p in SUMS[row]]
+            changes[total] = "+".join(parts)
+
+        def change(data: bytes) -> bytes:
+            for ref, formula in changes.items():
+                pattern = re.compile(rb'<c r="' + ref.encode() + rb'"([^>]*)><v>([^<]*)</v></c>')
+                value = rb"<v>\2</v>" if cached else b""
+                data, n = pattern.subn(
+                    rb'<c r="' + ref.encode() + rb'"\1><f>' + formula.encode() + b"</f>" + value + b"</c>", data
+                )
+                assert n == 1, (ref, n)
+            return data
+
+        rewrite_zip(path, {_sheet_parts(path)[sheet]: change})
+
+    return edit
+
+
+def formula_totals(d: Draft) -> None:
+    """Layout variety: some 附件1 totals written as formulas (with their calculated values), as units do."""
+    if any(FAULTS[a].alone for a in d.applied):
+        return  # the deleted-sheet fault re-saves with openpyxl, which keeps no calculated values
+    v = d.a1.values
+    options = [
+        (row, col)
+        for row in FORMULA_ROWS
+        for col in COLS
+        if all(
+            isinstance(v.get(f"a1.{k}.{col}"), float) and f"a1.{k}.{col}" not in d.touched for k in (row, *SUMS[row])
+        )
+    ]
+    if options:
+        picked = d.rng.sample(options, min(len(options), d.rng.randint(1, 4)))
+        d.post.insert(0, formula_edit(d, sorted(picked), cached=True))
+
+
+@fault("slip.formula", "slip", "a1.sangong", "a1.public")
+def _slip_formula(d: Draft) -> bool:
+    """A total written as a formula by a script or converter that never calculated it (GEN.FORMULA)."""
+    v = d.a1.values
+    options = [(row, col) for row in FORMULA_ROWS for col in COLS if _num(v, f"a1.{row}.{col}")]
+    if not options:
+        return False
+    row, col = d.rng.choice(options)
+    d.touch(*(f"a1.{r}.{c}" for r in ("sangong", *SUMS["sangong"], "public", *SUMS["public"]) for c in COLS))
+    d.post.insert(0, formula_edit(d, [(row, col)], cached=False))
+    d.expect(
+        "GEN.FORMULA", "slip", _p("a1", f"a1.{row}.{col}"), f"{ROW_ZH[row]}（{col_zh(col, d.year)}）为未计算的公式"
+    )
+    return True
+
+
 # -- locating cells in the written workbook ----------------------------------------------------------
 class _Book:
     """A written workbook's sheets as calamine reads them (absolute coordinates, merged ranges)."""
