@@ -9,6 +9,7 @@ started, so a label repeated further down a sheet is not mistaken for an earlier
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -363,6 +364,7 @@ class Reader:
         types = {"name": "text", "reason": "text", "weight": "score", "score": "score"}
         for key in ("name", "target", "actual", "weight", "score", "reason"):
             if key not in cols:
+                cells[key] = missing_point(self.sheet_name, None)  # column not found: reported as a label
                 continue
             value, (ar, ac) = self.index.value_at(r, cols[key])
             if (ar, ac) != (r, cols[key]) and key != "reason":
@@ -402,7 +404,7 @@ def _target_value(raw: object) -> str | None:
 
 
 def _display(raw: object) -> str:
-    if isinstance(raw, float) and raw == int(raw):
+    if isinstance(raw, float) and math.isfinite(raw) and raw == int(raw):
         return str(int(raw))
     return str(raw)
 

@@ -54,7 +54,7 @@ def mutated_grids(draw: st.DrawFn) -> Grid:
     return grid
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_grids())
 def test_mutated_workbooks_always_get_a_status(grid: Grid) -> None:
     try:
