@@ -52,7 +52,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,9 +205,8 @@ def run_inbox(
         engine.recover(report)
         deadline = time.monotonic() + wait_s
         while not engine.stopping():
-            scan = engine.pass_(report)
-            report.waiting = [c.rel for c in scan.waiting]
-            if not scan.waiting or time.monotonic() >= deadline:
+            report.waiting = engine.pass_(report)
+            if not report.waiting or time.monotonic() >= deadline:
                 break
             engine.listener.phase("等待文件写入完成")
             engine.sleep(min(1.0, max(settle_s, 0.1)))
@@ -228,7 +227,7 @@ def watch_inbox(
     memory_mb: int = settings.WORKER_MEMORY_MB,
     timeout_s: float = settings.WORKER_TIMEOUT_S,
     listener: Listener | None = None,
-    on_pass: Any = None,
+    on_pass: Callable[[RunReport], None] | None = None,
 ) -> RunReport:
     """Process files as they arrive until `stop` is set; `on_pass(report)` after each pass that did something.
 
@@ -243,8 +242,7 @@ def watch_inbox(
             if first:
                 engine.recover(report)
                 first = False
-            scan = engine.pass_(report)
-            report.waiting = [c.rel for c in scan.waiting]
+            report.waiting = engine.pass_(report)
             if report.outcomes:
                 report.summaries = engine.summarise(force=True)
                 if on_pass is not None:
@@ -255,21 +253,23 @@ def watch_inbox(
             total.summaries = report.summaries or total.summaries
             total.waiting = report.waiting
             stop.wait(interval_s)
-        total.interrupted = True
     return total
 
 
 @contextmanager
-def stop_on_interrupt() -> Iterator[threading.Event]:
+def stop_on_interrupt(notify: Callable[[], None] | None = None) -> Iterator[threading.Event]:
     """An Event set by the first Ctrl-C (or SIGTERM), so a run stops between files; a second Ctrl-C raises
-    KeyboardInterrupt at once. The previous handlers are restored on exit. Main thread only."""
+    KeyboardInterrupt at once. `notify()` is called on the first. Previous handlers are restored on exit.
+    Main thread only."""
     stop = threading.Event()
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if stop.is_set() and signum == signal.SIGINT:
             raise KeyboardInterrupt
-        log.warning("stop requested (signal %d): finishing the current file", signum)
+        log.info("stop requested (signal %d): finishing the current file", signum)
         stop.set()
+        if notify is not None:
+            notify()
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -292,7 +292,35 @@ def _quiet_sigint() -> None:
 _quiet_sigint()  # a worker imports this module when it unpickles its function: as early as we can
 
 _FORKSERVER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+_FORKSERVER_MARK = "JIXIAO_FORKSERVER_OF"  # set to the run's pid while it starts its forkserver
 _forkserver_ready = False
+
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: orphaned workers idle until the machine restarts
+        pass
+
+
+def _in_our_forkserver() -> None:
+    """Runs when the forkserver preloads this module. A run killed with `kill -9` would otherwise leave the
+    forkserver and its idle workers behind for ever (each worker holds the forkserver's lifeline open):
+    the forkserver dies with the run, and each worker with the forkserver."""
+    run_pid = os.environ.pop(_FORKSERVER_MARK, None)
+    if run_pid is None:
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by every worker forked from here
+    _die_with_parent()
+    if str(os.getppid()) != run_pid:  # the run died before we could ask to die with it
+        os._exit(0)
+    os.register_at_fork(after_in_child=_die_with_parent)
+
+
+_in_our_forkserver()
 
 
 def _prepare_forkserver() -> None:
@@ -303,7 +331,8 @@ def _prepare_forkserver() -> None:
     - it ignores SIGINT, which its workers inherit: Ctrl-C reaches the parent only, which stops between
       files (a worker killed by Ctrl-C while reading alone would get its file refused as a crasher);
     - BLAS thread pools are single-threaded, so the imported libraries do not reserve address space
-      per core before the worker's memory cap applies.
+      per core before the worker's memory cap applies;
+    - it and its workers die with the run, even a run killed with `kill -9` (`_in_our_forkserver`).
     A forkserver already started by someone else is used as it is (workers then ignore SIGINT from
     their first file on).
     """
@@ -315,8 +344,9 @@ def _prepare_forkserver() -> None:
     from multiprocessing import forkserver
 
     multiprocessing.get_context("forkserver").set_forkserver_preload([__name__, "pipeline.annotate"])
-    saved_env = {k: os.environ.get(k) for k in _FORKSERVER_ENV}
+    saved_env = {k: os.environ.get(k) for k in (*_FORKSERVER_ENV, _FORKSERVER_MARK)}
     os.environ.update({k: os.environ.get(k) or v for k, v in _FORKSERVER_ENV.items()})
+    os.environ[_FORKSERVER_MARK] = str(os.getpid())
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         forkserver.ensure_running()
@@ -465,17 +495,18 @@ class _Engine:
             self._process(chunk, report)
         report.recovered = len(checked) + len(report.outcomes) - before
 
-    def pass_(self, report: RunReport) -> Any:
-        """Scan the inbox once and process every ready file; returns the scan (ready and waiting files)."""
+    def pass_(self, report: RunReport) -> list[str]:
+        """Scan the inbox once and process every ready file; returns the files still being written."""
         unfinished = {e.source for e in self.ledger.entries(where="state != 'filed'")}
         scan = self.inbox.scan(skip=lambda p: p in unfinished)
+        waiting = [c.rel for c in scan.waiting]
         if scan.ready:
             self.listener.planned(len(scan.ready))
         for chunk in _chunks(scan.ready, settings.BATCH_CHUNK_FILES):
             if self.stopping():
                 break
-            self._process(self._receive(chunk, report), report)
-        return scan
+            self._process(self._receive(chunk, report, waiting), report)
+        return waiting
 
     def summarise(self, *, force: bool) -> list[Path]:
         from pipeline.summary import summary_paths, write_summaries
@@ -488,7 +519,7 @@ class _Engine:
 
     # --------------------------------------------------------------------------- steps
 
-    def _receive(self, candidates: Sequence[Candidate], report: RunReport) -> list[Entry]:
+    def _receive(self, candidates: Sequence[Candidate], report: RunReport, waiting: list[str]) -> list[Entry]:
         """Archive each candidate durably and record it `received` (I1)."""
         self.listener.phase("接收")
         entries: list[Entry] = []
@@ -505,7 +536,7 @@ class _Engine:
                 report.unreadable.append((cand.rel, f"无法读取文件：{exc.strerror or exc}"))
                 continue
             if signature(cand.path) != cand.signature:
-                report.waiting.append(cand.rel)  # changed while copied: next pass
+                waiting.append(cand.rel)  # changed while copied: next pass
                 continue
             entries.append(
                 self.ledger.receive(
@@ -557,8 +588,9 @@ class _Engine:
                 results[entry.id] = rejected(Path(entry.original_path), value)
             elif value is not None:
                 read.append((entry.id, value))
+        originals = {e.id: e.original_path for e in entries}
         for (entry_id, submission), findings in zip(read, self._findings([s for _, s in read]), strict=True):
-            original = next(e.original_path for e in entries if e.id == entry_id)
+            original = originals[entry_id]
             if isinstance(findings, RejectedFile):
                 results[entry_id] = rejected(Path(original), findings)
             else:

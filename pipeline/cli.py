@@ -137,7 +137,7 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     from pipeline.batch import run_inbox, stop_on_interrupt
 
-    with stop_on_interrupt() as stop, RunProgress(console) as progress:
+    with stop_on_interrupt(lambda: console.print(STOPPING)) as stop, RunProgress(console) as progress:
         report = run_inbox(
             args.inbox, args.out, workers=args.workers, profile=args.profile, listener=progress, stop=stop
         )
@@ -149,7 +149,7 @@ def cmd_watch(args: argparse.Namespace, console: Console) -> int:
     from pipeline.batch import stop_on_interrupt, watch_inbox
 
     console.print(f"正在监视收件箱 {args.inbox}，输出到 {args.out}。按 Ctrl-C 停止（处理完当前文件后退出）。")
-    with stop_on_interrupt() as stop:
+    with stop_on_interrupt(lambda: console.print(STOPPING)) as stop:
         report = watch_inbox(
             args.inbox,
             args.out,
@@ -175,6 +175,9 @@ def cmd_summary(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+STOPPING = "正在停止：处理完当前文件后退出（再按一次 Ctrl-C 立即中断，下次运行会接着处理）"
+
+
 class RunProgress:
     """Rich progress bar for `jixiao run`: files done, rate, ETA; the stage in the description."""
 
@@ -192,16 +195,20 @@ class RunProgress:
             transient=False,
         )
         self.task = self.progress.add_task("审核", total=0, rate="")
+        self.started = False
 
     def __enter__(self) -> RunProgress:
-        self.progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.progress.update(self.task, description="完成")
-        self.progress.stop()
+        if self.started:  # shown only once there is something to do
+            self.progress.update(self.task, description="完成")
+            self.progress.stop()
 
     def planned(self, n: int) -> None:
+        if not self.started:
+            self.progress.start()
+            self.started = True
         total = self.progress.tasks[0].total or 0
         self.progress.update(self.task, total=total + n)
 
@@ -244,6 +251,8 @@ RUN_STATUS_ZH = {**STATUS_ZH, "duplicate": "重复提交"}
 def render_run(console: Console, report: Any) -> None:
     """Counts, where the outputs are, and the files that need attention."""
     counts = report.counts()
+    if not report.outcomes:
+        console.print("收件箱中没有新文件（已处理过的文件不会再次审核）。")
     table = Table(title="审核结果", show_header=True, header_style="bold", title_justify="left")
     for col in ("单位数", "通过", "有提示", "有错误", "退回", "重复提交"):
         table.add_column(col, justify="right")
@@ -259,7 +268,8 @@ def render_run(console: Console, report: Any) -> None:
     attention = [o for o in report.outcomes if o.status in ("errors", "rejected")]
     if attention:
         problems = Table(show_header=True, header_style="bold", title="需处理的文件", title_justify="left")
-        for col in ("文件", "预算单位", "状态", "错误", "提示", "退回原因"):
+        refused = any(o.status == "rejected" for o in attention)
+        for col in ("文件", "预算单位", "状态", "错误", "提示", *(["退回原因"] if refused else [])):
             problems.add_column(col, overflow="fold", justify="right" if col in ("错误", "提示") else "left")
         for o in attention[:20]:
             style = STATUS_STYLE[o.status]
@@ -267,7 +277,7 @@ def render_run(console: Console, report: Any) -> None:
             if o.status == "rejected":
                 problems.add_row(o.original, "", status, "", "", o.reason or "")
             else:
-                problems.add_row(o.original, o.unit or "", status, str(o.errors), str(o.warnings), "")
+                problems.add_row(o.original, o.unit or "", status, str(o.errors), str(o.warnings), *([""] * refused))
         console.print(problems)
         if len(attention) > 20:
             console.print(f"……另有 {len(attention) - 20} 个文件，见汇总表。")

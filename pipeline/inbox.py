@@ -254,6 +254,8 @@ class OutDir:
         yield from archive.glob(f"{_TEMP_PREFIX}*")
         for name in (PROCESSED_DIR, REFUSED_DIR):
             yield from (self.root / name).rglob(f"{_TEMP_PREFIX}*")
+        yield from (self.root / RESULTS_DIR).rglob(".*.tmp")  # annotated workbooks being written
+        yield from self.root.glob(".*.tmp")  # summaries being written
 
     def check_inbox(self, inbox: Path) -> None:
         """Refuse an inbox inside one of the managed folders (it would eat its own output)."""

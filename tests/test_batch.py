@@ -91,7 +91,7 @@ def assert_consistent(inbox: Path, out: Path, inputs: dict[str, str]) -> None:
     assert {(state, dup) for _, state, dup in ledger} == {("filed", None)}
     outputs = rows(out, "SELECT output_path FROM submissions")
     assert all((out / o).is_file() for (o,) in outputs)
-    assert not list(out.rglob(".tmp-*"))
+    assert not list(out.rglob(".tmp-*")) and not list(out.rglob(".*.tmp"))
     orphans = rows(out, "SELECT COUNT(*) FROM findings WHERE submission_id NOT IN (SELECT id FROM submissions)")
     assert orphans == [(0,)]
 
@@ -419,14 +419,31 @@ def _count(out: Path, where: str) -> int:
         return 0
 
 
-def _kill_when(proc: subprocess.Popen[str], out: Path, where: str, n: int) -> None:
+def _kill_when(proc: subprocess.Popen[str], out: Path, where: str, n: int, *, group: bool = True) -> None:
+    """SIGKILL the run (with its workers, or the parent alone) once `n` rows match `where`."""
     deadline = time.monotonic() + 60
     while _count(out, where) < n:
         assert proc.poll() is None, f"the run ended before the kill: {proc.communicate()}"
         assert time.monotonic() < deadline, "timed out waiting for the run to progress"
         time.sleep(0.01)
-    os.killpg(proc.pid, signal.SIGKILL)
+    if group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=30)
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of a process group (Linux /proc)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            pids.append(int(stat.parent.name))
+    return pids
 
 
 def test_sigkill_mid_batch_then_rerun_processes_every_file_exactly_once(tmp_path: Path, thirty: Path) -> None:
@@ -442,10 +459,14 @@ def test_sigkill_mid_batch_then_rerun_processes_every_file_exactly_once(tmp_path
     _kill_when(proc, out, "1", 8)
     assert _count(out, "state = 'filed'") == 0
 
-    # 2. the rerun recovers those, and is killed while filing
+    # 2. the rerun recovers those, and is killed while filing — the parent alone: its workers follow it
     proc = _jixiao("run", str(inbox), "--out", str(out), "--workers", "2", delay=0.05)
-    _kill_when(proc, out, "state = 'filed'", 5)
+    _kill_when(proc, out, "state = 'filed'", 5, group=False)
     assert _count(out, "state = 'filed'") < 30, "the kill should land mid-batch"
+    deadline = time.monotonic() + 10
+    while _group(proc.pid):
+        assert time.monotonic() < deadline, f"processes left behind by the killed run: {_group(proc.pid)}"
+        time.sleep(0.05)
 
     # 3. the last run finishes
     proc = _jixiao("run", str(inbox), "--out", str(out), "--workers", "2")

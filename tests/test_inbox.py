@@ -139,8 +139,10 @@ def test_prepare_removes_temporaries_a_crash_left(tmp_path: Path) -> None:
     out.prepare()
     put(out.root / "archive" / ".tmp-deadbeef", b"half a file")
     put(out.root / "processed" / "东区" / ".tmp-cafe", b"half a move")
+    put(out.root / "results" / "东区" / ".报表_审核结果.k2j4.tmp", b"half a workbook")
+    put(out.root / ".汇总_2023.x8a1.tmp", b"half a summary")
     out.prepare()
-    assert not list(out.root.rglob(".tmp-*"))
+    assert not list(out.root.rglob(".tmp-*")) and not list(out.root.rglob(".*.tmp"))
 
 
 def test_free_name_numbers_taken_names(tmp_path: Path) -> None:
