@@ -323,8 +323,9 @@ def _in_our_forkserver() -> None:
 _in_our_forkserver()
 
 
-def _prepare_forkserver() -> None:
-    """Start the forkserver that `map_isolated` forks workers from, once per process, so that:
+def prepare_workers() -> None:
+    """Start the forkserver that `map_isolated` forks workers from, tuned for batch runs. Optional, and
+    process-wide: call it once, early, in a program that runs batches (the CLI does). Then:
 
     - it has imported this module (pandas, pandera, the readers): a new pool — two per chunk, and one
       after every crash — starts in milliseconds instead of ~1.5 s of imports per worker;
@@ -333,8 +334,9 @@ def _prepare_forkserver() -> None:
     - BLAS thread pools are single-threaded, so the imported libraries do not reserve address space
       per core before the worker's memory cap applies;
     - it and its workers die with the run, even a run killed with `kill -9` (`_in_our_forkserver`).
-    A forkserver already started by someone else is used as it is (workers then ignore SIGINT from
-    their first file on).
+    The price: every forkserver worker of the process starts with those imports (~200 MB of address
+    space), so code that caps workers far below WORKER_MEMORY_MB in the same process must not call it.
+    Without it, workers import what they need themselves and ignore SIGINT from their first file on.
     """
     global _forkserver_ready
     if _forkserver_ready or "forkserver" not in multiprocessing.get_all_start_methods():
@@ -427,8 +429,6 @@ def _session(
     if n_workers < 0:
         raise ValueError(f"workers must be ≥ 0, got {workers!r}")
     with OutputLock(outdir.root):
-        if n_workers:
-            _prepare_forkserver()
         outdir.prepare()
         with Ledger(outdir.root / LEDGER_NAME) as ledger:
             yield _Engine(box, outdir, ledger, prof, n_workers, memory_mb, timeout_s, listener or _Silent(), stop)

@@ -135,8 +135,10 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.batch import run_inbox, stop_on_interrupt
+    from pipeline.batch import prepare_workers, run_inbox, stop_on_interrupt
 
+    if args.workers != 0:  # 0: read in this process (tests, debugging), no forkserver
+        prepare_workers()
     with stop_on_interrupt(lambda: console.print(STOPPING)) as stop, RunProgress(console) as progress:
         report = run_inbox(
             args.inbox, args.out, workers=args.workers, profile=args.profile, listener=progress, stop=stop
@@ -146,8 +148,10 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_watch(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.batch import stop_on_interrupt, watch_inbox
+    from pipeline.batch import prepare_workers, stop_on_interrupt, watch_inbox
 
+    if args.workers != 0:
+        prepare_workers()
     console.print(f"正在监视收件箱 {args.inbox}，输出到 {args.out}。按 Ctrl-C 停止（处理完当前文件后退出）。")
     with stop_on_interrupt(lambda: console.print(STOPPING)) as stop:
         report = watch_inbox(

@@ -20,6 +20,7 @@ with string conversions off: a unit named `=HYPERLINK(…)` stays text.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
 from collections import Counter, defaultdict
@@ -254,8 +255,8 @@ class _Sheet:
             self.cell(self.row, c, col.kind, value)
             if col.kind == "wrap" and isinstance(value, str):
                 lines = max(lines, _lines(value, col.width))
-        if lines > 1:  # Excel and LibreOffice do not grow a row for wrapped text they did not lay out
-            self.ws.set_row(self.row, 13.5 * lines + 2)
+        # Excel and LibreOffice do not grow a row for wrapped text they did not lay out themselves.
+        self.ws.set_row(self.row, 13.5 * lines + 3)
         self.row += 1
         return self.row - 1
 
@@ -291,11 +292,11 @@ class _Sheet:
 
 
 def _lines(text: str, width: float) -> int:
-    """Lines `text` wraps to in a column `width` characters wide (CJK characters count double)."""
+    """Lines `text` wraps to in a column `width` characters wide (CJK characters count about double)."""
     total = 0
     for line in text.splitlines() or [""]:
-        units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in line)
-        total += max(1, -(-units // max(int(width) - 1, 1)))
+        units = sum(1.6 if ord(ch) > 0x2E7F else 0.9 for ch in line)  # 10-pt text against 11-pt "0" widths
+        total += max(1, math.ceil(units / max(width - 1, 1)))
     return total
 
 
@@ -366,7 +367,7 @@ def _overview(wb: xlsxwriter.Workbook, st: _Styles, data: YearData, info: str) -
         _Col("原文件", 34, "wrap"),
     ]
     sheet = _Sheet(wb, st, "总览", f"{data.label}预算单位整体支出绩效自评审核汇总", info, cols)
-    sheet.ws.write_string(1, len(cols) - 1, "金额单位：万元", st.subtitle)
+    sheet.ws.write_string(1, len(cols) - 3, "金额单位：万元", st.subtitle)
     rows: list[list[Any]] = []
     for i, unit in enumerate(data.units, start=1):
         e = unit.entry
@@ -402,6 +403,7 @@ def _overview(wb: xlsxwriter.Workbook, st: _Styles, data: YearData, info: str) -
         first, 9, max(last, first), 9, {"type": "cell", "criteria": "<", "value": 0.9, "format": st.fills["有提示"]}
     )
     sheet.ws.freeze_panes(_HEADER_ROW + 1, 2)
+    sheet.ws.print_area(0, 0, sheet.row - 1, len(cols) - 3)  # paper has no use for the link and file columns
     sheet.ws.activate()
 
 
@@ -447,7 +449,7 @@ def _findings_sheet(wb: xlsxwriter.Workbook, st: _Styles, data: YearData, info: 
         _Col("级别", 6, "center"),
         _Col("规则编号", 20, "text"),
         _Col("工作表", 18, "wrap"),
-        _Col("单元格", 10, "text"),
+        _Col("单元格", 12, "wrap"),
         _Col("问题说明", 56, "wrap"),
         _Col("期望值", 12, "wrap"),
         _Col("实际值", 12, "wrap"),

@@ -196,7 +196,7 @@ def test_a_second_run_on_the_same_output_is_refused(tmp_path: Path, capsys: pyte
     with OutputLock(out):
         with pytest.raises(JixiaoError, match="另一个审核任务正在使用输出目录"):
             run(inbox, out)
-        assert main(["run", str(inbox), "--out", str(out)]) == 2
+        assert main(["run", str(inbox), "--out", str(out), "--workers", "0"]) == 2
     assert "另一个审核任务正在使用输出目录" in capsys.readouterr().err
     assert files(inbox) == ["金沙县文化馆_2023.xlsx"]
 
