@@ -163,3 +163,19 @@ def test_move_out_keeps_the_relative_path_and_never_overwrites(tmp_path: Path) -
     with pytest.raises(OutputError, match="目标文件已存在"):
         out.move_out(other, "processed/东区/a.xlsx")
     assert other.read_bytes() == b"two"
+
+
+def test_move_out_across_filesystems_copies_then_unlinks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    def no_rename(src: object, dst: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    out = OutDir(tmp_path / "out")
+    src = put(tmp_path / "inbox" / "a.xlsx", b"bytes", age_s=7200)
+    monkeypatch.setattr("pipeline.inbox.os.rename", no_rename)
+    out.move_out(src, "processed/a.xlsx")
+    dest = out.root / "processed" / "a.xlsx"
+    assert not src.exists() and dest.read_bytes() == b"bytes"
+    assert abs(dest.stat().st_mtime - (time.time() - 7200)) < 5  # the unit's timestamp is kept
+    assert not list(out.root.rglob(".tmp-*"))
