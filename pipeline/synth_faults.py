@@ -723,10 +723,14 @@ def _req_frugality(d: Draft) -> bool:
     return _blank(d, d.a1, "a1.frugality", "A1.REQ.FRUGALITY")
 
 
-@fault("req.contact", "completeness", "contact")
-def _req_contact(d: Draft) -> bool:
-    s = d.rng.choice((d.a1, d.a2))
-    return _blank(d, s, f"{s.form}.{d.rng.choice(('preparer', 'phone'))}", f"{s.form.upper()}.REQ.CONTACT")
+@fault("req.a1contact", "completeness", "a1.contact")
+def _req_a1contact(d: Draft) -> bool:
+    return _blank(d, d.a1, d.rng.choice(("a1.preparer", "a1.phone")), "A1.REQ.CONTACT")
+
+
+@fault("req.a2contact", "completeness", "a2.contact")
+def _req_a2contact(d: Draft) -> bool:
+    return _blank(d, d.a2, d.rng.choice(("a2.preparer", "a2.phone")), "A2.REQ.CONTACT")
 
 
 @fault("req.goals", "completeness", "a2.goals")
