@@ -388,7 +388,10 @@ def render(r: dict[str, Any]) -> None:
     )
     console.print(tt)
     m = r["machine"]
-    console.print(f"机器：{m['cpu']}，{m['cores']} 核，{m['ram_gb']} GB 内存，Python {m['python']}，{m['os']}")
+    console.print(
+        f"机器：{m['cpu']}，{m['cores']} 核，{m['ram_gb']} GB 内存，Python {m['python']}，{m['os']}；"
+        f"开始时负载 {' / '.join(map(str, r['load_average_at_start']))}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -409,6 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if runner == "check":
         console.print("[yellow]jixiao run 尚不可用：以 jixiao check --json --out 代替测量[/yellow]")
     CACHE.mkdir(parents=True, exist_ok=True)
+    load_at_start = [round(x, 2) for x in os.getloadavg()]  # other work on the machine skews every figure
     work = CACHE / "work"
     main_dir, gen_s = corpus(args.units, xls_share=args.xls, workers=args.workers)
     files = corpus_files(main_dir)
@@ -458,6 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "false_alarms": accuracy["false_alarms"],
         "unexpected_errors_on_faulty": accuracy["unexpected_errors_on_faulty"],
         "machine": machine(),
+        "load_average_at_start": load_at_start,
         "corpus": {
             "units": args.units,
             "fault_rate": FAULT_RATE,
