@@ -7,6 +7,7 @@ rules (validate.py). Text holding {Y} or {Y-1} is resolved for a reporting year 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -83,48 +84,33 @@ class Form:
     def width(self) -> int:
         return len(self.columns)
 
-    def points(self) -> dict[str, Field]:
-        """Every fixed data point of this form: full key ("a1.sangong.actual") → its input field."""
-        out: dict[str, Field] = {}
+    def inputs(self) -> Iterator[tuple[str, Field, str]]:
+        """Every fixed data point: full key ("a1.sangong.actual"), its input field, its Chinese description."""
         for sec in self.sections:
             if sec.kind == "fields":
-                for row in sec.field_rows:
-                    for f in row:
-                        out[f"{self.id}.{f.key}"] = f
+                for f in (f for row in sec.field_rows for f in row):
+                    yield f"{self.id}.{f.key}", f, f.label
             elif sec.kind == "record":
                 for f in sec.fields:
-                    out[f"{self.id}.{f.key}"] = f
+                    yield f"{self.id}.{f.key}", f, f.label
             elif sec.kind == "table":
                 for r in sec.rows:
                     for col in sec.fields:
                         if not r.only or col.key in r.only:
-                            out[f"{self.id}.{r.key}.{col.key}"] = col
+                            yield f"{self.id}.{r.key}.{col.key}", col, f"{r.label} {col.label}"
             elif sec.kind == "indicators":
                 for name in ("weight", "score"):
                     if name in sec.total:
-                        out[f"{self.id}.{sec.total[name]}"] = sec.column(name)
-        return out
+                        col = sec.column(name)
+                        yield f"{self.id}.{sec.total[name]}", col, f"{sec.total['label']} {col.label}"
+
+    def points(self) -> dict[str, Field]:
+        """Full point key → its input field."""
+        return {key: f for key, f, _ in self.inputs()}
 
     def labels(self) -> dict[str, str]:
         """Full point key → Chinese description ("公用经费 {Y}年决算数") for messages."""
-        out: dict[str, str] = {}
-        for sec in self.sections:
-            if sec.kind == "fields":
-                for row in sec.field_rows:
-                    for f in row:
-                        out[f"{self.id}.{f.key}"] = f.label
-            elif sec.kind == "record":
-                for f in sec.fields:
-                    out[f"{self.id}.{f.key}"] = f.label
-            elif sec.kind == "table":
-                for r in sec.rows:
-                    for col in sec.fields:
-                        out[f"{self.id}.{r.key}.{col.key}"] = f"{r.label} {col.label}"
-            elif sec.kind == "indicators":
-                for name in ("weight", "score"):
-                    if name in sec.total:
-                        out[f"{self.id}.{sec.total[name]}"] = f"{sec.total['label']} {sec.column(name).label}"
-        return out
+        return {key: label for key, _, label in self.inputs()}
 
 
 @dataclass(frozen=True, slots=True)
