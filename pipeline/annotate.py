@@ -36,7 +36,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline.annotate_styles import SheetLook, is_date_format, read_styles
-from pipeline.errors import OutputError
+from pipeline.inbox import cannot_write
 from pipeline.model import LEVEL_ZH, STATUS_ZH, Finding, Grid, Result, SheetGrid, parse_ref
 from pipeline.settings import TITLE_SEARCH_ROWS
 
@@ -125,7 +125,7 @@ def write_annotated(result: Result, grid: Grid | None, out_path: Path, *, checke
         os.replace(tmp, out_path)
         tmp = None
     except (OSError, FileCreateError) as exc:
-        raise OutputError(f"无法写入审核结果文件 {out_path.name}：{exc}") from exc
+        raise cannot_write(f"审核结果文件 {out_path.name}", exc) from exc
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)

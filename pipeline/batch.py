@@ -36,6 +36,17 @@ copy when an identical one is already at the destination); after the move, befor
 finds it at its destination). An inbox file changed or removed by someone in between is not moved:
 the row is filed with a note, and a changed file is received again as a new submission.
 
+Failures while writing — what to stop for and what to refuse:
+ - OUT refuses a write (disk full, no permission, read-only, I/O error: `OutputError` from the archive,
+   the writers, the ledger or a move). It would refuse the next file too, so the run stops with a
+   Chinese message and exit code 2 (`MSG_OUT_STOPPED`). The invariants make that a clean stop: the
+   file in hand stays in the inbox (or is already whole at its destination), its row stays `received`
+   or `checked`, and the rerun after space or permission returns finishes exactly as after a crash.
+ - The annotated writer fails on one file's content (an exception that is not an OSError, or its worker
+   dies): that file gets a workbook with the 审核结果 sheet only, and if even that cannot be written it is
+   refused with `MSG_WRITE_FAILED`; the batch goes on either way. Output names come from
+   `naming.safe_filename`, so no submitted name can make a write fail (too long, separators, device names).
+
 Ctrl-C: `stop_on_interrupt()` turns the first SIGINT/SIGTERM into a request the run honours between
 files (worker processes ignore SIGINT: the parent decides); the second SIGINT interrupts at once,
 which is as safe as a crash.
@@ -55,6 +66,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol, TypeVar
@@ -64,6 +76,7 @@ from pipeline.check import load_submission, rejected
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile, load_profile
 from pipeline.inbox import (
+    MSG_CANNOT_MOVE,
     PROCESSED_DIR,
     REFUSED_DIR,
     RESULTS_DIR,
@@ -71,13 +84,16 @@ from pipeline.inbox import (
     Inbox,
     OutDir,
     OutputLock,
+    cannot_write,
     fsync_dir,
+    os_cause,
     sha256_file,
     signature,
 )
 from pipeline.isolate import map_isolated
 from pipeline.ledger import LEDGER_NAME, Entry, Ledger
 from pipeline.model import Finding, Result, Submission
+from pipeline.naming import safe_filename
 from pipeline.validate import validate
 
 log = logging.getLogger(__name__)
@@ -87,6 +103,11 @@ T = TypeVar("T")
 NOTE_GONE = "审核完成时原文件已不在收件箱中（已被移走或删除），其内容已存档"
 NOTE_CHANGED = "审核期间收件箱中的文件被修改，未移动；修改后的文件将作为新的提交处理"
 MSG_RULE_ERROR = "审核规则执行出错（{kind}），请联系系统管理员"
+MSG_WRITE_FAILED = "审核结果工作簿无法生成（{kind}），请联系系统管理员"
+MSG_OUT_STOPPED = (
+    "输出目录无法写入，已停止：{error}。收件箱中剩余的文件均未移动，也未丢失；"
+    "释放磁盘空间或恢复写入权限后重新运行，即可从中断处继续"
+)
 
 
 def default_workers() -> int:
@@ -386,7 +407,10 @@ def write_output(result: Result, archive: Path, output: Path, *, with_sheets: bo
     from pipeline.read import read_grid
     from pipeline.sniff import sniff
 
-    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(f"文件夹 {output.parent}", exc) from exc
     grid = None
     if with_sheets and not result.rejected:
         try:
@@ -402,7 +426,7 @@ def write_output(result: Result, archive: Path, output: Path, *, with_sheets: bo
             os.close(fd)
         fsync_dir(output.parent)
     except OSError as exc:
-        raise OutputError(f"无法写入审核结果文件 {output.name}：{exc}") from exc
+        raise cannot_write(f"审核结果文件 {output.name}", exc) from exc
     return output
 
 
@@ -428,10 +452,14 @@ def _session(
     n_workers = default_workers() if workers is None else workers
     if n_workers < 0:
         raise ValueError(f"workers must be ≥ 0, got {workers!r}")
-    with OutputLock(outdir.root):
-        outdir.prepare()
-        with Ledger(outdir.root / LEDGER_NAME) as ledger:
-            yield _Engine(box, outdir, ledger, prof, n_workers, memory_mb, timeout_s, listener or _Silent(), stop)
+    try:
+        with OutputLock(outdir.root):
+            outdir.prepare()
+            with Ledger(outdir.root / LEDGER_NAME) as ledger:
+                yield _Engine(box, outdir, ledger, prof, n_workers, memory_mb, timeout_s, listener or _Silent(), stop)
+    except OutputError as exc:
+        log.error("stopping: %s", exc)
+        raise OutputError(MSG_OUT_STOPPED.format(error=exc)) from exc
 
 
 class _Engine:
@@ -512,8 +540,9 @@ class _Engine:
         from pipeline.summary import summary_paths, write_summaries
 
         existing = summary_paths(self.ledger, self.outdir.root)
-        if not force and all(p.exists() for p in existing):
-            return existing
+        last = self.ledger.last_filed()
+        if not force and all(_newer_than(p, last) for p in existing):
+            return existing  # else a run stopped before (or while) writing them: they miss its files
         self.listener.phase("生成汇总表")
         return write_summaries(self.ledger, self.outdir.root)
 
@@ -625,9 +654,9 @@ class _Engine:
         written = self._map(_write_worker, items)
         try:
             for (entry_id, result, archive, output), value in written:
-                if isinstance(value, RejectedFile):  # the writer's worker died: a workbook without the sheets
-                    log.warning("writing %s crashed its worker (%s): summary sheet only", output, value.reason)
-                    write_output(result, Path(archive), Path(output), with_sheets=False)
+                if isinstance(value, RejectedFile):  # the writer failed on this file, or its worker died
+                    log.warning("writing %s failed (%s): summary sheet only", output, value.reason)
+                    result = _write_fallback(result, Path(archive), Path(output))
                 elif value[0] == "output_error":
                     raise OutputError(value[1])
                 self._commit(by_id[entry_id], result, outputs[entry_id], report)
@@ -639,11 +668,12 @@ class _Engine:
     def _output_name(self, entry: Entry, taken: set[str]) -> str:
         """results/<dir>/<stem>_审核结果.xlsx, numbered when another row has that name (I3: same row, same name)."""
         original = Path(entry.original_path)
-        base = Path(RESULTS_DIR) / original.parent / f"{original.stem}{settings.RESULT_SUFFIX}"
+        stem = safe_filename(original.stem)  # a 250-byte name plus the suffix would not fit: ENAMETOOLONG
+        base = Path(RESULTS_DIR) / original.parent / f"{stem}{settings.RESULT_SUFFIX}"
         rel, n = base.as_posix(), 1
         while rel in taken or self.ledger.output_taken(rel):
             n += 1
-            rel = base.with_name(f"{original.stem}({n}){settings.RESULT_SUFFIX}").as_posix()
+            rel = base.with_name(f"{stem}({n}){settings.RESULT_SUFFIX}").as_posix()
         taken.add(rel)
         return rel
 
@@ -675,8 +705,13 @@ class _Engine:
         if dest.exists() and sha256_file(dest) == entry.sha256:
             moved = True  # a crash after the move (or mid cross-filesystem move): the copy there is complete
             if same:
-                src.unlink()
-                fsync_dir(src.parent)
+                try:
+                    src.unlink()
+                    fsync_dir(src.parent)
+                except OSError as exc:
+                    raise OutputError(
+                        MSG_CANNOT_MOVE.format(name=src.name, dest=dest.parent, cause=os_cause(exc))
+                    ) from exc
         elif same:
             if dest.exists():  # someone put another file at our reserved name: take the next free one
                 folder, _, rel = entry.dest_path.partition("/")
@@ -689,6 +724,30 @@ class _Engine:
         outcome = FileOutcome.of(self.ledger.entry(entry.id), self.outdir.root)
         report.outcomes.append(outcome)
         self.listener.done(outcome)
+
+
+def _write_fallback(result: Result, archive: Path, output: Path) -> Result:
+    """The workbook of a file whose annotated copy could not be written: the 审核结果 sheet alone; if even
+    that fails on its content, the file is refused saying so. OutputError (OUT refuses writes) propagates."""
+    try:
+        write_output(result, archive, output, with_sheets=False)
+        return result
+    except OutputError:
+        raise
+    except Exception as exc:
+        log.exception("cannot write even the summary sheet of %s", output)
+        why = RejectedFile(MSG_WRITE_FAILED.format(kind=type(exc).__name__), code="write_error")
+        refusal = rejected(result.file, why)
+        write_output(refusal, archive, output, with_sheets=False)
+        return refusal
+
+
+def _newer_than(path: Path, moment: datetime | None) -> bool:
+    """Whether `path` was written after `moment` (a ledger time, whole seconds: hence the second's margin)."""
+    try:
+        return moment is None or path.stat().st_mtime >= moment.timestamp() + 1
+    except OSError:
+        return False
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -21,6 +21,11 @@ Every write that matters is made durable the same way: write a temporary file in
 fsync it, rename it over the final name (atomic), fsync the folder. A move out of the inbox is a
 rename when both sides share a filesystem, else copy-fsync-rename then unlink: a crash in between
 leaves the file in both places, never in neither.
+
+A write to OUT that fails (disk full, no permission, read-only file system, I/O error) raises
+`OutputError` naming the cause in Chinese (`os_cause`): it concerns the whole folder, not one file, so
+the run stops there (see `pipeline.batch`); a failure to *read* an inbox file stays an `OSError`, which
+the run reports for that file alone.
 """
 
 from __future__ import annotations
@@ -48,6 +53,19 @@ MANAGED_DIRS = (ARCHIVE_DIR, RESULTS_DIR, PROCESSED_DIR, REFUSED_DIR)
 MSG_BUSY = "另一个审核任务正在使用输出目录 {out}（进程 {pid}），请等待其结束"
 MSG_NO_INBOX = "收件箱目录不存在：{path}"
 MSG_INBOX_IN_OUT = "收件箱不能位于输出目录的 {name}/ 子目录中：{path}"
+MSG_CANNOT_WRITE = "无法写入{what}（{cause}）"
+MSG_CANNOT_MOVE = "无法把收件箱中的 {name} 移到 {dest}（{cause}）"
+
+#: errno → what a bureau's administrator should be told; the system's own words follow in brackets.
+_CAUSES = {
+    errno.ENOSPC: "磁盘已满",
+    errno.EDQUOT: "磁盘配额已用完",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EROFS: "磁盘为只读",
+    errno.EIO: "磁盘读写错误",
+    errno.ENAMETOOLONG: "文件名过长",
+}
 
 _LOCK_PREFIXES = ("~$", ".~lock.")
 _PARTIAL_SUFFIXES = (".crdownload", ".part", ".partial", ".download", ".tmp")
@@ -56,6 +74,25 @@ _COPY_CHUNK = 1024 * 1024
 _TEMP_PREFIX = ".tmp-"
 
 Signature = tuple[int, int]  # (size, mtime_ns)
+
+
+def os_cause(exc: BaseException) -> str:
+    """Why a write failed, in Chinese: "磁盘已满：No space left on device", "没有写入权限：…"…
+
+    Accepts an OSError or an error wrapping one (xlsxwriter's FileCreateError keeps it in args[0]).
+    """
+    inner: BaseException | None = exc
+    while inner is not None and not isinstance(inner, OSError):
+        inner = next((a for a in inner.args if isinstance(a, OSError)), None) or inner.__cause__ or inner.__context__
+    if inner is None:
+        return f"系统错误：{exc}"
+    zh = "没有写入权限" if isinstance(inner, PermissionError) else _CAUSES.get(inner.errno or 0, "系统错误")
+    return f"{zh}：{inner.strerror or inner}"
+
+
+def cannot_write(what: str, exc: BaseException) -> OutputError:
+    """The OutputError for a failed write to OUT; `what` names the file or folder in Chinese."""
+    return OutputError(MSG_CANNOT_WRITE.format(what=what, cause=os_cause(exc)))
 
 
 def ignored_reason(name: str) -> str | None:
@@ -180,8 +217,11 @@ class OutputLock:
         self._fd: int | None = None
 
     def __enter__(self) -> OutputLock:
-        self.out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise cannot_write(f"输出目录 {self.out}", exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -219,17 +259,32 @@ def sha256_file(path: Path) -> str:
 
 
 def _copy_durably(src: Path, dest_dir: Path) -> tuple[Path, str]:
-    """Copy `src` to a temporary file in `dest_dir`, fsync it; return (temporary path, sha256)."""
+    """Copy `src` to a temporary file in `dest_dir`, fsync it; return (temporary path, sha256).
+
+    A failure to read `src` raises OSError; a failure to write `dest_dir` raises OutputError.
+    """
     tmp = dest_dir / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
     digest = hashlib.sha256()
     try:
-        with src.open("rb") as fin, tmp.open("xb") as fout:
-            while chunk := fin.read(_COPY_CHUNK):
-                digest.update(chunk)
-                fout.write(chunk)
-            fout.flush()
-            os.fsync(fout.fileno())
+        with src.open("rb") as fin:
+            try:
+                fout = tmp.open("xb")
+            except OSError as exc:
+                raise cannot_write(f"文件夹 {dest_dir}", exc) from exc
+            with fout:
+                while chunk := fin.read(_COPY_CHUNK):
+                    digest.update(chunk)
+                    try:
+                        fout.write(chunk)
+                    except OSError as exc:
+                        raise cannot_write(f"文件夹 {dest_dir}", exc) from exc
+                try:
+                    fout.flush()
+                    os.fsync(fout.fileno())
+                except OSError as exc:
+                    raise cannot_write(f"文件夹 {dest_dir}", exc) from exc
     except BaseException:
+        # The close may itself fail on a full disk (buffered bytes): the temporary goes either way.
         tmp.unlink(missing_ok=True)
         raise
     return tmp, digest.hexdigest()
@@ -243,11 +298,14 @@ class OutDir:
 
     def prepare(self) -> None:
         """Create the managed folders and drop temporary files a crash left behind."""
-        for name in MANAGED_DIRS:
-            (self.root / name).mkdir(parents=True, exist_ok=True)
-        for tmp in self._temporaries():
-            log.info("removing leftover temporary file %s", tmp)
-            tmp.unlink(missing_ok=True)
+        try:
+            for name in MANAGED_DIRS:
+                (self.root / name).mkdir(parents=True, exist_ok=True)
+            for tmp in self._temporaries():
+                log.info("removing leftover temporary file %s", tmp)
+                tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            raise cannot_write(f"输出目录 {self.root}", exc) from exc
 
     def _temporaries(self) -> Iterator[Path]:
         archive = self.root / ARCHIVE_DIR
@@ -275,12 +333,7 @@ class OutDir:
         source changes meanwhile (the caller compares the source's signature before and after).
         """
         archive = self.root / ARCHIVE_DIR
-        try:
-            tmp, sha = _copy_durably(src, archive)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
-                raise OutputError(f"无法写入归档目录 {archive}：{exc}") from exc
-            raise
+        tmp, sha = _copy_durably(src, archive)  # OSError: src unreadable; OutputError: archive unwritable
         rel = f"{ARCHIVE_DIR}/{sha[:2]}/{sha}{src.suffix.lower()}"
         final = self.root / rel
         try:
@@ -293,6 +346,8 @@ class OutDir:
                 fsync_dir(archive)
             os.replace(tmp, final)
             fsync_dir(final.parent)
+        except OSError as exc:
+            raise cannot_write(f"归档目录 {archive}", exc) from exc
         finally:
             tmp.unlink(missing_ok=True)
         return sha, rel
@@ -307,20 +362,29 @@ class OutDir:
         return candidate.as_posix()
 
     def move_out(self, src: Path, rel: str) -> None:
-        """Move an inbox file to `OUT/rel` (never overwriting), durably."""
+        """Move an inbox file to `OUT/rel` (never overwriting), durably; OutputError when it cannot be.
+
+        Whatever fails, the file is whole in the inbox, at `rel`, or both (a copy across file systems).
+        """
         dest = self.root / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.exists():
-            raise OutputError(f"目标文件已存在，未覆盖：{dest}")
         try:
-            os.rename(src, dest)
-        except OSError as exc:
-            if exc.errno != errno.EXDEV:
-                raise
-            tmp, _ = _copy_durably(src, dest.parent)  # another filesystem: copy, then drop the source
-            shutil.copystat(src, tmp)
-            os.replace(tmp, dest)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.exists():
+                raise OutputError(f"目标文件已存在，未覆盖：{dest}")
+            try:
+                os.rename(src, dest)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                tmp, _ = _copy_durably(src, dest.parent)  # another filesystem: copy, then drop the source
+                try:
+                    shutil.copystat(src, tmp)
+                    os.replace(tmp, dest)
+                finally:
+                    tmp.unlink(missing_ok=True)
+                fsync_dir(dest.parent)
+                src.unlink()
             fsync_dir(dest.parent)
-            src.unlink()
-        fsync_dir(dest.parent)
-        fsync_dir(src.parent)
+            fsync_dir(src.parent)
+        except OSError as exc:
+            raise OutputError(MSG_CANNOT_MOVE.format(name=src.name, dest=dest.parent, cause=os_cause(exc))) from exc

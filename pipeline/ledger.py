@@ -13,7 +13,8 @@ keeps exactly one non-duplicate row per sha256.
 
 The schema is created by numbered migrations recorded in `schema_migrations`; add a migration,
 never edit an applied one. The connection runs in WAL mode with synchronous=FULL, so a committed
-transaction survives `kill -9` and power loss alike.
+transaction survives `kill -9` and power loss alike. A write the storage refuses (disk full, read-only
+or unwritable folder, I/O error) rolls its transaction back whole and raises `OutputError`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import JixiaoError
+from pipeline.errors import JixiaoError, OutputError
 from pipeline.model import FormData, Point, Result, Submission
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,17 @@ CHECKED_STATUSES = ("ok", "warnings", "errors")  # a unit's workbook that was re
 
 MSG_NEWER = "审核账本 {path} 由更新版本的 jixiao 创建（结构版本 {found}，本程序支持到 {known}），请升级 jixiao"
 MSG_NO_LEDGER = "输出目录 {out} 中没有审核账本（{name}），请先运行 jixiao run"
+
+MSG_STORAGE = "无法写入审核账本 {path}（{cause}）"
+
+#: SQLite result codes (prefixes of their extended names) that mean the storage refused a write.
+_STORAGE_CODES = {
+    "SQLITE_FULL": "磁盘已满",
+    "SQLITE_READONLY": "没有写入权限或磁盘为只读",
+    "SQLITE_PERM": "没有写入权限",
+    "SQLITE_CANTOPEN": "无法打开或创建账本文件",
+    "SQLITE_IOERR": "磁盘读写错误",
+}
 
 _SQL_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-variable limit
 
@@ -167,11 +179,32 @@ class Ledger:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self.conn.execute("PRAGMA journal_mode = WAL")
-        self.conn.execute("PRAGMA synchronous = FULL")
-        self.conn.execute("PRAGMA foreign_keys = ON")
-        self.migrate()
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        except sqlite3.Error as exc:
+            error = self._storage_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+        try:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = FULL")
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.migrate()
+        except BaseException as exc:
+            self.conn.close()
+            error = self._storage_error(exc) if isinstance(exc, sqlite3.Error) else None
+            if error is None:
+                raise
+            raise error from exc
+
+    def _storage_error(self, exc: sqlite3.Error) -> OutputError | None:
+        """The OutputError for an error that means the storage refused a write; None for any other."""
+        name = getattr(exc, "sqlite_errorname", "") or ""
+        cause = next((zh for code, zh in _STORAGE_CODES.items() if name.startswith(code)), None)
+        if cause is None:
+            return None
+        return OutputError(MSG_STORAGE.format(path=self.path, cause=f"{cause}：{exc}"))
 
     @classmethod
     def open_existing(cls, out: Path) -> Ledger:
@@ -192,13 +225,23 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
+        """All or nothing; OutputError when the storage refuses the write (see the module docstring)."""
         try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+                self.conn.execute("COMMIT")
+            except BaseException:
+                # SQLite has already rolled back after some errors (SQLITE_FULL, SQLITE_IOERR): a second
+                # ROLLBACK would raise "no transaction is active" and hide the real error.
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            error = self._storage_error(exc)
+            if error is None:
+                raise
+            raise error from exc
 
     # ------------------------------------------------------------------------------- schema
 
@@ -379,6 +422,11 @@ class Ledger:
             sql += " WHERE " + " AND ".join(f"({c})" for c in clauses)
         args = ([state] if state else []) + list(params)
         return [Entry(*row) for row in self.conn.execute(sql + " ORDER BY id", args)]
+
+    def last_filed(self) -> datetime | None:
+        """When the newest row was filed (whole seconds), None before any: older summaries miss it."""
+        (value,) = self.conn.execute("SELECT MAX(filed_at) FROM submissions").fetchone()
+        return datetime.fromisoformat(value) if value else None
 
     def output_taken(self, rel: str) -> bool:
         return self.conn.execute("SELECT 1 FROM submissions WHERE output_path = ?", (rel,)).fetchone() is not None

@@ -35,9 +35,8 @@ from xlsxwriter.exceptions import FileCreateError
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from pipeline.errors import OutputError
 from pipeline.forms import Form, Section, for_year, load_forms, load_profile
-from pipeline.inbox import fsync_dir
+from pipeline.inbox import cannot_write, fsync_dir
 from pipeline.ledger import Entry, Ledger, StoredFinding
 from pipeline.model import LEVEL_ZH, STATUS_ZH
 from pipeline.rules import load_rules
@@ -177,7 +176,7 @@ def _write_atomic(path: Path, fill: Callable[[xlsxwriter.Workbook], None]) -> Pa
         tmp = None
         fsync_dir(path.parent)
     except (OSError, FileCreateError) as exc:
-        raise OutputError(f"无法写入汇总表 {path.name}：{exc}") from exc
+        raise cannot_write(f"汇总表 {path.name}", exc) from exc
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
@@ -266,7 +265,7 @@ class _Sheet:
             ws.write_blank(r, c, None, st.text)
         elif kind == "link":
             target, text = value
-            if target and self.links < MAX_LINKS_PER_SHEET:
+            if target and self.links < MAX_LINKS_PER_SHEET and _linkable(target):
                 ws.write_url(r, c, f"external:{_link_target(target)}", st.link, text, tip=target)
                 self.links += 1
             else:
@@ -298,6 +297,12 @@ def _lines(text: str, width: float) -> int:
         units = sum(1.6 if ord(ch) > 0x2E7F else 0.9 for ch in line)  # 10-pt text against 11-pt "0" widths
         total += max(1, math.ceil(units / max(width - 1, 1)))
     return total
+
+
+def _linkable(rel: str) -> bool:
+    """Whether a path relative to OUT may become a link. processed/ and refused/ keep the names units gave
+    their files; Windows would follow a '\\', '..' or drive ':' in one out of OUT (to a program, say)."""
+    return not any(ch in rel for ch in "\\:") and ".." not in rel.split("/") and not rel.startswith("/")
 
 
 def _link_target(rel: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import JixiaoError, OutputError
-from pipeline.inbox import Inbox, OutDir, OutputLock, ignored_reason
+from pipeline.inbox import Inbox, OutDir, OutputLock, ignored_reason, os_cause
 
 
 def put(path: Path, data: bytes = b"x", *, age_s: float = 3600) -> Path:
@@ -179,3 +180,58 @@ def test_move_out_across_filesystems_copies_then_unlinks(tmp_path: Path, monkeyp
     assert not src.exists() and dest.read_bytes() == b"bytes"
     assert abs(dest.stat().st_mtime - (time.time() - 7200)) < 5  # the unit's timestamp is kept
     assert not list(out.root.rglob(".tmp-*"))
+
+
+@pytest.mark.parametrize(
+    ("exc", "cause"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), "磁盘已满：No space left on device"),
+        (OSError(errno.EDQUOT, "Disk quota exceeded"), "磁盘配额已用完：Disk quota exceeded"),
+        (PermissionError("denied"), "没有写入权限：denied"),  # no errno, as a monkeypatch raises it
+        (OSError(errno.EROFS, "Read-only file system"), "磁盘为只读：Read-only file system"),
+        (OSError(errno.EIO, "Input/output error"), "磁盘读写错误：Input/output error"),
+        (OSError(errno.EBUSY, "Device or resource busy"), "系统错误：Device or resource busy"),
+    ],
+)
+def test_os_cause_names_what_went_wrong_in_chinese(exc: OSError, cause: str) -> None:
+    from xlsxwriter.exceptions import FileCreateError
+
+    assert os_cause(exc) == cause
+    try:
+        raise FileCreateError(exc)  # how xlsxwriter wraps it
+    except FileCreateError as wrapped:
+        assert os_cause(wrapped) == cause
+
+
+def test_an_unreadable_source_is_an_oserror_an_unwritable_archive_an_output_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = OutDir(tmp_path / "out")
+    out.prepare()
+    with pytest.raises(FileNotFoundError):  # the inbox side: that one file is reported, the run goes on
+        out.archive(tmp_path / "inbox" / "gone.xlsx")
+    src = put(tmp_path / "inbox" / "a.xlsx", b"bytes")
+    real_fsync = os.fsync
+
+    def full_disk(fd: int) -> None:
+        if "/archive/" in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OutputError, match=r"^无法写入文件夹 .*/archive（磁盘已满：No space left on device）$"):
+        out.archive(src)
+    assert src.read_bytes() == b"bytes"
+    assert [p for p in (out.root / "archive").rglob("*") if p.is_file()] == []  # no temporary left
+
+
+def test_a_move_that_fails_leaves_the_file_whole_in_the_inbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def denied(src: object, dst: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    out = OutDir(tmp_path / "out")
+    src = put(tmp_path / "inbox" / "a.xlsx", b"bytes")
+    monkeypatch.setattr("pipeline.inbox.os.rename", denied)
+    with pytest.raises(OutputError, match=r"无法把收件箱中的 a\.xlsx 移到 .*（没有写入权限：Permission denied）"):
+        out.move_out(src, "processed/a.xlsx")
+    assert src.read_bytes() == b"bytes" and not (out.root / "processed" / "a.xlsx").exists()

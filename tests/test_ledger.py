@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.check import load_submission, rejected
-from pipeline.errors import JixiaoError, RejectedFile
+from pipeline.errors import JixiaoError, OutputError, RejectedFile
 from pipeline.ledger import MIGRATIONS, Ledger
 from pipeline.model import Result
 from pipeline.validate import validate
@@ -148,3 +148,20 @@ def test_filing_needs_a_checked_row(ledger: Ledger) -> None:
     entry_id = receive(ledger, "9" * 64, "a.xlsx")
     with pytest.raises(RuntimeError, match="not checked"):
         ledger.mark_filed(entry_id, moved=True)
+
+
+def test_a_full_disk_rolls_the_whole_check_back_and_says_so(ledger: Ledger, reference: Result) -> None:
+    # SQLite rolls a transaction back itself on SQLITE_FULL: a second ROLLBACK must not hide the error.
+    rid = receive(ledger, "a" * 64, "a.xlsx")
+    (pages,) = ledger.conn.execute("PRAGMA page_count").fetchone()
+    ledger.conn.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full from here on
+    with pytest.raises(OutputError, match=r"^无法写入审核账本 .*（磁盘已满：database or disk is full）$"):
+        ledger.record_check(rid, reference, output_path="results/a.xlsx", dest_path="processed/a.xlsx")
+    assert not ledger.conn.in_transaction
+    assert ledger.entry(rid).state == "received"
+    assert ledger.findings([rid]) == [] and ledger.numbers([rid]) == {}
+
+
+def test_an_unopenable_ledger_is_an_output_error(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="无法打开或创建账本文件"):
+        Ledger(tmp_path / "missing" / "ledger.sqlite3")
