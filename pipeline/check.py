@@ -1,18 +1,22 @@
 """Check workbooks end to end: sniff → read → extract → validate (one pass per batch) → annotate.
 
 This is the library behind `jixiao check`; the batch runner (`jixiao run`) reuses `load_submission`
-per file in worker processes and `validate` once over the batch.
+per file in worker processes and `validate` once over the batch. `check_files(..., workers=n)` reads
+in capped worker processes too (`isolate.map_isolated`), so a file that kills its reader is refused
+instead of ending the program; the CLI does that, library callers and tests read inline by default.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pipeline.errors import RejectedFile
 from pipeline.extract import extract
 from pipeline.forms import Profile, load_profile
+from pipeline.inbox import cannot_write
+from pipeline.isolate import map_isolated
 from pipeline.model import Finding, Result, Submission
 from pipeline.naming import safe_filename
 from pipeline.read import read_grid
@@ -30,6 +34,24 @@ def load_submission(path: Path, *, profile: Profile | None = None) -> Submission
     return extract(grid, profile=profile)
 
 
+def _load_item(item: tuple[int, Path, Profile]) -> Submission:
+    """Worker: `load_submission` for one (index, path, profile) item."""
+    _, path, profile = item
+    return load_submission(path, profile=profile)
+
+
+def _load_all(items: list[tuple[int, Path, Profile]], workers: int) -> Iterator[tuple[int, Submission | RejectedFile]]:
+    if workers == 0:  # in this process: a bug in a reader or the extractor raises, as a library should
+        for i, path, profile in items:
+            try:
+                yield i, load_submission(path, profile=profile)
+            except RejectedFile as exc:
+                yield i, exc
+        return
+    for (i, _, _), value in map_isolated(_load_item, items, workers=min(workers, max(len(items), 1))):
+        yield i, value
+
+
 def rejected(path: Path, exc: RejectedFile) -> Result:
     """The result for a file that cannot be read: one finding saying why."""
     finding = Finding(f"FILE.{exc.code.upper()}", "error", "", (), exc.reason)
@@ -37,20 +59,27 @@ def rejected(path: Path, exc: RejectedFile) -> Result:
 
 
 def check_files(
-    paths: Sequence[Path], *, profile: Profile | str | None = None, out_dir: Path | None = None
+    paths: Sequence[Path],
+    *,
+    profile: Profile | str | None = None,
+    out_dir: Path | None = None,
+    workers: int = 0,
 ) -> list[Result]:
-    """Check files as one batch; with `out_dir`, write an annotated workbook for each file with findings."""
+    """Check files as one batch, results in the order of `paths`; with `out_dir`, write an annotated
+    workbook for each file with findings. `workers` > 0 reads the files in that many capped worker
+    processes (a file that crashes, exhausts or hangs one is refused); 0 reads them in this process."""
     prof = load_profile(profile) if isinstance(profile, str) else profile or load_profile()
+    items = [(i, Path(path), prof) for i, path in enumerate(paths)]
+    values = dict(_load_all(items, workers))
     results: list[Result] = []
     loaded: list[tuple[int, Submission]] = []
-    for path in paths:
-        try:
-            submission = load_submission(path, profile=prof)
-        except RejectedFile as exc:
-            results.append(rejected(path, exc))
+    for i, path, _ in items:
+        value = values[i]
+        if isinstance(value, RejectedFile):
+            results.append(rejected(path, value))
             continue
-        loaded.append((len(results), submission))
-        results.append(Result(path, [], submission))
+        loaded.append((i, value))
+        results.append(Result(path, [], value))
     for (i, _), findings in zip(loaded, validate([s for _, s in loaded], profile=prof), strict=True):
         results[i].findings = findings
     if out_dir is not None:
@@ -64,7 +93,10 @@ def write_result_workbook(result: Result, out_dir: Path) -> Path:
     """Write `<stem>_审核结果.xlsx` for one result (the grid is read again: cheap, and keeps memory flat)."""
     from pipeline.annotate import write_annotated
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(f"输出目录 {out_dir}", exc) from exc
     grid = None
     if not result.rejected:
         try:

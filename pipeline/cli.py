@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="审核结果工作簿的输出目录")
     p.add_argument("--json", action="store_true", help="以 JSON 输出审核结果")
     p.add_argument("--profile", default="default", help="审核口径（schemas/profiles/ 下的名称）")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="读取文件的独立进程数（默认 1；文件导致读取进程崩溃时只退回该文件；0 = 在本进程中读取）",
+    )
 
     p = commands.add_parser("synth", help="生成模拟单位工作簿及错误答案（测试与基准用）")
     p.add_argument("--units", type=int, required=True, help="单位数")
@@ -98,7 +104,10 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     if missing:
         Console(stderr=True).print(f"[red]错误：[/red]找不到文件：{'、'.join(missing)}")
         return 2
-    results = check_files(args.files, profile=args.profile, out_dir=args.out)
+    if args.workers < 0:
+        Console(stderr=True).print(f"[red]错误：[/red]--workers 不能为负数：{args.workers}")
+        return 2
+    results = check_files(args.files, profile=args.profile, out_dir=args.out, workers=args.workers)
     if args.json:
         sys.stdout.write(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2) + "\n")
     else:

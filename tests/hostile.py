@@ -10,9 +10,12 @@ from __future__ import annotations
 import io
 import os
 import random
+import shutil
 import struct
 import time
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 # ------------------------------------------------------------------------------------ valid inputs
@@ -56,13 +59,7 @@ def rewrite_zip(
 def write_xlsm(path: Path) -> Path:
     """An .xlsm: an xlsx with a (dummy) VBA project and the macro-enabled content type."""
     plain = write_xlsx(path.with_name(path.stem + "_plain.xlsx"))
-    with zipfile.ZipFile(plain) as zf:
-        ct = zf.read("[Content_Types].xml").decode()
-    ct = ct.replace(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
-        "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
-    ).replace("</Types>", '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
-    rewrite_zip(plain, path, replace={"[Content_Types].xml": ct.encode()}, add={"xl/vbaProject.bin": b"\0" * 512})
+    as_xlsm(plain, path)
     plain.unlink()
     return path
 
@@ -420,6 +417,19 @@ def _refuse_to_load() -> None:
     raise ImportError("this callable cannot be loaded in a worker")
 
 
+def far_corners_xlsx(path: Path) -> Path:
+    """A tiny xlsx with a title and one cell at XFD1048576: calamine allocates the whole 17-billion-cell
+    range, its allocation fails (under any memory cap, and without one) and it aborts its process."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("附件1")
+    ws.write(0, 0, "2023年度预算单位整体支出绩效评价基础数据表")
+    ws.write(1_048_575, 16_383, 1)
+    wb.close()
+    return path
+
+
 def big_string_xlsx(path: Path, megabytes: int) -> Path:
     """A valid xlsx whose one cell holds a `megabytes` MB string (honest sizes: a reader must allocate it)."""
     src = write_xlsx(path.with_name(path.stem + "_src.xlsx"))
@@ -441,3 +451,310 @@ def big_string_xlsx(path: Path, megabytes: int) -> Path:
                 part.write(b"</t></is></c></row></sheetData></worksheet>")
     src.unlink()
     return path
+
+
+# ------------------------------------------------------------------------- more zip and sheet attacks
+
+
+def truncated_xlsx(path: Path) -> Path:
+    """The first half of a valid xlsx: the zip directory at the end is gone."""
+    full = write_xlsx(path.with_name(path.stem + "_full.xlsx"))
+    data = full.read_bytes()
+    full.unlink()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def declared_size_bomb(path: Path, megabytes: int = 300) -> Path:
+    """Small on disk, but both zip headers declare a `megabytes` MB sheet."""
+    write_xlsx(path)
+    with zipfile.ZipFile(path) as zf:
+        csize = zf.getinfo("xl/worksheets/sheet1.xml").compress_size
+    size = megabytes * 1024 * 1024
+    return patch_sizes(path, "xl/worksheets/sheet1.xml", central=(csize, size), local=(csize, size))
+
+
+def headers_disagree(path: Path) -> Path:
+    """The central directory says the sheet inflates to 100 bytes; its local header keeps the truth."""
+    write_xlsx(path)
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    return patch_sizes(path, info.filename, central=(info.compress_size, 100))
+
+
+def consistent_lie(path: Path, megabytes: int = 8) -> Path:
+    """Both headers agree the sheet inflates to 64 KB; it inflates to `megabytes` MB, past what sniff reads."""
+    big_string_xlsx(path, megabytes)
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+    lie = (info.compress_size, 64 * 1024)
+    return patch_sizes(path, info.filename, central=lie, local=lie)
+
+
+def with_xml_attack(path: Path, part: str, data: bytes) -> Path:
+    """A valid xlsx whose `part` is `data` (an XXE or entity-expansion document)."""
+    src = write_xlsx(path.with_name(path.stem + "_src.xlsx"))
+    with_part(src, path, part, data)
+    src.unlink()
+    return path
+
+
+def tall_sheet_xlsx(path: Path, rows: int) -> Path:
+    """A genuine form title over `rows` rows: a legitimately huge sheet, past the row limit."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("附件1")
+    ws.write(0, 0, "2023年度预算单位整体支出绩效评价基础数据表")
+    for r in range(1, rows):
+        ws.write_number(r, 0, r)
+    wb.close()
+    return path
+
+
+def sparse_file(path: Path, size: int) -> Path:
+    """A file of `size` zero bytes that costs nothing to make (a hole)."""
+    with path.open("wb") as fh:
+        fh.truncate(size)
+    return path
+
+
+def random_table_xlsx(path: Path, *, seed: int = 7, rows: int = 40, cols: int = 8) -> Path:
+    """A real workbook holding a random table of text and numbers: an Excel file, but no template."""
+    rng = random.Random(seed)
+    words = ["合计", "项目", "金额", "备注", "一月", "二月", "张三", "李四", "采购", "差旅", "=1+1", "http://x"]
+    table: list[list[object]] = [[f"列{c + 1}" for c in range(cols)]]
+    for _ in range(rows):
+        table.append(
+            [rng.choice(words) if rng.random() < 0.4 else round(rng.uniform(-1e6, 1e6), 2) for _ in range(cols)]
+        )
+    return write_xlsx(path, table)
+
+
+def as_xlsm(src: Path, path: Path) -> Path:
+    """A copy of the xlsx `src` made macro-enabled: the macro content type and a (dummy) VBA project."""
+    with zipfile.ZipFile(src) as zf:
+        ct = zf.read("[Content_Types].xml").decode()
+    ct = ct.replace(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    ).replace("</Types>", '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+    return rewrite_zip(src, path, replace={"[Content_Types].xml": ct.encode()}, add={"xl/vbaProject.bin": b"\0" * 512})
+
+
+# --------------------------------------------------------------------------- hostile submissions
+
+#: Text a unit might type that a spreadsheet would run or follow if an output wrote it carelessly.
+INJECTED_UNIT = '=HYPERLINK("http://x","y")'
+INJECTED_TEXTS = {
+    "a1.frugality": "+1",
+    "a1.preparer": "-1+2",
+    "a1.signer": "@SUM(A1)",
+    "a2.goal.expected": "=1+1",
+    "a2.goal.actual": "http://evil.example/完成情况",
+}
+INJECTED = (INJECTED_UNIT, *INJECTED_TEXTS.values())
+
+
+def write_submission(path: Path, *, unit: str, values: dict[str, object] | None = None) -> Path:
+    """A complete, clean 2023 submission (the clean sample unit's figures) under another unit name."""
+    from tests.builders import CLEAN_UNIT, sample_filling, write
+
+    filling, layout = sample_filling(CLEAN_UNIT)
+    filling.values.update({"a1.unit_name": unit, "a2.unit_name": unit, **(values or {})})
+    return write(path, filling, layout)
+
+
+def formula_injection_xlsx(path: Path) -> Path:
+    """A valid submission whose unit name and text cells hold formula- and link-like strings (as text)."""
+    return write_submission(path, unit=INJECTED_UNIT, values=dict(INJECTED_TEXTS))
+
+
+def uncached_formula_xlsx(path: Path) -> Path:
+    """A valid submission whose 公用经费 total is a formula that was never calculated (no cached value)."""
+    from tests.builders import edit_workbook, sheet_with_title
+
+    def formula(wb: object) -> None:
+        ws, _ = sheet_with_title(wb, "基础数据表")  # type: ignore[arg-type]
+        ws["F18"] = "=F19+F20+F21"  # openpyxl writes formulas without a cached value
+
+    return edit_workbook(write_submission(path, unit="未计算公式测试单位"), formula)
+
+
+# ------------------------------------------------------------------------------- one hostile inbox
+
+
+@dataclass(frozen=True)
+class Case:
+    """One file of the hostile inbox: how to make it, and what jixiao must say about it."""
+
+    name: str  # file name in the inbox
+    what: str  # the hostile property (for the note)
+    build: Callable[[Path], Path]  # writes the file at the given path (scratch files beside it)
+    code: str | None  # refusal code, or None: read and checked
+    expect: str  # text the refusal reason contains, or the status of a checked file
+
+
+def hostile_cases() -> list[Case]:
+    """Every hostile fixture of issue #5, plus valid submissions (samples and hostile-but-valid ones)."""
+    from pipeline import settings, sniff
+    from pipeline.isolate import MSG_CRASH
+
+    samples = Path(__file__).resolve().parent.parent / "sample_inputs"
+
+    def sample(name: str) -> Callable[[Path], Path]:
+        return lambda p: Path(shutil.copyfile(samples / name, p))
+
+    def data(raw: bytes) -> Callable[[Path], Path]:
+        def build(p: Path) -> Path:
+            p.write_bytes(raw)
+            return p
+
+        return build
+
+    def encrypted(p: Path) -> Path:
+        scratch = p.with_name(p.stem + "_scratch")
+        scratch.mkdir()
+        write_encrypted_xlsx(p, scratch)
+        shutil.rmtree(scratch)
+        return p
+
+    def xlsm(p: Path) -> Path:
+        src = Path(shutil.copyfile(samples / "青山县农业技术推广中心_2023.xlsx", p.with_suffix(".src.xlsx")))
+        as_xlsm(src, p)
+        src.unlink()
+        return p
+
+    return [
+        Case("zero.xlsx", "零字节文件", data(b""), "empty", sniff.MSG_EMPTY),
+        Case("random.xlsx", "随机字节", data(random_bytes(8192)), "unknown", sniff.MSG_UNKNOWN),
+        Case("truncated.xlsx", "截断的 zip", truncated_xlsx, "corrupt", sniff.MSG_CORRUPT),
+        Case("encrypted.xlsx", "加密的 .xlsx（msoffcrypto）", encrypted, "encrypted", sniff.MSG_ENCRYPTED),
+        Case(
+            "encrypted.xls",
+            "加密的 .xls（FILEPASS）",
+            lambda p: write_xls(p, filepass=True),
+            "encrypted",
+            sniff.MSG_ENCRYPTED,
+        ),
+        Case(
+            "bomb_declared.xlsx", "压缩炸弹：声明 300 MB", declared_size_bomb, "zip_bomb", "解压后 300 MB，上限 200 MB"
+        ),
+        Case(
+            "bomb_ratio.xlsx",
+            "压缩炸弹：压缩比约 1000",
+            lambda p: write_ratio_bomb(p, megabytes=4),
+            "zip_bomb",
+            "压缩比",
+        ),
+        Case(
+            "bomb_entries.xlsx",
+            f"压缩炸弹：{settings.MAX_ZIP_ENTRIES + 1} 个条目",
+            lambda p: write_many_entries(p, settings.MAX_ZIP_ENTRIES + 1),
+            "zip_bomb",
+            "条目",
+        ),
+        Case(
+            "lying_headers.xlsx",
+            "zip 头部不一致（本地头与中央目录）",
+            headers_disagree,
+            "corrupt",
+            sniff.MSG_LYING_SIZES,
+        ),
+        Case(
+            "lying_consistent.xlsx",
+            "zip 头部一致地撒谎（声明 64 KB，实为 8 MB）",
+            consistent_lie,
+            "corrupt",
+            "文件内容已损坏",
+        ),
+        Case(
+            "xxe.xlsx",
+            "XML 外部实体（file:///etc/passwd）",
+            lambda p: with_xml_attack(p, "xl/workbook.xml", XXE_WORKBOOK),
+            "xml_attack",
+            sniff.MSG_XML_ATTACK,
+        ),
+        Case(
+            "billion_laughs.xlsx",
+            "XML 实体膨胀（billion laughs）",
+            lambda p: with_xml_attack(p, "xl/sharedStrings.xml", BILLION_LAUGHS_SST),
+            "xml_attack",
+            sniff.MSG_XML_ATTACK,
+        ),
+        Case("报告.xlsx", "Word 文档改名为 .xlsx", write_docx, "wrong_type", sniff.MSG_DOCX),
+        Case(
+            "退回..\\..\\..\\Windows\\System32\\calc.exe",
+            "文件名含 ..\\ 的 PDF（退回文件表中的链接会指向输出目录之外）",
+            data(PDF_BYTES),
+            "wrong_type",
+            "PDF",
+        ),
+        Case("网页.xls", "HTML 另存为 .xls", data(HTML_TABLE.encode()), "html", sniff.MSG_HTML),
+        Case("导出.xls", "CSV 另存为 .xls", data(CSV_TEXT.encode("gbk")), "csv", sniff.MSG_CSV),
+        Case("random_table.xlsx", "随机表格（不是模板）", random_table_xlsx, "wrong_template", "不是绩效自评表"),
+        Case(
+            "tall_sheet.xlsx",
+            f"超大工作表（{2 * settings.MAX_SHEET_ROWS} 行）",
+            lambda p: tall_sheet_xlsx(p, 2 * settings.MAX_SHEET_ROWS),
+            "oversized",
+            "过大",
+        ),
+        Case(
+            "huge_file.xlsx",
+            "超大文件（51 MB）",
+            lambda p: sparse_file(p, settings.MAX_FILE_BYTES + 1024 * 1024),
+            "oversized",
+            "文件过大",
+        ),
+        Case(
+            "far_corners.xlsx",
+            "calamine 分配失败即 abort（A1 与 XFD1048576）",
+            far_corners_xlsx,
+            "worker_crash",
+            MSG_CRASH,
+        ),
+        Case(
+            "formula_injection.xlsx",
+            "公式注入文本（=HYPERLINK、+1、-1+2、@SUM、链接）",
+            formula_injection_xlsx,
+            None,
+            "ok",
+        ),
+        Case(
+            "CON.xlsx", "Windows 保留名：文件名与单位名均为 CON", lambda p: write_submission(p, unit="CON"), None, "ok"
+        ),
+        Case(
+            "上报..\\..\\..\\etc\\passwd.xlsx",
+            "路径穿越：文件名含 ..\\，单位名为 ../../etc/passwd",
+            lambda p: write_submission(p, unit="../../etc/passwd"),
+            None,
+            "ok",
+        ),
+        Case("单" * 80 + ".xlsx", "超长文件名（245 字节）", sample("松涛区水利工程管理站_2023.xlsx"), None, "ok"),
+        Case("uncached_formula.xlsx", "公式没有缓存值", uncached_formula_xlsx, None, "errors"),
+        Case("宏.xlsm", ".xlsm（含 VBA 工程，只读取值）", xlsm, None, "ok"),
+        Case("金沙县文化馆_2023.xlsx", "正常提交", sample("金沙县文化馆_2023.xlsx"), None, "ok"),
+        Case(
+            "白云区市场监督服务中心_2023.xlsx",
+            "正常提交（有错误）",
+            sample("白云区市场监督服务中心_2023.xlsx"),
+            None,
+            "errors",
+        ),
+        Case("临湖县图书馆_2023.xls", "正常提交（.xls）", sample("临湖县图书馆_2023.xls"), None, "ok"),
+    ]
+
+
+def build_inbox(inbox: Path, scratch: Path, cases: list[Case] | None = None) -> list[Case]:
+    """Make every case in `scratch`, then move it into `inbox` back-dated (complete for the settle rule)."""
+    cases = hostile_cases() if cases is None else cases
+    inbox.mkdir(parents=True, exist_ok=True)
+    past = time.time() - 3600
+    for i, case in enumerate(cases):
+        folder = scratch / f"{i:02d}"
+        folder.mkdir(parents=True)
+        made = case.build(folder / case.name)
+        os.utime(made, (past, past))
+        os.replace(made, inbox / case.name)
+    return cases

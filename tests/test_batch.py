@@ -27,6 +27,7 @@ from pipeline.errors import JixiaoError
 from pipeline.inbox import OutputLock
 from pipeline.isolate import MSG_CRASH
 from pipeline.settings import TEST_DELAY_ENV
+from tests import hostile as h
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_inputs"
 N_SAMPLES = 7
@@ -170,17 +171,10 @@ def test_identical_files_in_one_batch_and_a_refused_duplicate(tmp_path: Path) ->
 
 
 def test_a_file_that_crashes_its_worker_is_refused_and_the_rest_finish(tmp_path: Path) -> None:
-    import xlsxwriter
-
     inbox, out = tmp_path / "inbox", tmp_path / "out"
     copy_samples(inbox, ["临湖县图书馆_2023.xls", "金沙县文化馆_2023.xlsx", "松涛区水利工程管理站_2023.xlsx"])
     # Two cells at opposite corners: calamine allocates the whole 17-billion-cell range and aborts.
-    wb = xlsxwriter.Workbook(str(inbox / "巨型表.xlsx"))
-    ws = wb.add_worksheet("附件1")
-    ws.write(0, 0, "2023年度预算单位整体支出绩效评价基础数据表")
-    ws.write(1_048_575, 16_383, 1)
-    wb.close()
-    age(inbox / "巨型表.xlsx")
+    age(h.far_corners_xlsx(inbox / "巨型表.xlsx"))
     report = run(inbox, out, workers=2)
     by_name = {o.original: o for o in report.outcomes}
     assert by_name["巨型表.xlsx"].status == "rejected"

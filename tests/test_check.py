@@ -12,6 +12,8 @@ import pytest
 
 from pipeline.check import check_files
 from pipeline.cli import main
+from pipeline.isolate import MSG_CRASH
+from tests import hostile as h
 from tests.builders import REFERENCE_UNIT, sample_filling, write
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_inputs"
@@ -85,6 +87,40 @@ def test_rejected_file_json_has_one_chinese_finding(tmp_path: Path, capsys: pyte
     (entry,) = json.loads(capsys.readouterr().out)
     assert entry["status"] == "rejected" and len(entry["findings"]) == 1
     assert not entry["findings"][0]["message"].isascii()
+
+
+def test_check_files_in_a_worker_refuses_a_file_that_kills_the_reader(tmp_path: Path) -> None:
+    killer = h.far_corners_xlsx(tmp_path / "巨型表.xlsx")
+    results = check_files([killer, REFERENCE], workers=1)
+    assert [r.file for r in results] == [killer, REFERENCE]  # in the order given
+    assert results[0].rejected
+    assert [(f.rule, f.message) for f in results[0].findings] == [("FILE.WORKER_CRASH", MSG_CRASH)]
+    assert results[1].status == "errors" and "A1.SUM.PUBLIC" in [f.rule for f in results[1].findings]
+
+
+def _no_core_dump() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def test_jixiao_check_survives_a_file_that_kills_the_reader(tmp_path: Path) -> None:
+    killer = h.far_corners_xlsx(tmp_path / "巨型表.xlsx")
+
+    def python(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *args], capture_output=True, text=True, check=False, cwd=tmp_path, preexec_fn=_no_core_dump
+        )
+
+    # The reader alone, in a process of its own: it aborts (SIGABRT), which no try/except can catch.
+    script = "import sys, python_calamine as c; c.CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_name('附件1')"
+    read = python("-c", script, str(killer))
+    assert read.returncode < 0, read.stderr
+    done = python("-m", "pipeline", "check", str(killer), str(REFERENCE), "--json")  # isolated by default
+    assert done.returncode == 2, done.stderr  # "a file could not be read", not killed by the reader's abort
+    killed, reference = json.loads(done.stdout)
+    assert (killed["status"], killed["findings"][0]["message"]) == ("rejected", MSG_CRASH)
+    assert reference["status"] == "errors"
 
 
 def test_template_command_writes_the_year(tmp_path: Path) -> None:
