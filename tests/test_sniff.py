@@ -98,29 +98,6 @@ def test_sniff_reads_only_a_small_part_of_a_large_workbook(tmp_path: Path, monke
 # ------------------------------------------------------------------------------ refused files
 
 
-def _truncated_xlsx(d: Path) -> Path:
-    data = h.write_xlsx(d / "full.xlsx").read_bytes()
-    out = d / "truncated.xlsx"
-    out.write_bytes(data[: len(data) // 2])
-    return out
-
-
-def _declared_bomb(d: Path) -> Path:
-    # Small on disk, but the directory (both headers) declares a 300 MB sheet.
-    path = h.write_xlsx(d / "declared.xlsx")
-    with zipfile.ZipFile(path) as zf:
-        csize = zf.getinfo("xl/worksheets/sheet1.xml").compress_size
-    size = 300 * 1024 * 1024
-    return h.patch_sizes(path, "xl/worksheets/sheet1.xml", central=(csize, size), local=(csize, size))
-
-
-def _headers_disagree(d: Path) -> Path:
-    path = h.write_xlsx(d / "liar.xlsx")
-    with zipfile.ZipFile(path) as zf:
-        info = zf.getinfo("xl/worksheets/sheet1.xml")
-    return h.patch_sizes(path, info.filename, central=(info.compress_size, 100))  # local keeps the truth
-
-
 def _consistent_lie(d: Path) -> Path:
     # Both headers claim the sheet inflates to 100 bytes; it really inflates to far more.
     path = h.write_xlsx(d / "liar.xlsx")
@@ -131,7 +108,7 @@ def _consistent_lie(d: Path) -> Path:
 
 
 def _xlsx_with(name: str, data: bytes) -> Callable[[Path], Path]:
-    return lambda d: h.with_part(h.write_xlsx(d / "src.xlsx"), d / "attack.xlsx", name, data)
+    return lambda d: h.with_xml_attack(d / "attack.xlsx", name, data)
 
 
 def _text(name: str, text: str, encoding: str = "utf-8") -> Callable[[Path], Path]:
@@ -168,7 +145,7 @@ REFUSED: dict[str, tuple[Callable[[Path], Path], str, str]] = {
     # name: (builder, code, text the reason must contain)
     "zero bytes": (_bytes("empty.xlsx", b""), "empty", sniff_module.MSG_EMPTY),
     "random bytes": (_bytes("random.xlsx", h.random_bytes(8192)), "unknown", sniff_module.MSG_UNKNOWN),
-    "truncated xlsx": (_truncated_xlsx, "corrupt", sniff_module.MSG_CORRUPT),
+    "truncated xlsx": (lambda d: h.truncated_xlsx(d / "truncated.xlsx"), "corrupt", sniff_module.MSG_CORRUPT),
     "encrypted xlsx (msoffcrypto)": (
         lambda d: h.write_encrypted_xlsx(d / "enc.xlsx", d),
         "encrypted",
@@ -189,14 +166,22 @@ REFUSED: dict[str, tuple[Callable[[Path], Path], str, str]] = {
         "encrypted",
         sniff_module.MSG_ENCRYPTED,
     ),
-    "zip bomb by declared size": (_declared_bomb, "zip_bomb", "解压后 300 MB，上限 200 MB"),
+    "zip bomb by declared size": (
+        lambda d: h.declared_size_bomb(d / "declared.xlsx"),
+        "zip_bomb",
+        "解压后 300 MB，上限 200 MB",
+    ),
     "zip bomb by ratio": (lambda d: h.write_ratio_bomb(d / "ratio.xlsx"), "zip_bomb", "压缩比"),
     "zip bomb by entry count": (
         lambda d: h.write_many_entries(d / "many.xlsx", limits.MAX_ZIP_ENTRIES + 1),
         "zip_bomb",
         "条目",
     ),
-    "local and central headers disagree": (_headers_disagree, "corrupt", sniff_module.MSG_LYING_SIZES),
+    "local and central headers disagree": (
+        lambda d: h.headers_disagree(d / "liar.xlsx"),
+        "corrupt",
+        sniff_module.MSG_LYING_SIZES,
+    ),
     "headers agree on a lie the prefix read exposes": (_consistent_lie, "corrupt", sniff_module.MSG_LYING_SIZES),
     "external entity in workbook.xml": (
         _xlsx_with("xl/workbook.xml", h.XXE_WORKBOOK),
