@@ -479,6 +479,7 @@ def extract(grid: Grid, *, profile: Profile | None = None, forms: dict[str, Form
         reader.points[f"{form.id}.year"] = Point(str(year), sheet.name, (cell_ref(title_row, title_col),), raw=year)
         data = FormData(form.id, sheet.name, year, reader.points, reader.indicators, reader.missing)
         data.uncached = [cell_ref(r, c) for r, c in grid.uncached.get(sheet.name, [])]
+        mark_uncalculated(data)
         if form.repeatable:
             if _has_entries(data):
                 projects.append(data)
@@ -494,6 +495,17 @@ def extract(grid: Grid, *, profile: Profile | None = None, forms: dict[str, Form
             code="wrong_template",
         )
     return Submission(grid.path, found, projects)
+
+
+def mark_uncalculated(data: FormData) -> None:
+    """Points read from a formula without a calculated value are unknown, not blank."""
+    if not data.uncached:
+        return
+    cells = set(data.uncached)
+    points = [*data.points.values(), *(p for ind in data.indicators for p in ind.cells.values())]
+    for point in points:
+        if not point.filled and cells.intersection(point.cells):
+            point.unknown = True
 
 
 def _has_entries(data: FormData) -> bool:

@@ -107,6 +107,7 @@ class Point:
     decimals: int | None = None
     raw: Any = None
     tol: float | None = None  # set for values summed from several cells (Σ of their tolerances)
+    unknown: bool = False  # its sheet is missing or its formula was never calculated: rules skip it
 
     @property
     def number(self) -> float | None:

@@ -47,7 +47,7 @@ class Context:
     submissions: Sequence[Submission]
     forms: dict[str, Form]
     profile: Profile
-    vocab: dict[str, str]
+    vocab: dict[str, dict[str, str]]
     types: dict[str, str]
     params: dict[str, float]
 
@@ -92,7 +92,7 @@ def build_frames(ctx: Context) -> dict[str, Frame]:
     unit_years, project_years, ind_years = [], [], []
     for i, sub in enumerate(ctx.submissions):
         a1_year = sub.forms["a1"].year if "a1" in sub.forms else None
-        points = {k: Point(None, "", ()) for k in unit_keys}
+        points = {k: Point(None, "", (), unknown=True) for k in unit_keys}  # a missing sheet is unknown
         for fid in ("a1", "a2"):
             if fid in sub.forms:
                 points.update(form_points(sub.forms[fid], ctx.profile))
@@ -103,6 +103,7 @@ def build_frames(ctx: Context) -> dict[str, Frame]:
             p = {k: Point(None, "", ()) for k in project_keys}
             p.update(form_points(project, ctx.profile))
             p["a1.year"] = year_point(sub.forms.get("a1"))
+            p["a1.year"].unknown = "a1" not in sub.forms
             projects.append(p)
             project_subs.append(i)
             project_years.append(project.year or a1_year)
@@ -158,6 +159,8 @@ def to_frame(rows: list[dict[str, Point]], types: dict[str, str], *, prefix: str
             else:
                 rec[key] = np.nan
             rec[f"{key}@tol"] = p.tolerance
+            if p.unknown:
+                rec[f"{key}@unknown"] = 1.0
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
@@ -220,12 +223,21 @@ def _check_fn(
     if details is not None:
         failing = list(details)
         return lambda df: ~df["_row"].isin(failing)
-    columns = [c for p in rule.points for c in (p, f"{p}@tol", f"{p}@text") if c in frame.data.columns]
+    columns = [c for p in rule.points for c in (p, f"{p}@tol", f"{p}@text", f"{p}@unknown") if c in frame.data]
     data = frame.data[columns]
     return lambda df: pd.Series(relation_ok(rule, data.iloc[df["_row"].to_numpy()], ctx.params), index=df.index)
 
 
 def relation_ok(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.ndarray:
+    """Row-wise truth of a rule; a row where a value it reads is unknown passes (nothing to check)."""
+    unknown = np.zeros(len(df), dtype=bool)
+    for p in rule.points:
+        if f"{p}@unknown" in df:
+            unknown |= (df[f"{p}@unknown"] == 1.0).to_numpy()
+    return _relation_ok(rule, df, params) | unknown
+
+
+def _relation_ok(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.ndarray:
     n = len(df)
     if rule.kind == "required":
         ok = np.ones(n, dtype=bool)
@@ -318,7 +330,8 @@ def make_finding(
     elif rule.kind == "same" and not detail:
         actual, expected = (str(points[p].value) if p in points else None for p in rule.points[:2])
     values = {"actual": actual or "（空）", "expected": expected or "（空）", "diff": _diff(actual, expected)}
-    values.update({k: label_of(v, ctx, year) for k, v in rule.bindings.items()})
+    form = rule.points[0].split(".")[0] if rule.points and "." in rule.points[0] else ""
+    values.update({k: label_of(v, ctx, year, form) for k, v in rule.bindings.items()})
     if "name" in points:  # an indicator row: name it, the reviewer may be looking at the list, not the cell
         values["name"] = str(points["name"].value or "（未命名）")
     values.update({k: str(v) for k, v in detail.items() if k not in ("cells", "sheet")})
@@ -356,18 +369,23 @@ def _format(template: str, values: dict[str, str]) -> str:
     return out
 
 
-def vocabulary(forms: dict[str, Form], profile: Profile) -> dict[str, str]:
-    """Key → Chinese label, for message placeholders ({col} → 2023年决算数, {cat} → 产出指标)."""
-    vocab: dict[str, str] = {"initial": "年初预算数", "exec": "全年执行数"}
-    for form in forms.values():
+def vocabulary(forms: dict[str, Form], profile: Profile) -> dict[str, dict[str, str]]:
+    """Per form, key → Chinese label for message placeholders ({col} → 2023年决算数, {cat} → 产出指标).
+
+    Keys repeat across forms with other labels ("budget" is 2023年预算数 in 附件1, 全年预算数 in 附件2).
+    """
+    vocab: dict[str, dict[str, str]] = {}
+    for fid, form in forms.items():
+        words = vocab.setdefault(fid, {})
         for sec in form.sections:
             for f in (*sec.fields, *(x for row in sec.field_rows for x in row)):
-                vocab.setdefault(f.key, f.label)
+                words.setdefault(f.key, f.label)
             for r in sec.rows:
-                vocab.setdefault(r.key, normalize(r.label) or r.label)
-    vocab.update({c.key: c.label for c in profile.categories})
+                words.setdefault(r.key, normalize(r.label) or r.label)
+    vocab[""] = {c.key: c.label for c in profile.categories}
     return vocab
 
 
-def label_of(key: str, ctx: Context, year: int) -> str:
-    return for_year(ctx.vocab.get(key, key), year) if year else ctx.vocab.get(key, key)
+def label_of(key: str, ctx: Context, year: int, form: str = "") -> str:
+    text = ctx.vocab.get(form, {}).get(key) or ctx.vocab[""].get(key) or key
+    return for_year(text, year) if year else text

@@ -213,3 +213,23 @@ def test_formula_with_a_cached_value_reads_as_that_value(tmp_path: Path) -> None
 
     grid = read_grid(path)
     assert grid.sheets[0].value(2, 1) == 2 and grid.uncached == {}
+
+
+def test_a_missing_sheet_gives_one_finding_not_a_cascade(checked: dict[str, Result]) -> None:
+    rules = [f.rule for f in checked["GEN.SHEET"].findings]
+    assert rules == ["GEN.SHEET"]
+
+
+def test_an_uncalculated_total_is_unknown_not_blank(checked: dict[str, Result]) -> None:
+    rules = [(f.rule, f.cells[0]) for f in checked["GEN.FORMULA"].findings]
+    assert rules == [("GEN.FORMULA", "F18")]  # no 公用经费 sum or "not filled" error on top
+
+
+def test_execution_score_follows_the_rate_as_written(tmp_path: Path) -> None:
+    filling, layout = sample_filling(CLEAN_UNIT)
+    # 全年执行数 / 全年预算数 = 0.934487…, shown as 93.45 %; 得分 from the shown rate: 9.35 (not 9.34)
+    filling.values.update({"a2.total.budget": 2140.78, "a2.total.exec": 2000.55, "a2.total.rate": 0.9345})
+    filling.values["a2.total.score"] = 9.35
+    filling.values["a2.sum.score"] = round(float(filling.values["a2.sum.score"]) - 9.76 + 9.35, 2)  # type: ignore[arg-type]
+    (result,) = check_files([write(tmp_path / "rate.xlsx", filling, layout)])
+    assert [f.rule for f in result.findings if f.level == "error"] == []
