@@ -12,7 +12,8 @@ One run:
  4. Read and extract the *archived* copies in worker processes (`isolate.map_isolated`): a file that
     crashes, exhausts or hangs a worker is refused with a reason and the others go on.
  5. Validate every submission of the chunk in ONE `validate()` call (a call costs the same for 1 or 500).
- 6. Write each annotated workbook in worker processes (temp file, atomic rename, fsync). As each is
+ 6. Write each annotated workbook (files with findings only) in worker processes (temp file, atomic
+    rename, fsync). As each is
     done: one transaction stores status, findings and data points and reserves the file's place in
     processed/ or refused/ (`checked`); the inbox file is moved there; a second commit says `filed`.
  7. Duplicates follow their original into processed/ or refused/ without being read.
@@ -647,10 +648,17 @@ class _Engine:
         items: list[tuple[int, Result, str, str]] = []
         outputs: dict[int, str] = {}
         for entry in entries:
+            if not results[entry.id].findings:
+                continue  # nothing to show on the cells: no annotated copy (the summary lists it as 通过)
             outputs[entry.id] = rel = self._output_name(entry, taken)
             items.append(
                 (entry.id, results[entry.id], str(self.outdir.path(entry.archive_path)), str(self.outdir.path(rel)))
             )
+        for entry in entries:
+            if entry.id not in outputs:
+                self._commit(entry, results[entry.id], None, report)
+                if self.stopping():
+                    return
         written = self._map(_write_worker, items)
         try:
             for (entry_id, result, archive, output), value in written:
@@ -677,7 +685,7 @@ class _Engine:
         taken.add(rel)
         return rel
 
-    def _commit(self, entry: Entry, result: Result, output_rel: str, report: RunReport) -> None:
+    def _commit(self, entry: Entry, result: Result, output_rel: str | None, report: RunReport) -> None:
         """One transaction: the file's outcome and its reserved destination (I3); then file it."""
         self._pause()
         folder = REFUSED_DIR if result.rejected else PROCESSED_DIR
