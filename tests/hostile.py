@@ -723,7 +723,11 @@ def hostile_cases() -> list[Case]:
             "warnings",
         ),
         Case(
-            "CON.xlsx", "Windows 保留名：文件名与单位名均为 CON", lambda p: write_submission(p, unit="CON"), None, "warnings"
+            "CON.xlsx",
+            "Windows 保留名：文件名与单位名均为 CON",
+            lambda p: write_submission(p, unit="CON"),
+            None,
+            "warnings",
         ),
         Case(
             "上报..\\..\\..\\etc\\passwd.xlsx",
