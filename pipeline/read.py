@@ -42,9 +42,10 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
     try:
         for name in workbook.sheet_names:
             sheet = workbook.get_sheet_by_name(name)
-            if sheet.total_height > MAX_SHEET_ROWS or sheet.total_height * sheet.total_width > MAX_SHEET_CELLS:
+            rows_n, cols_n = sheet.total_height + 1, sheet.total_width + 1  # what to_python will hold (last index + 1)
+            if rows_n > MAX_SHEET_ROWS or rows_n * cols_n > MAX_SHEET_CELLS:
                 raise RejectedFile(
-                    f"工作表“{name}”过大（{sheet.total_height} 行 × {sheet.total_width} 列），不是绩效自评表",
+                    f"工作表“{name}”过大（{rows_n} 行 × {cols_n} 列），不是绩效自评表",
                     code="oversized",
                 )
             rows = sheet.to_python(skip_empty_area=False)
