@@ -6,10 +6,11 @@ One run, the same files throughout:
    generated once and cached in benchmarks/cache/ keyed by (units, fault rate, seed, .xls share,
    generator version).
 2. End to end: `jixiao run INBOX --out OUT --workers N` as a subprocess on a fresh copy of the corpus.
-   Wall time and files/s; memory two ways: the summed RSS of the whole process tree (workers included)
-   sampled every 50 ms — pages shared between processes are counted once per process, so it overstates —
-   and the largest single process's peak RSS (`wait4` rusage: ru_maxrss of the child and its reaped
-   descendants). Until `jixiao run` exists, `jixiao check FILES --json --out OUT` stands in.
+   Wall time and files/s; memory and CPU sampled from /proc every 50 ms over the whole process tree
+   (parent, forkserver, its workers, the resource tracker): the peak of the summed RSS — pages the workers
+   share with the forkserver count once per process, so it overstates — the peak of the summed PSS (shared
+   pages split among their sharers: what the run really occupies), each role's largest process, and the
+   tree's CPU seconds. Until `jixiao run` exists, `jixiao check FILES --json --out OUT` stands in.
 3. The floor a naive pipeline pays: `openpyxl.load_workbook` of the same .xlsx files, in this process.
    openpyxl cannot read .xls, so the ratio compares time per file (run: all files; openpyxl: the .xlsx).
 4. Scaling: step 2 on 100 and 1,000 units (and 10,000 with JIXIAO_BENCH_10K=1): time per file and peak
@@ -34,11 +35,11 @@ import platform
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -69,6 +70,7 @@ RULE_ENGINE_SAMPLE = 300
 POLL_S = 0.05
 MB = 1024 * 1024
 PAGE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
 TARGET_RATIO = 0.5
 TARGET_RSS_MB = 500
 
@@ -97,46 +99,96 @@ def corpus_files(path: Path) -> list[Path]:
 
 
 # -- measuring a subprocess -----------------------------------------------------------------------------
-def tree_rss(root: int) -> int:
-    """Summed RSS (bytes) of `root` and all its descendants, from /proc."""
-    total, stack, seen = 0, [root], set()
+@dataclass(slots=True)
+class Proc:
+    """One process of the measured tree, as last sampled."""
+
+    role: str
+    rss: int = 0  # bytes, peak
+    pss: int = 0  # bytes, peak (proportional: shared pages split among the processes sharing them)
+    cpu: float = 0.0  # user + system seconds, last seen
+
+
+def _sample(pid: int) -> tuple[int, int, int, float] | None:
+    """(ppid, rss, pss, cpu seconds) of a live process, from /proc; None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+        pss = 0
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1]) * 1024
+                break
+    except (OSError, ValueError, IndexError):
+        return None
+    return int(stat[1]), rss, pss, (int(stat[11]) + int(stat[12])) / TICKS
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def _role(pid: int, ppid: int, root: int) -> str:
+    if pid == root:
+        return "parent"
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "worker"
+    if b"resource_tracker" in cmd:
+        return "resource_tracker"
+    return "forkserver" if b"forkserver" in cmd and ppid == root else "worker"
+
+
+def sample_tree(root: int, procs: dict[int, Proc]) -> tuple[int, int]:
+    """Sample `root` and its descendants into `procs`; the summed RSS and PSS right now."""
+    total_rss = total_pss = 0
+    stack, seen = [root], set()
     while stack:
         pid = stack.pop()
         if pid in seen:
             continue
         seen.add(pid)
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                stack += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, ValueError):
+        got = _sample(pid)
+        if got is None:
             continue
-    return total
+        ppid, rss, pss, cpu = got
+        proc = procs.setdefault(pid, Proc(_role(pid, ppid, root)))
+        proc.rss, proc.pss, proc.cpu = max(proc.rss, rss), max(proc.pss, pss), cpu
+        total_rss, total_pss = total_rss + rss, total_pss + pss
+        stack += _children(pid)
+    return total_rss, total_pss
 
 
 def measure(cmd: Sequence[str], *, log_dir: Path) -> dict[str, Any]:
-    """Run `cmd`; wall seconds, peak summed RSS of its tree, its largest process's max RSS, exit code."""
+    """Run `cmd`; wall seconds, peak summed RSS and PSS of its process tree, its processes' peaks by role,
+    CPU seconds of the whole tree (sampled from /proc: forkserver workers are not this process's
+    children, so rusage would miss them), exit code."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    reaped: dict[str, Any] = {}
+    procs: dict[int, Proc] = {}
+    peak_rss = peak_pss = 0
     with open(log_dir / "stdout", "wb") as out, open(log_dir / "stderr", "wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err)
-
-        def reap() -> None:
-            _, status, usage = os.wait4(proc.pid, 0)
-            reaped.update(t=time.perf_counter(), status=status, usage=usage)
-
-        waiter = threading.Thread(target=reap)
-        waiter.start()
-        peak = 0
-        while waiter.is_alive():
-            peak = max(peak, tree_rss(proc.pid))
-            waiter.join(POLL_S)
-        proc.returncode = os.waitstatus_to_exitcode(reaped["status"])
+        while proc.poll() is None:
+            rss, pss = sample_tree(proc.pid, procs)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(POLL_S)
+        seconds = time.perf_counter() - t0
+    by_role: dict[str, float] = {}
+    for p in procs.values():
+        by_role[p.role] = max(by_role.get(p.role, 0.0), p.rss / MB)
     return {
-        "seconds": reaped["t"] - t0,
-        "peak_rss_mb": peak / MB,
-        "max_process_rss_mb": reaped["usage"].ru_maxrss / 1024,
+        "seconds": seconds,
+        "peak_rss_mb": peak_rss / MB,
+        "peak_pss_mb": peak_pss / MB,
+        "max_process_rss_mb": max((p.rss for p in procs.values()), default=0) / MB,
+        "cpu_seconds": sum(p.cpu for p in procs.values()),
+        "processes": len(procs),
+        "peak_rss_mb_by_role": {role: round(mb, 1) for role, mb in sorted(by_role.items())},
         "returncode": proc.returncode,
         "stdout": log_dir / "stdout",
         "stderr": log_dir / "stderr",
@@ -198,17 +250,17 @@ def run_findings(out: Path) -> dict[str, list[Seen]]:
 
 
 # -- the floor and the rule engine ---------------------------------------------------------------------
-def _load_all(paths: list[str]) -> list[float]:
-    """In a worker: `openpyxl.load_workbook` each file; the seconds each took."""
+def _load_all(paths: list[str]) -> list[tuple[float, float]]:
+    """In a worker: `openpyxl.load_workbook` each file; (wall, CPU) seconds each took."""
     import openpyxl
 
     times = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about data-validation extensions it drops
         for p in paths:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             openpyxl.load_workbook(p).close()
-            times.append(time.perf_counter() - t0)
+            times.append((time.perf_counter() - t0, time.process_time() - c0))
     return times
 
 
@@ -226,7 +278,13 @@ def openpyxl_floor(files: Sequence[Path], *, workers: int, sample: int) -> dict[
         times = [t for chunk in pool.map(_load_all, chunks) for t in chunk]
         seconds = time.perf_counter() - t0
     scale = len(xlsx) / len(timed)
-    return {"seconds": seconds * scale, "cpu_seconds": sum(times) * scale, "files": len(xlsx), "timed": len(timed)}
+    return {
+        "seconds": seconds * scale,
+        "one_process_seconds": sum(w for w, _ in times) * scale,
+        "cpu_seconds": sum(c for _, c in times) * scale,
+        "files": len(xlsx),
+        "timed": len(timed),
+    }
 
 
 def _rule_engine(paths: list[str], units: int) -> dict[str, Any]:
@@ -300,7 +358,10 @@ def scale_row(m: dict[str, Any]) -> dict[str, Any]:
         "ms_per_file": round(1000 * m["seconds"] / m["files"], 2),
         "files_per_s": round(m["files"] / m["seconds"], 1),
         "peak_rss_mb": round(m["peak_rss_mb"], 1),
+        "peak_pss_mb": round(m["peak_pss_mb"], 1),
         "max_process_rss_mb": round(m["max_process_rss_mb"], 1),
+        "cpu_ms_per_file": round(1000 * m["cpu_seconds"] / m["files"], 2),
+        "peak_rss_mb_by_role": m["peak_rss_mb_by_role"],
     }
 
 
@@ -315,16 +376,18 @@ def ok(flag: bool | None) -> str:
 def render(r: dict[str, Any]) -> None:
     procs = f"{r['workers']} 进程" if r["runner"] == "run" else "单进程"
     t = Table(title=f"端到端：{r['runner_command']}（{procs}）", title_justify="left")
-    for col in (
+    cols = (
         "文件",
         "耗时 s",
         "文件/s",
         "ms/文件",
-        "峰值 RSS MB（进程树）",
+        "RSS 合计峰值 MB",
+        "PSS 合计峰值 MB",
         "单进程峰值 MB",
         "openpyxl 加载 s",
         "比值",
-    ):
+    )
+    for col in cols:
         t.add_column(col, justify="right")
     t.add_row(
         str(r["files"]),
@@ -332,6 +395,7 @@ def render(r: dict[str, Any]) -> None:
         f"{r['files_per_s']:.1f}",
         f"{r['ms_per_file']:.1f}",
         f"{r['peak_rss_mb']:.0f}",
+        f"{r['peak_pss_mb']:.0f}",
         f"{r['max_process_rss_mb']:.0f}",
         f"{r['openpyxl_load_seconds']:.1f}",
         f"{r['ratio_to_openpyxl']:.2f}",
@@ -341,18 +405,26 @@ def render(r: dict[str, Any]) -> None:
         f"openpyxl：{r['openpyxl_files']} 个 .xlsx（抽 {r['openpyxl_timed_files']} 个计时后折算），"
         f"{r['workers']} 进程并行 {r['openpyxl_load_seconds']:.1f} s"
         f"（单进程逐个加载合计 {r['openpyxl_load_one_process_seconds']:.1f} s，"
-        f"比值 {r['ratio_to_openpyxl_one_process']:.2f}）"
+        f"比值 {r['ratio_to_openpyxl_one_process']:.2f}）；CPU 时间：jixiao {r['cpu_seconds']:.0f} s，"
+        f"openpyxl {r['openpyxl_cpu_seconds']:.0f} s，比值 {r['cpu_ratio_to_openpyxl']:.2f}（不受机器上其他负载影响）"
     )
     s = Table(title="规模：每文件耗时与内存应保持平稳", title_justify="left")
-    for col in ("文件数", "耗时 s", "ms/文件", "文件/s", "峰值 RSS MB（合计）", "单进程峰值 MB"):
+    for col in ("文件数", "耗时 s", "ms/文件", "CPU ms/文件", "文件/s", "RSS 合计 MB", "PSS 合计 MB", "单进程峰值 MB"):
         s.add_column(col, justify="right")
+    s.add_column("各进程峰值 MB")
     for row in r["scaling"]:
-        s.add_row(
-            *(
-                str(row[k])
-                for k in ("files", "seconds", "ms_per_file", "files_per_s", "peak_rss_mb", "max_process_rss_mb")
-            )
+        cols = (
+            "files",
+            "seconds",
+            "ms_per_file",
+            "cpu_ms_per_file",
+            "files_per_s",
+            "peak_rss_mb",
+            "peak_pss_mb",
+            "max_process_rss_mb",
         )
+        roles = "、".join(f"{k} {v:.0f}" for k, v in row["peak_rss_mb_by_role"].items())
+        s.add_row(*(str(row[k]) for k in cols), roles)
     console.print(s)
     e = r["rule_engine"]
     console.print(
@@ -383,7 +455,9 @@ def render(r: dict[str, Any]) -> None:
     big = next((row for row in r["scaling"] if row["files"] >= BIG), None)
     tt.add_row(
         f"10,000 单位峰值 RSS < {TARGET_RSS_MB} MB",
-        f"{big['peak_rss_mb']:.0f} MB" if big else f"未运行（设 {BIG_ENV}=1）",
+        f"RSS 合计 {big['peak_rss_mb']:.0f} MB（PSS 合计 {big['peak_pss_mb']:.0f} MB）"
+        if big
+        else f"未运行（设 {BIG_ENV}=1）",
         ok(g["rss_10k"]),
     )
     console.print(tt)
@@ -446,14 +520,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "files_per_s": round(main_run["files"] / main_run["seconds"], 1),
         "ms_per_file": round(1000 * per_file, 2),
         "peak_rss_mb": round(main_run["peak_rss_mb"], 1),
-        "peak_rss_method": "sum of RSS over the jixiao process tree, sampled every 50 ms",
+        "peak_rss_method": (
+            "sum of RSS over the jixiao process tree (parent, forkserver, workers, resource tracker), sampled "
+            "every 50 ms; pages the workers share with the forkserver count once per process, so it overstates"
+        ),
+        "peak_pss_mb": round(main_run["peak_pss_mb"], 1),
         "max_process_rss_mb": round(main_run["max_process_rss_mb"], 1),
+        "peak_rss_mb_by_role": main_run["peak_rss_mb_by_role"],
         "openpyxl_load_seconds": round(floor["seconds"], 2),
-        "openpyxl_load_one_process_seconds": round(floor["cpu_seconds"], 2),
+        "openpyxl_load_one_process_seconds": round(floor["one_process_seconds"], 2),
         "openpyxl_files": floor["files"],
         "openpyxl_timed_files": floor["timed"],
         "ratio_to_openpyxl": round(per_file / floor_per_file, 3),
-        "ratio_to_openpyxl_one_process": round(per_file / (floor["cpu_seconds"] / max(floor["files"], 1)), 3),
+        "ratio_to_openpyxl_one_process": round(per_file / (floor["one_process_seconds"] / max(floor["files"], 1)), 3),
+        "cpu_seconds": round(main_run["cpu_seconds"], 1),
+        "openpyxl_cpu_seconds": round(floor["cpu_seconds"], 1),
+        "cpu_ratio_to_openpyxl": round(
+            (main_run["cpu_seconds"] / main_run["files"]) / (floor["cpu_seconds"] / max(floor["files"], 1)), 3
+        ),
         "ratio_method": (
             "wall time per file: jixiao over all files / openpyxl load_workbook over the .xlsx files, "
             "both with the same number of worker processes; openpyxl timed on every k-th file and scaled"
