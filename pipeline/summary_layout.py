@@ -1,0 +1,173 @@
+"""How the 汇总 workbooks look: formats, the list-sheet layout, links and print setup.
+
+Shared by `summary` (the list sheets) and `summary_totals` (汇总数, 图表); nothing here reads the ledger.
+Cells a unit typed are written with `write_string` into a workbook opened with OPTIONS (string
+conversions off), so text stays text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from pipeline.settings import MAX_LINKS_PER_SHEET
+
+OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True}
+FONT = "宋体"
+STATUS_FILL = {  # Excel's Good / Neutral / Bad cell styles
+    "通过": ("#C6EFCE", "#006100"),
+    "有提示": ("#FFEB9C", "#9C5700"),
+    "有错误": ("#FFC7CE", "#9C0006"),
+    "退回": ("#D9D9D9", "#404040"),
+    "重复提交": ("#EDEDED", "#595959"),
+}
+LEVEL_FILL = {"错误": STATUS_FILL["有错误"], "提示": STATUS_FILL["有提示"]}
+HEADER_ROW = 2  # rows 0–1: title and generation line; 2: column headers; data from 3
+
+
+class Styles:
+    """The workbook's formats, made once."""
+
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        base = {"font_name": FONT, "font_size": 10, "valign": "vcenter", "border": 1, "border_color": "#A6A6A6"}
+        self.base = base
+        self.wb = wb
+        self.title = wb.add_format({"font_name": FONT, "bold": True, "font_size": 16, "valign": "vcenter"})
+        self.subtitle = wb.add_format({"font_name": FONT, "font_size": 10, "font_color": "#595959"})
+        self.header = wb.add_format(
+            {**base, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "align": "center", "pattern": 1}
+        )
+        self.text = wb.add_format(base)
+        self.wrap = wb.add_format({**base, "text_wrap": True})
+        self.center = wb.add_format({**base, "align": "center"})
+        self.int = wb.add_format({**base, "num_format": "0"})
+        self.amount = wb.add_format({**base, "num_format": "#,##0.00"})
+        self.percent = wb.add_format({**base, "num_format": "0.00%"})
+        self.score = wb.add_format({**base, "num_format": "0.00"})
+        self.link = wb.add_format({**base, "font_color": "#0563C1", "underline": 1})
+        total = {**base, "bold": True, "bg_color": "#F2F2F2", "pattern": 1, "top": 6}
+        self.total_text = wb.add_format(total)
+        self.total_int = wb.add_format({**total, "num_format": "0"})
+        self.total_amount = wb.add_format({**total, "num_format": "#,##0.00"})
+        self.total_percent = wb.add_format({**total, "num_format": "0.00%"})
+        self.total_score = wb.add_format({**total, "num_format": "0.00"})
+        self.section = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "pattern": 1, "text_wrap": True})
+        self.muted = wb.add_format({**base, "align": "center", "font_color": "#A6A6A6"})
+        self.fills = {
+            text: wb.add_format({"bg_color": fill, "font_color": font, "pattern": 1})
+            for text, (fill, font) in {**STATUS_FILL, **LEVEL_FILL}.items()
+        }
+
+    def number(self, kind: str, *, total: bool = False) -> Format:
+        return getattr(self, f"total_{kind}" if total else kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Col:
+    header: str
+    width: float
+    kind: str = "text"  # text | wrap | center | int | amount | percent | score | link
+
+
+class ListSheet:
+    """A list sheet: title, generation line, header row, rows; frozen, filtered, printable."""
+
+    def __init__(self, wb: xlsxwriter.Workbook, st: Styles, name: str, title: str, info: str, cols: list[Col]) -> None:
+        self.ws: Worksheet = wb.add_worksheet(name)
+        self.st, self.cols = st, cols
+        self.row = HEADER_ROW + 1
+        self.links = 0
+        ws = self.ws
+        ws.set_row(0, 28)
+        ws.write_string(0, 0, title, st.title)
+        ws.write_string(1, 0, info, st.subtitle)
+        ws.set_row(HEADER_ROW, 30)
+        for c, col in enumerate(cols):
+            ws.set_column(c, c, col.width)
+            ws.write_string(HEADER_ROW, c, col.header, st.header)
+        ws.freeze_panes(HEADER_ROW + 1, 0)
+        print_setup(ws, title, repeat_row=HEADER_ROW)
+
+    def add(self, values: Sequence[Any]) -> int:
+        lines = 1
+        for c, (col, value) in enumerate(zip(self.cols, values, strict=True)):
+            self.cell(self.row, c, col.kind, value)
+            if col.kind == "wrap" and isinstance(value, str):
+                lines = max(lines, _lines(value, col.width))
+        # Excel and LibreOffice do not grow a row for wrapped text they did not lay out themselves.
+        self.ws.set_row(self.row, 13.5 * lines + 3)
+        self.row += 1
+        return self.row - 1
+
+    def cell(self, r: int, c: int, kind: str, value: Any) -> None:
+        ws, st = self.ws, self.st
+        if value is None or value == "":
+            ws.write_blank(r, c, None, st.text)
+        elif kind == "link":
+            target, text = value
+            if target and self.links < MAX_LINKS_PER_SHEET and _linkable(target):
+                ws.write_url(r, c, f"external:{_link_target(target)}", st.link, text, tip=target)
+                self.links += 1
+            else:
+                ws.write_string(r, c, target or text, st.text)
+        elif isinstance(value, int | float) and kind in ("int", "amount", "percent", "score"):
+            ws.write_number(r, c, value, getattr(st, kind))
+        else:
+            ws.write_string(r, c, str(value), getattr(st, kind if kind in ("wrap", "center") else "text"))
+
+    def finish(self, *, filter_rows: int | None = None) -> None:
+        last = self.row - 1 if filter_rows is None else HEADER_ROW + filter_rows
+        self.ws.autofilter(HEADER_ROW, 0, max(last, HEADER_ROW), len(self.cols) - 1)
+
+    def colour_by_text(self, col: int, last_row: int, colours: dict[str, tuple[str, str]]) -> None:
+        for text in colours:
+            self.ws.conditional_format(
+                HEADER_ROW + 1,
+                col,
+                max(last_row, HEADER_ROW + 1),
+                col,
+                {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": self.st.fills[text]},
+            )
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines `text` wraps to in a column `width` characters wide (CJK characters count about double)."""
+    total = 0
+    for line in text.splitlines() or [""]:
+        units = sum(1.6 if ord(ch) > 0x2E7F else 0.9 for ch in line)  # 10-pt text against 11-pt "0" widths
+        total += max(1, math.ceil(units / max(width - 1, 1)))
+    return total
+
+
+def _linkable(rel: str) -> bool:
+    """Whether a path relative to OUT may become a link. processed/ and refused/ keep the names units gave
+    their files; Windows would follow a '\\', '..' or drive ':' in one out of OUT (to a program, say)."""
+    return not any(ch in rel for ch in "\\:") and ".." not in rel.split("/") and not rel.startswith("/")
+
+
+def _link_target(rel: str) -> str:
+    """A path relative to OUT as an external link: '#', '%' and spaces escaped (xlsxwriter splits at '#')."""
+    if any(ch in rel for ch in '#% "<>'):
+        for ch, code in (("%", "%25"), ("#", "%23"), (" ", "%20"), ('"', "%22"), ("<", "%3C"), (">", "%3E")):
+            rel = rel.replace(ch, code)
+    return rel
+
+
+def print_setup(ws: Worksheet, title: str, *, repeat_row: int | None = None) -> None:
+    ws.set_paper(9)  # A4
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer(f"&L{_escape_hf(title)}&R第 &P 页，共 &N 页")
+    if repeat_row is not None:
+        ws.repeat_rows(repeat_row)
+
+
+def _escape_hf(text: str) -> str:
+    return text.replace("&", "&&")
