@@ -9,8 +9,8 @@ One run:
  2. Scan the inbox; take the files that are complete, oldest first, in chunks of BATCH_CHUNK_FILES.
  3. Receive each: copy it into OUT/archive (hashed while copied, fsynced, renamed into place), then
     commit a `received` row — or a duplicate row when its sha256 was received before.
- 4. Read and extract the *archived* copies in worker processes (`isolate.map_isolated`): a file that
-    crashes, exhausts or hangs a worker is refused with a reason and the others go on.
+ 4. Read and extract the *archived* copies in worker processes (`isolate.map_isolated` of the functions in
+    `workers`): a file that crashes, exhausts or hangs a worker is refused with a reason, the others go on.
  5. Validate every submission of the chunk in ONE `validate()` call (a call costs the same for 1 or 500).
  6. Write each annotated workbook (files with findings only) in worker processes (temp file, atomic
     rename, fsync). As each is
@@ -45,12 +45,12 @@ Failures while writing — what to stop for and what to refuse:
    or `checked`, and the rerun after space or permission returns finishes exactly as after a crash.
  - The annotated writer fails on one file's content (an exception that is not an OSError, or its worker
    dies): that file gets a workbook with the 审核结果 sheet only, and if even that cannot be written it is
-   refused with `MSG_WRITE_FAILED`; the batch goes on either way. Output names come from
+   refused with `workers.MSG_WRITE_FAILED`; the batch goes on either way. Output names come from
    `naming.safe_filename`, so no submitted name can make a write fail (too long, separators, device names).
 
-Ctrl-C: `stop_on_interrupt()` turns the first SIGINT/SIGTERM into a request the run honours between
-files (worker processes ignore SIGINT: the parent decides); the second SIGINT interrupts at once,
-which is as safe as a crash.
+Ctrl-C: `workers.stop_on_interrupt()` turns the first SIGINT/SIGTERM into a request the run honours
+between files (worker processes ignore SIGINT: the parent decides); the second SIGINT interrupts at
+once, which is as safe as a crash.
 
 Test hook: the environment variable JIXIAO_TEST_DELAY_S (settings.TEST_DELAY_ENV) makes each file's
 receive and commit step sleep that long, so a test can SIGKILL a real run in the middle of a batch.
@@ -59,21 +59,17 @@ receive and commit step sleep that long, so a test can SIGKILL a real run in the
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from types import FrameType
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from pipeline import settings
-from pipeline.check import load_submission, rejected
+from pipeline.check import rejected
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile, load_profile
 from pipeline.inbox import (
@@ -85,7 +81,6 @@ from pipeline.inbox import (
     Inbox,
     OutDir,
     OutputLock,
-    cannot_write,
     fsync_dir,
     os_cause,
     sha256_file,
@@ -95,7 +90,9 @@ from pipeline.isolate import map_isolated
 from pipeline.ledger import LEDGER_NAME, Entry, Ledger
 from pipeline.model import Finding, Result, Submission
 from pipeline.naming import safe_filename
+from pipeline.outcomes import FileOutcome, Listener, RunReport
 from pipeline.validate import validate
+from pipeline.workers import load_worker, write_fallback, write_worker
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +101,6 @@ T = TypeVar("T")
 NOTE_GONE = "审核完成时原文件已不在收件箱中（已被移走或删除），其内容已存档"
 NOTE_CHANGED = "审核期间收件箱中的文件被修改，未移动；修改后的文件将作为新的提交处理"
 MSG_RULE_ERROR = "审核规则执行出错（{kind}），请联系系统管理员"
-MSG_WRITE_FAILED = "审核结果工作簿无法生成（{kind}），请联系系统管理员"
 MSG_OUT_STOPPED = (
     "输出目录无法写入，已停止：{error}。收件箱中剩余的文件均未移动，也未丢失；"
     "释放磁盘空间或恢复写入权限后重新运行，即可从中断处继续"
@@ -113,91 +109,6 @@ MSG_OUT_STOPPED = (
 
 def default_workers() -> int:
     return max(1, min(settings.MAX_WORKERS, os.cpu_count() or 1))
-
-
-# ------------------------------------------------------------------------------------- results
-
-
-@dataclass(slots=True)
-class FileOutcome:
-    """What became of one inbox file."""
-
-    id: int
-    original: str  # path relative to the inbox
-    status: str  # ok | warnings | errors | rejected | duplicate
-    unit: str | None
-    year: int | None
-    errors: int
-    warnings: int
-    reason: str | None
-    output: Path | None  # annotated workbook
-    filed: Path | None  # where the inbox file went (None: it had left the inbox; see note)
-    note: str | None = None
-
-    @classmethod
-    def of(cls, entry: Entry, out: Path) -> FileOutcome:
-        return cls(
-            id=entry.id,
-            original=entry.original_path,
-            status=entry.status or "",
-            unit=entry.unit,
-            year=entry.year,
-            errors=entry.errors,
-            warnings=entry.warnings,
-            reason=entry.reason,
-            output=out / entry.output_path if entry.output_path else None,
-            filed=out / entry.dest_path if entry.dest_path else None,
-            note=entry.note,
-        )
-
-
-@dataclass(slots=True)
-class RunReport:
-    """Everything one run (or one watch pass) did."""
-
-    inbox: Path
-    out: Path
-    outcomes: list[FileOutcome] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)  # still being written: left for the next pass
-    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, why) could not even be copied
-    recovered: int = 0  # rows finished that an interrupted run had left
-    summaries: list[Path] = field(default_factory=list)
-    interrupted: bool = False
-
-    @property
-    def ledger(self) -> Path:
-        return self.out / LEDGER_NAME
-
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(("ok", "warnings", "errors", "rejected", "duplicate"), 0)
-        for o in self.outcomes:
-            counts[o.status] = counts.get(o.status, 0) + 1
-        return counts
-
-    @property
-    def units(self) -> int:
-        return len({(o.year, o.unit or o.original) for o in self.outcomes if o.status in ("ok", "warnings", "errors")})
-
-    @property
-    def exit_code(self) -> int:
-        """0 when no file of this run has errors, 1 when some do (a refused file counts as one)."""
-        return 1 if any(o.status in ("errors", "rejected") for o in self.outcomes) else 0
-
-
-class Listener(Protocol):
-    """Progress events of a run; the CLI renders them. Subclasses inherit no-ops for what they skip."""
-
-    def planned(self, n: int) -> None:
-        """`n` more files are to be processed."""
-        return None
-
-    def phase(self, text: str) -> None:
-        """The run moved on to another stage (Chinese, for display)."""
-        return None
-
-    def done(self, outcome: FileOutcome) -> None:
-        """One file is processed and out of the inbox."""
-        return None
 
 
 class _Silent(Listener):
@@ -276,159 +187,6 @@ def watch_inbox(
             total.waiting = report.waiting
             stop.wait(interval_s)
     return total
-
-
-@contextmanager
-def stop_on_interrupt(notify: Callable[[], None] | None = None) -> Iterator[threading.Event]:
-    """An Event set by the first Ctrl-C (or SIGTERM), so a run stops between files; a second Ctrl-C raises
-    KeyboardInterrupt at once. `notify()` is called on the first. Previous handlers are restored on exit.
-    Main thread only."""
-    stop = threading.Event()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set() and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        log.info("stop requested (signal %d): finishing the current file", signum)
-        stop.set()
-        if notify is not None:
-            notify()
-
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
-
-
-# ------------------------------------------------------------------------------------- workers
-
-
-def _quiet_sigint() -> None:
-    """In a worker process: ignore Ctrl-C, which a terminal sends to the whole process group; the parent
-    decides when to stop, and a worker killed by it would get an innocent file refused as crashing it."""
-    if multiprocessing.parent_process() is not None:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-_quiet_sigint()  # a worker imports this module when it unpickles its function: as early as we can
-
-_FORKSERVER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-_FORKSERVER_MARK = "JIXIAO_FORKSERVER_OF"  # set to the run's pid while it starts its forkserver
-_forkserver_ready = False
-
-
-def _die_with_parent() -> None:
-    """Linux: have the kernel SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: orphaned workers idle until the machine restarts
-        pass
-
-
-def _in_our_forkserver() -> None:
-    """Runs when the forkserver preloads this module. A run killed with `kill -9` would otherwise leave the
-    forkserver and its idle workers behind for ever (each worker holds the forkserver's lifeline open):
-    the forkserver dies with the run, and each worker with the forkserver."""
-    run_pid = os.environ.pop(_FORKSERVER_MARK, None)
-    if run_pid is None:
-        return
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by every worker forked from here
-    _die_with_parent()
-    if str(os.getppid()) != run_pid:  # the run died before we could ask to die with it
-        os._exit(0)
-    os.register_at_fork(after_in_child=_die_with_parent)
-
-
-_in_our_forkserver()
-
-
-def prepare_workers() -> None:
-    """Start the forkserver that `map_isolated` forks workers from, tuned for batch runs. Optional, and
-    process-wide: call it once, early, in a program that runs batches (the CLI does). Then:
-
-    - it has imported this module (pandas, pandera, the readers): a new pool — two per chunk, and one
-      after every crash — starts in milliseconds instead of ~1.5 s of imports per worker;
-    - it ignores SIGINT, which its workers inherit: Ctrl-C reaches the parent only, which stops between
-      files (a worker killed by Ctrl-C while reading alone would get its file refused as a crasher);
-    - BLAS thread pools are single-threaded, so the imported libraries do not reserve address space
-      per core before the worker's memory cap applies;
-    - it and its workers die with the run, even a run killed with `kill -9` (`_in_our_forkserver`).
-    The price: every forkserver worker of the process starts with those imports (~200 MB of address
-    space), so code that caps workers far below WORKER_MEMORY_MB in the same process must not call it.
-    Without it, workers import what they need themselves and ignore SIGINT from their first file on.
-    """
-    global _forkserver_ready
-    if _forkserver_ready or "forkserver" not in multiprocessing.get_all_start_methods():
-        return
-    if threading.current_thread() is not threading.main_thread():
-        return  # signal dispositions can only be changed from the main thread
-    from multiprocessing import forkserver
-
-    multiprocessing.get_context("forkserver").set_forkserver_preload([__name__, "pipeline.annotate"])
-    saved_env = {k: os.environ.get(k) for k in (*_FORKSERVER_ENV, _FORKSERVER_MARK)}
-    os.environ.update({k: os.environ.get(k) or v for k, v in _FORKSERVER_ENV.items()})
-    os.environ[_FORKSERVER_MARK] = str(os.getpid())
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        forkserver.ensure_running()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    _forkserver_ready = True
-
-
-def _load_worker(item: tuple[int, str, str]) -> Submission:
-    """Worker: read and extract one archived file."""
-    _quiet_sigint()
-    _, path, profile = item
-    return load_submission(Path(path), profile=load_profile(profile))
-
-
-def _write_worker(item: tuple[int, Result, str, str]) -> tuple[str, str]:
-    """Worker: write one annotated workbook; an OutputError comes back as a value, to stop the run."""
-    _quiet_sigint()
-    _, result, archive, output = item
-    try:
-        write_output(result, Path(archive), Path(output))
-    except OutputError as exc:
-        return "output_error", str(exc)
-    return "ok", output
-
-
-def write_output(result: Result, archive: Path, output: Path, *, with_sheets: bool = True) -> Path:
-    """The annotated workbook of `result` (sheets read from the archived copy), written atomically and fsynced."""
-    from pipeline.annotate import write_annotated
-    from pipeline.read import read_grid
-    from pipeline.sniff import sniff
-
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise cannot_write(f"文件夹 {output.parent}", exc) from exc
-    grid = None
-    if with_sheets and not result.rejected:
-        try:
-            grid = read_grid(archive, fmt=sniff(archive))
-        except RejectedFile:
-            grid = None
-    write_annotated(result, grid, output)
-    try:
-        fd = os.open(output, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        fsync_dir(output.parent)
-    except OSError as exc:
-        raise cannot_write(f"审核结果文件 {output.name}", exc) from exc
-    return output
 
 
 # ------------------------------------------------------------------------------------- the engine
@@ -599,7 +357,7 @@ class _Engine:
     def _load(self, entries: list[Entry]) -> dict[int, Submission | RejectedFile]:
         items = [(e.id, str(self.outdir.path(e.archive_path)), self.profile.name) for e in entries]
         loaded: dict[int, Submission | RejectedFile] = {}
-        results = self._map(_load_worker, items)
+        results = self._map(load_worker, items)
         try:
             for (entry_id, _, _), value in results:
                 loaded[entry_id] = value
@@ -659,12 +417,12 @@ class _Engine:
                 self._commit(entry, results[entry.id], None, report)
                 if self.stopping():
                     return
-        written = self._map(_write_worker, items)
+        written = self._map(write_worker, items)
         try:
             for (entry_id, result, archive, output), value in written:
                 if isinstance(value, RejectedFile):  # the writer failed on this file, or its worker died
                     log.warning("writing %s failed (%s): summary sheet only", output, value.reason)
-                    result = _write_fallback(result, Path(archive), Path(output))
+                    result = write_fallback(result, Path(archive), Path(output))
                 elif value[0] == "output_error":
                     raise OutputError(value[1])
                 self._commit(by_id[entry_id], result, outputs[entry_id], report)
@@ -732,22 +490,6 @@ class _Engine:
         outcome = FileOutcome.of(self.ledger.entry(entry.id), self.outdir.root)
         report.outcomes.append(outcome)
         self.listener.done(outcome)
-
-
-def _write_fallback(result: Result, archive: Path, output: Path) -> Result:
-    """The workbook of a file whose annotated copy could not be written: the 审核结果 sheet alone; if even
-    that fails on its content, the file is refused saying so. OutputError (OUT refuses writes) propagates."""
-    try:
-        write_output(result, archive, output, with_sheets=False)
-        return result
-    except OutputError:
-        raise
-    except Exception as exc:
-        log.exception("cannot write even the summary sheet of %s", output)
-        why = RejectedFile(MSG_WRITE_FAILED.format(kind=type(exc).__name__), code="write_error")
-        refusal = rejected(result.file, why)
-        write_output(refusal, archive, output, with_sheets=False)
-        return refusal
 
 
 def _newer_than(path: Path, moment: datetime | None) -> bool:

@@ -144,7 +144,8 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.batch import prepare_workers, run_inbox, stop_on_interrupt
+    from pipeline.batch import run_inbox
+    from pipeline.workers import prepare_workers, stop_on_interrupt
 
     if args.workers != 0:  # 0: read in this process (tests, debugging), no forkserver
         prepare_workers()
@@ -157,7 +158,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_watch(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.batch import prepare_workers, stop_on_interrupt, watch_inbox
+    from pipeline.batch import watch_inbox
+    from pipeline.workers import prepare_workers, stop_on_interrupt
 
     if args.workers != 0:
         prepare_workers()

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch import NOTE_CHANGED, FileOutcome, Listener, run_inbox, watch_inbox
+from pipeline.batch import NOTE_CHANGED, run_inbox, watch_inbox
 from pipeline.cli import main
 from pipeline.errors import JixiaoError
 from pipeline.inbox import OutputLock
 from pipeline.isolate import MSG_CRASH
+from pipeline.outcomes import FileOutcome, Listener
 from pipeline.settings import TEST_DELAY_ENV
 from tests import hostile as h
 

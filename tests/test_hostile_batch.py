@@ -14,8 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.batch import RunReport, run_inbox
+from pipeline.batch import run_inbox
 from pipeline.naming import MAX_NAME_BYTES
+from pipeline.outcomes import RunReport
 from pipeline.settings import RESULT_SUFFIX
 from tests import hostile as h
 

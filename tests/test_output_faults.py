@@ -28,10 +28,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipeline.batch import MSG_WRITE_FAILED
 from pipeline.cli import main
 from pipeline.errors import OutputError
 from pipeline.ledger import Ledger
+from pipeline.workers import MSG_WRITE_FAILED
 from tests.test_batch import age, assert_consistent, copy_samples, rows, run, sha
 
 NAMES = ["金沙县文化馆_2023.xlsx", "临湖县图书馆_2023.xls"]
