@@ -9,6 +9,7 @@ started, so a label repeated further down a sheet is not mistaken for an earlier
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -39,8 +40,7 @@ class Label:
 
     @classmethod
     def of(cls, text: str) -> Label:
-        core = normalize(re.sub(r"[(（][^)）]*[)）]", "", text))
-        return cls(text, normalize(text), core if len(core) >= 2 else normalize(text))
+        return _label(text)
 
     def exact(self, norm: str) -> bool:
         return norm == self.norm or norm == self.core
@@ -49,13 +49,21 @@ class Label:
         return norm.startswith(self.norm) or norm.startswith(self.core)
 
 
+@functools.lru_cache(maxsize=4096)
+def _label(text: str) -> Label:
+    """Labels come from a few hundred definition strings: each is normalised once per process."""
+    core = normalize(re.sub(r"[(（][^)）]*[)）]", "", text))
+    return Label(text, normalize(text), core if len(core) >= 2 else normalize(text))
+
+
 @dataclass(slots=True)
 class SheetIndex:
-    """The string cells of one sheet, normalised once, in reading order."""
+    """The string cells of one sheet, normalised once, in reading order, and by normalised text."""
 
     sheet: SheetGrid
     texts: list[tuple[int, int, str, str]] = field(default_factory=list)
     spans: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    by_norm: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, sheet: SheetGrid) -> SheetIndex:
@@ -63,13 +71,19 @@ class SheetIndex:
         for r, row in enumerate(sheet.rows):
             for c, v in enumerate(row):
                 if isinstance(v, str) and v.strip():
-                    index.texts.append((r, c, normalize(v), v))
+                    norm = normalize(v)
+                    index.texts.append((r, c, norm, v))
+                    index.by_norm.setdefault(norm, []).append((r, c))
         index.spans = {(r0, c0): (r1, c1) for r0, c0, r1, c1 in sheet.merged}
         return index
 
     def find(
         self, label: Label, start: int = 0, *, mode: str = "exact", cols: int | None = None
     ) -> tuple[int, int] | None:
+        if mode == "exact":  # the common case: a dictionary look-up, not a scan of the sheet
+            hits = [*self.by_norm.get(label.norm, ()), *self.by_norm.get(label.core, ())]
+            hits = [(r, c) for r, c in hits if r >= start and (cols is None or c < cols)]
+            return min(hits) if hits else None
         for r, c, norm, _ in self.texts:
             if r < start or (cols is not None and c >= cols):
                 continue
@@ -179,7 +193,7 @@ class Reader:
 
     def is_label(self, raw: object) -> bool:
         norm = normalize(raw)
-        return bool(norm) and any(lab.exact(norm) or lab.prefix(norm) for lab in self.all_labels)
+        return bool(norm) and any(norm.startswith((lab.norm, lab.core)) for lab in self.all_labels)
 
     def read(self, year: int, start: int) -> None:
         cursor = start
@@ -451,6 +465,7 @@ def inline_value(raw: str, label: str, others: list[str]) -> str | None:
     return value or None
 
 
+@functools.lru_cache(maxsize=1024)
 def _label_regex(label: str) -> re.Pattern[str]:
     chars = [ch for ch in normalize(re.sub(r"[(（][^)）]*[)）]", "", label)) if ch]
     return re.compile(r"\s*".join(re.escape(ch) for ch in chars))

@@ -7,6 +7,7 @@ number of decimals written is kept: the tolerance model needs it.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -47,8 +48,12 @@ _OPS = {
 
 def normalize(text: Any) -> str:
     """Canonical form of a label: NFKC, no spaces/line breaks/punctuation, no numbering, no 其中."""
-    if not isinstance(text, str):
-        return ""
+    return _normalize(text) if isinstance(text, str) else ""
+
+
+@functools.lru_cache(maxsize=65536)
+def _normalize(text: str) -> str:
+    """Forms repeat the same few hundred texts across thousands of workbooks: normalise each once."""
     s = unicodedata.normalize("NFKC", text)
     s = re.sub(r"\s+", "", s)
     s = _NUMBERING.sub("", s)
