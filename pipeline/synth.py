@@ -50,7 +50,7 @@ from pipeline.template import write_workbook
 log = logging.getLogger(__name__)
 
 #: Bump when the same seed would write different files: the benchmark cache is keyed by it.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 ANSWER_KEY = "answer_key.json"
 #: Fault classes of the answer key: the catalogue's rule classes plus typical slips.
 FAULT_KINDS = ("sum", "ratio", "score", "weight", "cross_sheet", "completeness", "plausibility", "slip")

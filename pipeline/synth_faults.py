@@ -379,20 +379,31 @@ def _ratio_bld_invest(d: Draft) -> bool:
 
 
 def _exec_rate(d: Draft, s: Sheet, rule: str) -> bool:
+    """执行率 wrong (from 年初预算数, or a typo). Half the units scored from their own rate, so 得分 and 总分
+    follow it; the others left 得分 as it was, which the catalogue checks against the rate as written."""
     v, p = s.values, s.form
-    d.touch(f"{p}.total.rate", f"{p}.total.exec", f"{p}.total.budget")
+    d.touch(f"{p}.total.rate", f"{p}.total.exec", f"{p}.total.budget", f"{p}.total.score", _score_key(s))
     exec_, budget, initial = (_num(v, f"{p}.total.{k}") for k in ("exec", "budget", "initial"))
-    v[f"{p}.total.rate"] = _wrong_rate(d, exec_ / budget, exec_ / initial if initial else 1.0)
-    d.expect(rule, "ratio", _p(s.sid, f"{p}.total.rate"), f"执行率填 {v[f'{p}.total.rate']}，应为执行数÷全年预算数")
+    rate = _wrong_rate(d, exec_ / budget, exec_ / initial if initial else 1.0)
+    v[f"{p}.total.rate"] = rate
+    d.expect(rule, "ratio", _p(s.sid, f"{p}.total.rate"), f"执行率填 {rate}，应为执行数÷全年预算数")
+    score, weight = _num(v, f"{p}.total.score"), _num(v, f"{p}.total.weight")
+    follows = exec_score(rate, weight)
+    if d.rng.random() < 0.5:
+        v[f"{p}.total.score"] = follows
+        _rescore(s, follows - score)
+    elif abs(score - follows) > 0.015:  # beyond the tolerance of a 2-decimal score and a 4-decimal rate
+        score_rule = f"{p.upper()}.SCORE.EXEC"
+        d.expect(score_rule, "ratio", _p(s.sid, f"{p}.total.score"), f"得分 {score:g} 未随所填执行率 {rate} 计算")
     return True
 
 
-@fault("ratio.a2exec", "ratio", "a2.exec")
+@fault("ratio.a2exec", "ratio", "a2.exec", "a2.sumscore")
 def _ratio_a2exec(d: Draft) -> bool:
     return _exec_rate(d, d.a2, "A2.RATE.EXEC")
 
 
-@fault("ratio.a3exec", "ratio", "a3.exec", project=True)
+@fault("ratio.a3exec", "ratio", "a3.exec", "a3.sumscore", project=True)
 def _ratio_a3exec(d: Draft) -> bool:
     s = _project(d)
     return s is not None and _exec_rate(d, s, "A3.RATE.EXEC")
