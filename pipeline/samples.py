@@ -654,29 +654,39 @@ SAMPLES: tuple[Sample, ...] = (
 )
 
 
-def _to_xls(xlsx: Path, out_dir: Path) -> Path | None:
-    """Convert with LibreOffice (Excel 97 filter); None when soffice is missing or fails."""
+def to_xls(paths: Sequence[Path]) -> dict[Path, Path]:
+    """Convert workbooks to Excel 97 `.xls` with one LibreOffice call; {xlsx: xls} of those converted.
+    Nothing is converted (and a warning logged) when soffice is missing or fails."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        return None
-    with tempfile.TemporaryDirectory() as profile:
+    if soffice is None or not paths:
+        if paths:
+            log.warning("soffice not found: %d .xls files left as .xlsx", len(paths))
+        return {}
+    out: dict[Path, Path] = {}
+    with tempfile.TemporaryDirectory() as tmp:
         cmd = [
             soffice,
-            f"-env:UserInstallation=file://{profile}",
+            f"-env:UserInstallation=file://{tmp}/profile",
             "--headless",
             "--convert-to",
             "xls:MS Excel 97",
             "--outdir",
-            str(out_dir),
-            str(xlsx),
+            tmp,
+            *map(str, paths),
         ]
         try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=SOFFICE_TIMEOUT_S)
+            subprocess.run(cmd, check=True, capture_output=True, timeout=SOFFICE_TIMEOUT_S + 2 * len(paths))
         except (subprocess.SubprocessError, OSError) as exc:
-            log.warning("LibreOffice could not convert %s: %s", xlsx, exc)
-            return None
-    out = out_dir / (xlsx.stem + ".xls")
-    return out if out.is_file() else None
+            log.warning("LibreOffice could not convert %d files: %s", len(paths), exc)
+            return {}
+        for path in paths:
+            made = Path(tmp) / (path.stem + ".xls")
+            if made.is_file():
+                target = path.with_suffix(".xls")
+                shutil.move(made, target)
+                path.unlink()
+                out[path] = target
+    return out
 
 
 def _write_xls(sample: Sample, out_dir: Path) -> Path | None:
@@ -684,7 +694,9 @@ def _write_xls(sample: Sample, out_dir: Path) -> Path | None:
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / f"{sample.unit}_{YEAR}.xlsx"
         write_workbook(xlsx, year=YEAR, filling=sample.make(), layout=sample.layout)
-        if _to_xls(xlsx, out_dir):
+        converted = to_xls([xlsx]).get(xlsx)
+        if converted is not None:
+            shutil.move(converted, target)
             return target
     committed = SAMPLES_DIR / sample.filename
     if committed.is_file():

@@ -27,13 +27,10 @@ import logging
 import os
 import random
 import re
-import shutil
-import subprocess
-import tempfile
 import tomllib
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +38,7 @@ from typing import Any
 
 from pipeline import synth_faults
 from pipeline.forms import load_profile
-from pipeline.samples import SOFFICE_TIMEOUT_S
+from pipeline.samples import to_xls
 from pipeline.settings import SCHEMAS_DIR
 from pipeline.synth_faults import rewrite_zip
 from pipeline.synth_units import build_unit, type_as_text, unit_names
@@ -226,41 +223,6 @@ def _run(jobs: list[Job], workers: int | None) -> list[tuple[str, dict[str, Any]
         return [write_unit(job) for job in jobs]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(write_unit, jobs, chunksize=max(1, min(32, len(jobs) // (workers * 4)))))
-
-
-def to_xls(paths: Sequence[Path]) -> dict[Path, Path]:
-    """Convert workbooks to Excel 97 `.xls` with one LibreOffice call; {xlsx: xls} of those converted.
-    Nothing is converted (and a warning logged) when soffice is missing or fails."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None or not paths:
-        if paths:
-            log.warning("soffice not found: %d .xls files left as .xlsx", len(paths))
-        return {}
-    out: dict[Path, Path] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [
-            soffice,
-            f"-env:UserInstallation=file://{tmp}/profile",
-            "--headless",
-            "--convert-to",
-            "xls:MS Excel 97",
-            "--outdir",
-            tmp,
-            *map(str, paths),
-        ]
-        try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=SOFFICE_TIMEOUT_S + 2 * len(paths))
-        except (subprocess.SubprocessError, OSError) as exc:
-            log.warning("LibreOffice could not convert %d files: %s", len(paths), exc)
-            return {}
-        for path in paths:
-            made = Path(tmp) / (path.stem + ".xls")
-            if made.is_file():
-                target = path.with_suffix(".xls")
-                shutil.move(made, target)
-                path.unlink()
-                out[path] = target
-    return out
 
 
 # -- scoring a checker against the key ------------------------------------------------------------------

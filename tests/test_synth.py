@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from pipeline import synth
 from pipeline.check import check_files
 from pipeline.cli import main
 from pipeline.model import Result
@@ -135,8 +134,10 @@ def test_evaluate_counts_misses_wrong_cells_and_false_alarms() -> None:
 def test_xls_is_skipped_without_libreoffice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(synth.shutil, "which", lambda name: None)
-    with caplog.at_level(logging.WARNING, logger="pipeline.synth"):
+    import pipeline.samples as samples  # where the LibreOffice conversion lives
+
+    monkeypatch.setattr(samples.shutil, "which", lambda name: None)
+    with caplog.at_level(logging.WARNING, logger="pipeline.samples"):
         paths = generate(tmp_path / "x", units=2, seed=5, xls_share=1.0, workers=1)
     assert [p.suffix for p in paths] == [".xlsx", ".xlsx"]
     assert "soffice" in caplog.text
