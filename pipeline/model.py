@@ -167,7 +167,8 @@ class Submission:
 
     @property
     def year(self) -> int | None:
-        for data in [*self.forms.values(), *self.projects]:
+        ordered = [self.forms[f] for f in ("a1", "a2") if f in self.forms]  # 附件1 first, whatever the sheet order
+        for data in [*ordered, *self.projects]:
             if data.year:
                 return data.year
         return None
