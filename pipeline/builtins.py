@@ -14,6 +14,7 @@ from pipeline.extract import NUMERIC_TYPES
 from pipeline.values import Parsed, format_number, parse_value
 
 if TYPE_CHECKING:
+    from pipeline.model import FormData
     from pipeline.rules import Rule
     from pipeline.validate import Context, Frame
 
@@ -34,10 +35,15 @@ QUALITATIVE = (
 REVERSE_SUBS = ("成本指标",)  # 反向指标: lower is better unless the target says otherwise
 
 
-def _submission_points(frame: Frame, ctx: Context, row: int) -> list[tuple[str, Any]]:
+def _sheets(frame: Frame, ctx: Context, row: int) -> list[FormData]:
+    """Every form sheet read from the workbook behind a frame row: 附件1, 附件2 and each 附件3."""
     sub = ctx.submissions[frame.subs[row]]
+    return [*sub.forms.values(), *sub.projects]
+
+
+def _submission_points(frame: Frame, ctx: Context, row: int) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = []
-    for data in [*sub.forms.values(), *sub.projects]:
+    for data in _sheets(frame, ctx, row):
         out += [(k, p) for k, p in data.points.items()]
     return out
 
@@ -125,8 +131,7 @@ def missing_form(rule: Rule, frame: Frame, ctx: Context) -> Details:
 def missing_label(rule: Rule, frame: Frame, ctx: Context) -> Details:
     out: Details = {}
     for row in range(len(frame.points)):
-        sub = ctx.submissions[frame.subs[row]]
-        for data in [*sub.forms.values(), *sub.projects]:
+        for data in _sheets(frame, ctx, row):
             for label in dict.fromkeys(data.missing):
                 out.setdefault(row, []).append({"sheet": data.sheet, "cells": (), "label": label})
     return out
@@ -136,8 +141,7 @@ def uncalculated_formula(rule: Rule, frame: Frame, ctx: Context) -> Details:
     """A formula with no calculated value would read as blank: ask the unit to recalculate."""
     out: Details = {}
     for row in range(len(frame.points)):
-        sub = ctx.submissions[frame.subs[row]]
-        for data in [*sub.forms.values(), *sub.projects]:
+        for data in _sheets(frame, ctx, row):
             if data.uncached:
                 out.setdefault(row, []).append(
                     {"sheet": data.sheet, "cells": tuple(data.uncached), "actual": "、".join(data.uncached[:5])}
