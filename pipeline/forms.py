@@ -1,14 +1,19 @@
 """Load the declarative form definitions and profiles in schemas/ into typed objects.
 
-One definition per form feeds the template writer (template.py), the reader (extract.py) and the
-rules (validate.py). Text holding {Y} or {Y-1} is resolved for a reporting year with `for_year`.
+A form kind (附件1 a1, 附件2 a2, 附件3 a3) has one or more *editions*, one TOML file each under
+schemas/forms/: the layouts different provinces and years publish. Every edition maps its labels onto
+the same point keys ("a3.total.exec"), so a rule is written once. The primary edition of a kind (the
+file named after the kind, a1.toml …) also feeds the template writer. Every label, header and title may
+list several spellings, and schemas/spellings.toml adds the spellings every edition shares.
+Text holding {Y} or {Y-1} is resolved for a reporting year with `for_year`.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,7 @@ from pipeline.settings import SCHEMAS_DIR
 
 FORM_IDS = ("a1", "a2", "a3")
 SECTION_KINDS = ("fields", "record", "table", "indicators", "note")
+COLLECT = ("自动", "整体", "项目")  # what a bureau collects: decided per workbook, 附件1+2(+3), or 项目 tables only
 
 
 def for_year(text: str, year: int) -> str:
@@ -36,6 +42,12 @@ class Field:
     label_span: int = 1
     required: bool = False
     height: float | None = None
+    spellings: tuple[str, ...] = ()  # every way the label is written, the canonical one first
+    prompt: str = ""  # the template's prompt text in the value cell, if any
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.spellings or (self.label,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +58,11 @@ class Row:
     label: str
     repeat: bool = False
     only: tuple[str, ...] = ()  # columns this row has inputs in (empty: all)
+    spellings: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.spellings or (self.label,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +79,8 @@ class Section:
     footer: bool = False
     blank_rows: int = 3  # kind = indicators: empty rows per 二级指标 in the template
     total: dict[str, str] = field(default_factory=dict)  # kind = indicators: 总分 row
+    total_labels: tuple[str, ...] = ("总分",)  # kind = indicators: spellings of the 总分 row
+    stop: tuple[str, ...] = ()  # kind = indicators: labels of what follows the table (评价结论 …)
 
     def column(self, key: str) -> Field:
         for f in self.fields:
@@ -72,6 +91,8 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class Form:
+    """One edition of a form kind. `id` is the kind ("a3"), the prefix of every point key."""
+
     id: str
     attachment: str
     title: str
@@ -79,6 +100,15 @@ class Form:
     columns: tuple[float, ...]
     sections: tuple[Section, ...]
     repeatable: bool = False
+    edition: str = ""  # file stem: "a3" (primary), "a3_national" …
+    name: str = ""  # Chinese name of the edition, shown in findings and the closing report
+    titles: tuple[str, ...] = ()  # every spelling of the title, the canonical one first
+    own: tuple[str, ...] = ()  # point names only this edition has (checked against typos)
+
+    @property
+    def primary(self) -> bool:
+        """The kind's primary edition: the one the template writer writes."""
+        return self.edition in ("", self.id)
 
     @property
     def width(self) -> int:
@@ -125,20 +155,38 @@ class Category:
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """What varies by place and year: categories and weights, thresholds, severity overrides."""
+    """What varies by place and year: categories and weights, thresholds, severity overrides,
+    what the bureau collects, and the year to assume when a form states none."""
 
     name: str
     description: str
     categories: tuple[Category, ...]
     params: dict[str, float]
     levels: dict[str, str]
+    collect: str = "自动"
+    year: int | None = None
+
+    def with_year(self, year: int | None) -> Profile:
+        return self if year is None else replace(self, year=year)
+
+
+def _spellings(raw: object) -> tuple[str, ...]:
+    """`label = "x"` or `label = ["x", "y"]`: the canonical spelling first, then the others."""
+    if isinstance(raw, str):
+        return (raw,)
+    if isinstance(raw, list) and raw and all(isinstance(x, str) for x in raw):
+        return tuple(raw)
+    raise DefinitionError(f"标签应为文字或文字列表，而不是 {raw!r}")
 
 
 def _field(raw: dict[str, Any], *, label_key: str) -> Field:
     try:
+        names = _spellings(raw[label_key])
         return Field(
             key=raw["key"],
-            label=raw[label_key],
+            label=names[0],
+            spellings=names,
+            prompt=raw.get("prompt", ""),
             type=raw.get("type", "amount"),
             span=int(raw.get("span", 1)),
             label_span=int(raw.get("label_span", 1)),
@@ -168,7 +216,13 @@ def _section(raw: dict[str, Any]) -> Section:
         else (),
         headers=tuple((h["text"], int(h.get("span", 1))) for h in raw.get("headers", [])) if kind == "fields" else (),
         rows=tuple(
-            Row(key=r["key"], label=r["label"], repeat=bool(r.get("repeat", False)), only=tuple(r.get("only", ())))
+            Row(
+                key=r["key"],
+                label=_spellings(r["label"])[0],
+                spellings=_spellings(r["label"]),
+                repeat=bool(r.get("repeat", False)),
+                only=tuple(r.get("only", ())),
+            )
             for r in raw.get("rows", [])
         )
         if kind == "table"
@@ -176,31 +230,180 @@ def _section(raw: dict[str, Any]) -> Section:
         text=raw.get("text", ""),
         footer=bool(raw.get("footer", False)),
         blank_rows=int(raw.get("blank_rows", 3)),
-        total=dict(raw.get("total", {})),
+        total={k: (_spellings(v)[0] if k == "label" else v) for k, v in raw.get("total", {}).items()},
+        total_labels=_spellings(raw.get("total", {}).get("label", "总分")),
+        stop=tuple(raw.get("stop", ())),
+    )
+
+
+#: Columns an indicator table may have; an edition's headers must use these keys.
+INDICATOR_KEYS = (
+    "level1", "level2", "name", "target", "actual", "weight", "score", "reason",
+    "nature", "unit", "target_adj", "coef", "core", "explain", "standard",
+    "level1_weight", "level1_score", "level2_weight", "level2_score",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """schemas/spellings.toml: spellings every edition shares, and template prompt texts."""
+
+    groups: tuple[tuple[str, ...], ...]
+    prompts: tuple[str, ...]
+
+
+@cache
+def load_shared(schemas_dir: Path = SCHEMAS_DIR) -> Shared:
+    path = schemas_dir / "spellings.toml"
+    if not path.is_file():
+        return Shared((), ())
+    raw = _read_toml(path)
+    return Shared(tuple(tuple(g) for g in raw.get("groups", [])), tuple(raw.get("prompts", [])))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DefinitionError(f"无法读取定义文件 {path}：{exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"定义文件 {path} 格式错误：{exc}") from exc
+
+
+def _with_shared(names: tuple[str, ...], shared: Shared) -> tuple[str, ...]:
+    """A label's own spellings plus those of every shared group one of them belongs to."""
+    from pipeline.values import normalize
+
+    norms = {normalize(n) for n in names}
+    out = list(names)
+    for group in shared.groups:
+        if norms & {normalize(g) for g in group}:
+            out += [g for g in group if g not in out]
+    return tuple(out)
+
+
+def _spell_section(sec: Section, shared: Shared) -> Section:
+    def f(x: Field) -> Field:
+        return replace(x, spellings=_with_shared(x.names, shared))
+
+    return replace(
+        sec,
+        fields=tuple(f(x) for x in sec.fields),
+        field_rows=tuple(tuple(f(x) for x in row) for row in sec.field_rows),
+        rows=tuple(replace(r, spellings=_with_shared(r.names, shared)) for r in sec.rows),
     )
 
 
 @cache
 def load_form(form_id: str, schemas_dir: Path = SCHEMAS_DIR) -> Form:
-    """Read schemas/forms/<form_id>.toml."""
+    """Read schemas/forms/<form_id>.toml (an edition; <kind>.toml is the kind's primary edition)."""
     path = schemas_dir / "forms" / f"{form_id}.toml"
+    raw = _read_toml(path)
+    shared = load_shared(schemas_dir)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DefinitionError(f"cannot read form definition {path}: {exc}") from exc
-    return Form(
-        id=raw["id"],
-        attachment=raw["attachment"],
-        title=raw["title"],
-        sheet_name=raw["sheet_name"],
-        columns=tuple(float(w) for w in raw["columns"]),
-        sections=tuple(_section(s) for s in raw["sections"]),
-        repeatable=bool(raw.get("repeatable", False)),
-    )
+        titles = _spellings(raw["title"])
+        kind = raw["id"]
+        if kind not in FORM_IDS:
+            raise DefinitionError(f"{path.name}：id = {kind!r} 不是已知表种 {FORM_IDS} 之一")
+        return Form(
+            id=kind,
+            attachment=raw["attachment"],
+            title=titles[0],
+            sheet_name=raw.get("sheet_name", raw["attachment"]),
+            columns=tuple(float(w) for w in raw.get("columns", [12] * 9)),
+            sections=tuple(_spell_section(_section(s), shared) for s in raw["sections"]),
+            repeatable=bool(raw.get("repeatable", kind == "a3")),
+            edition=form_id,
+            name=raw.get("name", f"{raw['attachment']} {titles[0]}"),
+            titles=titles,
+            own=tuple(raw.get("own", ())),
+        )
+    except KeyError as exc:
+        raise DefinitionError(f"{path.name} 缺少 {exc}") from exc
+    except DefinitionError as exc:
+        msg = str(exc)
+        raise DefinitionError(msg if msg.startswith(path.name) else f"{path.name}：{msg}") from exc
 
 
 def load_forms(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Form]:
+    """The primary edition of each kind: what the template writer writes."""
     return {fid: load_form(fid, schemas_dir) for fid in FORM_IDS}
+
+
+@cache
+def load_editions(schemas_dir: Path = SCHEMAS_DIR) -> tuple[Form, ...]:
+    """Every edition under schemas/forms/, primary editions first, checked against typos."""
+    primary = load_forms(schemas_dir)
+    others = sorted(p.stem for p in (schemas_dir / "forms").glob("*.toml") if p.stem not in FORM_IDS)
+    editions = (*primary.values(), *(load_form(stem, schemas_dir) for stem in others))
+    for form in editions:
+        check_edition(form, primary[form.id])
+    return editions
+
+
+def _nearest(word: str, candidates: set[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=0.5)
+    return f"，最接近的有效名称是 {close[0]!r}" if close else ""
+
+
+def check_edition(form: Form, primary: Form) -> None:
+    """An edition may only use the point names of its kind's primary edition and those it lists in
+    `own`; within a section no spelling may stand for two entries."""
+    from pipeline.values import normalize
+
+    fields: set[str] = set()
+    rows: set[str] = set()
+    columns: set[str] = set()
+    for sec in primary.sections:
+        if sec.kind == "table":
+            rows |= {r.key for r in sec.rows}
+            columns |= {c.key for c in sec.fields}
+        elif sec.kind in ("fields", "record"):
+            fields |= {f.key for f in (*sec.fields, *(x for row in sec.field_rows for x in row))}
+    own = set(form.own)
+    where = f"{form.edition}.toml"
+    for sec in form.sections:
+        entries: list[tuple[str, str, tuple[str, ...]]] = []  # (what, key, spellings)
+        if sec.kind == "table":
+            entries += [("行", r.key, r.names) for r in sec.rows]
+            entries += [("列", c.key, c.names) for c in sec.fields]
+            valid_rows, valid_cols = rows | own, columns | own
+            for what, key, _ in entries:
+                valid = valid_rows if what == "行" else valid_cols
+                if key not in valid:
+                    raise DefinitionError(f"{where}：{what} key = {key!r} 不是已知数据项{_nearest(key, valid)}")
+        elif sec.kind == "indicators":
+            entries += [("指标列", c.key, c.names) for c in sec.fields]
+            valid = set(INDICATOR_KEYS) | own
+            for _, key, _ in entries:
+                if key not in valid:
+                    raise DefinitionError(f"{where}：指标列 key = {key!r} 不是已知数据项{_nearest(key, valid)}")
+        elif sec.kind in ("fields", "record"):
+            entries += [("项", f.key, f.names) for f in (*sec.fields, *(x for row in sec.field_rows for x in row))]
+            valid = fields | own
+            for _, key, _ in entries:
+                if key not in valid:
+                    raise DefinitionError(f"{where}：key = {key!r} 不是已知数据项{_nearest(key, valid)}")
+        seen: dict[str, str] = {}
+        for what, key, names in entries:
+            for name in names:
+                norm = normalize(name)
+                other = seen.get(norm)
+                if other is not None and other != f"{what}{key}":
+                    raise DefinitionError(f"{where}：标签“{name}”同时用于 {other} 和 {what}{key}，无法区分")
+                seen[norm] = f"{what}{key}"
+
+
+def edition_points(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Field]:
+    """Every point key any edition has → its field (types agree across editions)."""
+    out: dict[str, Field] = {}
+    for form in load_editions(schemas_dir):
+        for key, f in form.points().items():
+            known = out.get(key)
+            if known is not None and known.type != f.type:
+                raise DefinitionError(f"{form.edition}.toml：{key} 的类型 {f.type} 与其他版本的 {known.type} 不一致")
+            out.setdefault(key, f)
+    return out
 
 
 @cache
@@ -210,7 +413,10 @@ def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Prof
     if not path.is_file():
         known = sorted(p.stem for p in (schemas_dir / "profiles").glob("*.toml"))
         raise DefinitionError(f"未找到审核口径 {name!r}，可用：{', '.join(known)}")
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    raw = _read_toml(path)
+    collect = raw.get("collect", "自动")
+    if collect not in COLLECT:
+        raise DefinitionError(f"审核口径 {path.name}：collect = {collect!r} 应为 {'、'.join(COLLECT)} 之一")
     return Profile(
         name=raw["name"],
         description=raw.get("description", ""),
@@ -220,4 +426,6 @@ def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Prof
         ),
         params={k: float(v) for k, v in raw.get("params", {}).items()},
         levels=dict(raw.get("levels", {})),
+        collect=collect,
+        year=int(raw["year"]) if raw.get("year") else None,
     )

@@ -108,6 +108,7 @@ class Point:
     raw: Any = None
     tol: float | None = None  # set for values summed from several cells (Σ of their tolerances)
     unknown: bool = False  # its sheet is missing or its formula was never calculated: rules skip it
+    absent: bool = False  # the form edition read has no such point: rules needing it do not apply
 
     @property
     def number(self) -> float | None:
@@ -146,6 +147,20 @@ class FormData:
     indicators: list[Indicator] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # labels of the definition not found on the sheet
     uncached: list[str] = field(default_factory=list)  # cells holding a formula without a calculated value
+    edition: str = ""  # the form edition the table was read with ("a3_national" …)
+    year_source: str = ""  # where the year came from: 标题, 表头, 设置, 文件名, 填报日期 ("" = unknown)
+    title_cell: str = ""  # the title's cell: findings about the whole table point there
+    prompts: list[tuple[str, str]] = field(default_factory=list)  # (cell, text): template prompts left in
+
+
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """A sheet, or a block of one, with content that matches no form edition: reported, never dropped."""
+
+    sheet: str
+    cell: str  # its title cell, or "" for a whole sheet without a title
+    text: str  # its title, or the first text on the sheet
+    duplicate: bool = False  # a second copy of a form the workbook already has
 
 
 @dataclass(slots=True)
@@ -155,12 +170,15 @@ class Submission:
     file: Path
     forms: dict[str, FormData]
     projects: list[FormData] = field(default_factory=list)
+    unread: list[Unread] = field(default_factory=list)
 
     @property
     def unit(self) -> str | None:
-        for form in ("a1", "a2"):
-            data = self.forms.get(form)
-            point = data.points.get(f"{form}.unit_name") if data else None
+        """The unit's name: 附件1/附件2's 预算单位名称, or a project table's 实施单位 / 主管部门."""
+        candidates = [(self.forms.get(f), f"{f}.unit_name") for f in ("a1", "a2")]
+        candidates += [(p, key) for p in self.projects[:1] for key in ("a3.implementer", "a3.department")]
+        for data, key in candidates:
+            point = data.points.get(key) if data else None
             if point is not None and isinstance(point.value, str) and point.value:
                 return point.value
         return None

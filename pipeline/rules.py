@@ -9,6 +9,7 @@ where tol comes from the decimals the unit wrote, and `==` holds when the two in
 from __future__ import annotations
 
 import ast
+import difflib
 import itertools
 import tomllib
 from collections.abc import Callable
@@ -94,9 +95,14 @@ def names_in(node: ast.expr | None) -> list[str]:
 
 
 def load_rules(
-    profile: Profile, path: Path | None = None, *, percent_points: frozenset[str] = frozenset()
+    profile: Profile,
+    path: Path | None = None,
+    *,
+    percent_points: frozenset[str] = frozenset(),
+    known: frozenset[str] = frozenset(),
 ) -> list[Rule]:
-    """Read the catalogue and expand it for a profile."""
+    """Read the catalogue and expand it for a profile. With `known` (every point key some edition has),
+    a rule naming any other point stops loading: a misspelt key would otherwise never fire."""
     path = path or SCHEMAS_DIR / "rules.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -110,7 +116,13 @@ def load_rules(
             raise DefinitionError(f"rule id missing or repeated: {rid!r}")
         seen.add(rid)
         for bindings in _expansions(entry, profile):
-            rules.append(_compile(entry, bindings, profile, percent_points))
+            rule = _compile(entry, bindings, profile, percent_points)
+            unknown = [p for p in rule.points if known and p not in known]
+            if unknown:
+                close = difflib.get_close_matches(unknown[0], sorted(known), n=1, cutoff=0.5)
+                hint = f"，最接近的有效名称是 {close[0]!r}" if close else ""
+                raise DefinitionError(f"{path.name}：规则 {rid} 引用了任何表格版本都没有的数据项 {unknown[0]!r}{hint}")
+            rules.append(rule)
     return rules
 
 

@@ -19,10 +19,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from pipeline import builtins
-from pipeline.extract import NUMERIC_TYPES, combine
-from pipeline.forms import Form, Profile, for_year, load_forms, load_profile
+from pipeline.extract import INDICATOR_TYPES, NUMERIC_TYPES, combine
+from pipeline.forms import Form, Profile, edition_points, for_year, load_editions, load_forms, load_profile
 from pipeline.model import Finding, FormData, Indicator, Point, Submission
-from pipeline.rules import Interval, Lookup, Rule, evaluate, holds, load_rules
+from pipeline.rules import Interval, Lookup, Rule, dotted, evaluate, holds, load_rules
 from pipeline.values import format_number, normalize
 
 log = logging.getLogger(__name__)
@@ -58,15 +58,11 @@ def validate(
     """Findings for each submission, in order, from one pass of the catalogue over the whole batch."""
     forms = forms or load_forms()
     profile = profile or load_profile()
-    types = {key: f.type for form in forms.values() for key, f in form.points().items()}
-    types.update({f"{fid}.year": "text" for fid in forms})
-    for fid in ("a2", "a3"):
-        for group in (*(c.key for c in profile.categories), "all"):
-            types.update({f"{fid}.ind.w.{group}": "score", f"{fid}.ind.s.{group}": "score"})
+    types = point_types(profile)
     percent = frozenset(k for k, t in types.items() if t == "percent")
     ctx = Context(submissions, forms, profile, vocabulary(forms, profile), types, profile_params(profile))
     frames = build_frames(ctx)
-    rules = load_rules(profile, percent_points=percent)
+    rules = load_rules(profile, percent_points=percent, known=frozenset(types))
     out: list[list[Finding]] = [[] for _ in submissions]
     for name, frame in frames.items():
         if frame.data.empty:
@@ -79,12 +75,41 @@ def validate(
     return out
 
 
+def point_types(profile: Profile) -> dict[str, str]:
+    """Every point key a rule may name → its type: the editions' points, years, indicator sums and columns."""
+    types = {key: f.type for key, f in edition_points().items()}
+    types.update({f"{fid}.year": "text" for fid in ("a1", "a2", "a3")})
+    for fid in ("a2", "a3"):
+        for group in (*(c.key for c in profile.categories), "all"):
+            types.update({f"{fid}.ind.w.{group}": "score", f"{fid}.ind.s.{group}": "score"})
+    types.update({key: INDICATOR_TYPES.get(key, "target") for key in INDICATOR_COLUMNS})
+    return types
+
+
+#: The cells an indicator row may have, over every edition (level1/level2 are read as categories).
+INDICATOR_COLUMNS = tuple(
+    dict.fromkeys(
+        f.key
+        for form in load_editions()
+        for sec in form.sections
+        if sec.kind == "indicators"
+        for f in sec.fields
+        if f.key not in ("level1", "level2")
+    )
+)
+
+
 # --- frames ---------------------------------------------------------------------------------------
 
 
+def _blank_points(keys: Sequence[str], **flags: bool) -> dict[str, Point]:
+    return {k: Point(None, "", (), **flags) for k in keys}
+
+
 def build_frames(ctx: Context) -> dict[str, Frame]:
-    unit_keys = [k for fid in ("a1", "a2") for k in ctx.forms[fid].points()]
-    project_keys = list(ctx.forms["a3"].points())
+    all_keys = [k for k in ctx.types if "." in k and not k.endswith(".year") and ".ind." not in k]
+    unit_keys = [k for k in all_keys if k.startswith(("a1.", "a2."))]
+    project_keys = [k for k in all_keys if k.startswith("a3.")]
     units: list[dict[str, Point]] = []
     projects: list[dict[str, Point]] = []
     indicators: list[Indicator] = []
@@ -92,15 +117,16 @@ def build_frames(ctx: Context) -> dict[str, Frame]:
     unit_years, project_years, ind_years = [], [], []
     for i, sub in enumerate(ctx.submissions):
         a1_year = sub.forms["a1"].year if "a1" in sub.forms else None
-        points = {k: Point(None, "", (), unknown=True) for k in unit_keys}  # a missing sheet is unknown
+        points = _blank_points(unit_keys, unknown=True)  # a missing sheet is unknown
         for fid in ("a1", "a2"):
             if fid in sub.forms:
+                points.update(_blank_points([k for k in unit_keys if k.startswith(fid)], absent=True))
                 points.update(form_points(sub.forms[fid], ctx.profile))
         units.append(points)
         unit_subs.append(i)
         unit_years.append(sub.year)
         for project in sub.projects:
-            p = {k: Point(None, "", ()) for k in project_keys}
+            p = _blank_points(project_keys, absent=True)  # what this project's edition has not
             p.update(form_points(project, ctx.profile))
             p["a1.year"] = year_point(sub.forms.get("a1"))
             p["a1.year"].unknown = "a1" not in sub.forms
@@ -112,7 +138,7 @@ def build_frames(ctx: Context) -> dict[str, Frame]:
                 indicators.append(ind)
                 ind_subs.append(i)
                 ind_years.append(data.year if data else None)
-    ind_points = [ind.cells for ind in indicators]
+    ind_points = [{**_blank_points(INDICATOR_COLUMNS, absent=True), **ind.cells} for ind in indicators]
     return {
         "unit": Frame("unit", to_frame(units, ctx.types), units, unit_subs, unit_years),
         "project": Frame("project", to_frame(projects, ctx.types), projects, project_subs, project_years),
@@ -161,12 +187,14 @@ def to_frame(rows: list[dict[str, Point]], types: dict[str, str], *, prefix: str
             rec[f"{key}@tol"] = p.tolerance
             if p.unknown:
                 rec[f"{key}@unknown"] = 1.0
+            if p.absent:
+                rec[f"{key}@absent"] = 1.0
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
 
 def _indicator_type(key: str) -> str:
-    return "score" if key in ("weight", "score") else "text"
+    return INDICATOR_TYPES.get(key, "text")
 
 
 # --- running one rule -----------------------------------------------------------------------------
@@ -212,8 +240,11 @@ def _nominal(rule: Rule, frame: Frame, rows: list[int], params: dict[str, float]
     assert rule.left is not None and rule.right is not None
     columns = [c for p in rule.points for c in (p, f"{p}@tol") if c in frame.data.columns]
     lookup = _lookup(frame.data[columns].iloc[rows], rule.missing, params)
-    left = np.broadcast_to(evaluate(rule.left, lookup)[2], (len(rows),))
+    left = np.array(np.broadcast_to(evaluate(rule.left, lookup)[2], (len(rows),)), dtype=float)
     right = np.broadcast_to(evaluate(rule.right, lookup)[2], (len(rows),))
+    name = dotted(rule.left)
+    if name is not None and name in frame.data.columns:  # a blank total is shown blank, not as 0.00
+        left = np.where(frame.data[name].iloc[rows].isna().to_numpy(), np.nan, left)
     return {row: (float(lv), float(rv)) for row, lv, rv in zip(rows, left, right, strict=True)}
 
 
@@ -223,18 +254,28 @@ def _check_fn(
     if details is not None:
         failing = list(details)
         return lambda df: ~df["_row"].isin(failing)
-    columns = [c for p in rule.points for c in (p, f"{p}@tol", f"{p}@text", f"{p}@unknown") if c in frame.data]
+    columns = [
+        c for p in rule.points for c in (p, f"{p}@tol", f"{p}@text", f"{p}@unknown", f"{p}@absent") if c in frame.data
+    ]
     data = frame.data[columns]
     return lambda df: pd.Series(relation_ok(rule, data.iloc[df["_row"].to_numpy()], ctx.params), index=df.index)
 
 
 def relation_ok(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.ndarray:
-    """Row-wise truth of a rule; a row where a value it reads is unknown passes (nothing to check)."""
+    """Row-wise truth of a rule; a row where a value it reads is unknown passes (nothing to check), and
+    so does a row whose form edition lacks a point the rule needs (a sum's missing parts count as 0)."""
     unknown = np.zeros(len(df), dtype=bool)
     for p in rule.points:
         if f"{p}@unknown" in df:
             unknown |= (df[f"{p}@unknown"] == 1.0).to_numpy()
-    return _relation_ok(rule, df, params) | unknown
+    needed = rule.points[:1] if rule.kind == "sum" else rule.points
+    for p in needed:
+        if f"{p}@absent" in df:
+            unknown |= (df[f"{p}@absent"] == 1.0).to_numpy()
+    ok = _relation_ok(rule, df, params)
+    if rule.when is not None and rule.kind != "required":
+        ok |= ~_condition(rule, df, params)
+    return ok | unknown
 
 
 def _relation_ok(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.ndarray:
@@ -262,7 +303,7 @@ def _condition(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.nda
     """Row-wise truth of a rule's `when`, on nominal values; unknown counts as false."""
     node = rule.when
     assert isinstance(node, ast.Compare)
-    lookup = _lookup(df, "skip", params)
+    lookup = _lookup(df, rule.missing if rule.kind != "required" else "skip", params)
     left, right = evaluate(node.left, lookup)[2], evaluate(node.comparators[0], lookup)[2]
     op = type(node.ops[0])
     with np.errstate(invalid="ignore"):
@@ -382,7 +423,13 @@ def vocabulary(forms: dict[str, Form], profile: Profile) -> dict[str, dict[str, 
                 words.setdefault(f.key, f.label)
             for r in sec.rows:
                 words.setdefault(r.key, normalize(r.label) or r.label)
-    vocab[""] = {c.key: c.label for c in profile.categories}
+    words = vocab.setdefault("", {})
+    for form in load_editions():  # indicator columns, named as the primary editions head them
+        for sec in form.sections:
+            if sec.kind == "indicators":
+                for f in sec.fields:
+                    words.setdefault(f.key, f.label)
+    words.update({c.key: c.label for c in profile.categories})
     return vocab
 
 
