@@ -17,11 +17,10 @@ import functools
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
-from datetime import date
-
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
 
 from pipeline.errors import RejectedFile
 from pipeline.forms import Field, Form, Profile, Section, for_year, load_editions, load_profile, load_shared
@@ -215,7 +214,8 @@ def header_year(form: Form, index: SheetIndex) -> int | None:
             if "{Y" not in name:
                 continue
             offset = 1 if "{Y-1}" in name else 0
-            pattern = re.escape(normalize(name.replace("{Y-1}", "YEAR").replace("{Y}", "YEAR"))).replace("YEAR", r"(\d{4})")
+            spelled_year = normalize(name.replace("{Y-1}", "YEAR").replace("{Y}", "YEAR"))
+            pattern = re.escape(spelled_year).replace("YEAR", r"(\d{4})")
             rx = re.compile(f"^{pattern}$")
             for _r, _c, norm, _ in index.texts:
                 m = rx.match(norm)
