@@ -6,11 +6,13 @@ finding on it (cells, expected, actual, label). validate.py wraps them as pander
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pipeline.extract import NUMERIC_TYPES
+from pipeline.forms import load_editions
 from pipeline.values import Parsed, format_number, parse_value
 
 if TYPE_CHECKING:
@@ -115,16 +117,125 @@ def report_date(rule: Rule, frame: Frame, ctx: Context) -> Details:
 
 
 def missing_form(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """A form kind the workbook's tables require (`requires` in their edition: the Hunan 附件1 and 附件2
+    go together) is not there. Under 整体 collection a workbook of project tables only also lacks both."""
     out: Details = {}
+    if ctx.profile.collect == "项目":
+        return out
+    editions = {form.edition: form for form in load_editions()}
     for row in range(len(frame.points)):
         sub = ctx.submissions[frame.subs[row]]
-        for fid in ("a1", "a2"):
-            if fid not in sub.forms:
-                form = ctx.forms[fid]
-                title = form.title.replace("{Y}", str(sub.year or ""))
-                out.setdefault(row, []).append(
-                    {"sheet": form.attachment, "cells": (), "label": f"{form.attachment}“{title}”"}
-                )
+        needed = {kind for data in sub.forms.values() for kind in editions[data.edition].requires}
+        if ctx.profile.collect == "整体" and not sub.forms:
+            needed = {"a1", "a2"}
+        for fid in sorted(needed - set(sub.forms)):
+            form = ctx.forms[fid]
+            title = form.title.replace("{Y}", str(sub.year or ""))
+            out.setdefault(row, []).append(
+                {"sheet": form.attachment, "cells": (), "label": f"{form.attachment}“{title}”"}
+            )
+    return out
+
+
+def unread_block(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """A sheet or a table on one that matches no form edition: named, so nothing is dropped unseen."""
+    out: Details = {}
+    for row in range(len(frame.points)):
+        for block in ctx.submissions[frame.subs[row]].unread:
+            what = "与已识别的表格重复，未审核" if block.duplicate else "未识别为任何表格，未审核"
+            out.setdefault(row, []).append(
+                {"sheet": block.sheet, "cells": (block.cell,) if block.cell else (), "label": block.text, "what": what}
+            )
+    return out
+
+
+def template_prompt(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """A value cell still holding the template's prompt text (对照年度目标,说明…(100字以内))."""
+    out: Details = {}
+    for row in range(len(frame.points)):
+        for data in _sheets(frame, ctx, row):
+            for cell, text in data.prompts:
+                out.setdefault(row, []).append({"sheet": data.sheet, "cells": (cell,), "actual": text[:60]})
+    return out
+
+
+#: Where a year not written on the table came from, as a reviewer reads it.
+YEAR_SOURCES = {"设置": "审核口径或 --year 设置", "文件名": "文件名", "填报日期": "填报日期（填报日期的上一年）"}
+
+
+def year_source(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """A table that states no year: say where the year used came from, or that there is none."""
+    out: Details = {}
+    for row in range(len(frame.points)):
+        for data in _sheets(frame, ctx, row):
+            if data.year_source in ("标题", "表头", "工作簿"):
+                continue
+            source = YEAR_SOURCES.get(data.year_source)
+            text = f"按{source}取为 {data.year} 年" if source else "无法确定年度（可用 --year 指定）"
+            cells = (data.title_cell,) if data.title_cell else ()
+            out.setdefault(row, []).append({"sheet": data.sheet, "cells": cells, "actual": text})
+    return out
+
+
+_DECLARED = re.compile(r"[(（]\s*(\d+(?:\.\d+)?)\s*分\s*[)）]")
+
+
+def _declared(ind: Any, level: str, what: str) -> tuple[float, Any] | None:
+    """A 一级/二级指标's own 分值 or 得分: its column when the edition has one, or `(50分)` in its label."""
+    point = ind.cells.get(f"{level}_{what}")
+    if point is not None and point.number is not None:
+        return point.number, point
+    label = ind.cells.get(f"{level}_name")
+    if what == "weight" and label is not None and isinstance(label.value, str):
+        m = _DECLARED.search(label.value)
+        if m:
+            return float(m.group(1)), label
+    return None
+
+
+def level_totals(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """一级/二级指标 分值 and 得分 equal the sum over the 三级指标 under them."""
+    out: Details = {}
+    for row in range(len(frame.points)):
+        for data in _sheets(frame, ctx, row):
+            for level in ("level1", "level2"):
+                groups: dict[str, list[Any]] = {}
+                for ind in data.indicators:
+                    name = ind.cells.get(f"{level}_name")
+                    if name is not None and name.cells:
+                        groups.setdefault(name.cells[0], []).append(ind)
+                for members in groups.values():
+                    for what, word in (("weight", "分值"), ("score", "得分")):
+                        declared = _declared(members[0], level, what)
+                        values = [m.cells[what] for m in members if what in m.cells]
+                        if declared is None or not values or any(v.unknown for v in values):
+                            continue
+                        total = sum(v.number or 0.0 for v in values)
+                        tol = declared[1].tolerance + sum(v.tolerance for v in values) + 1e-9
+                        if abs(total - declared[0]) > tol:
+                            label = str(members[0].cells[f"{level}_name"].value)
+                            out.setdefault(row, []).append(
+                                {
+                                    "sheet": data.sheet,
+                                    "cells": declared[1].cells + tuple(c for v in values for c in v.cells),
+                                    "label": f"{label}的{word}",
+                                    "actual": format_number(declared[0], decimals=1),
+                                    "expected": format_number(total, decimals=1),
+                                }
+                            )
+    return out
+
+
+NATURES = ("=", "＝", "≥", "≤", ">", "<", ">=", "<=", "＞", "＜", "定性", "定量", "定量指标", "定性指标")
+
+
+def indicator_nature(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """指标性质 is one of = ≥ ≤ > < or 定性/定量."""
+    out: Details = {}
+    for row, ind in enumerate(frame.indicators):
+        nature = ind.cells.get("nature") if ind is not None else None
+        if nature is not None and nature.filled and str(nature.value).strip() not in NATURES:
+            out[row] = [{"actual": str(nature.value)}]
     return out
 
 
@@ -155,13 +266,23 @@ def uncalculated_formula(rule: Rule, frame: Frame, ctx: Context) -> Details:
 def _quantities(target: Parsed, actual: Parsed) -> tuple[float, float] | None:
     if target.kind != "number" or actual.kind != "number":
         return None
-    if target.percent != actual.percent or (target.unit or "") != (actual.unit or ""):
-        return None
-    return float(target.value), float(actual.value)  # type: ignore[arg-type]
+    if target.unit and actual.unit and target.unit != actual.unit:
+        return None  # 万元 against 元: not comparable as written
+    t, a = float(target.value), float(actual.value)  # type: ignore[arg-type]
+    if target.percent != actual.percent:  # "96" against "≥95%": a bare number in a percent row means 96%
+        if target.percent and a > 1.5:
+            a /= 100
+        elif actual.percent and t > 1.5:
+            t /= 100
+        else:
+            return None
+    return t, a
 
 
 def expected_score(ind: Any, weight: float) -> tuple[float, float, str] | None:
     """(lowest, highest) score the 完成值 earns against the 指标值, and how it was judged."""
+    if "target" not in ind.cells or "actual" not in ind.cells:
+        return None  # an edition without 指标值/完成值 columns
     target, actual = parse_value(ind.cells["target"].raw), parse_value(ind.cells["actual"].raw)
     q = _quantities(target, actual)
     if q is not None:
@@ -186,9 +307,14 @@ def indicator_scoring(rule: Rule, frame: Frame, ctx: Context) -> Details:
     for row, ind in enumerate(frame.indicators):
         if ind is None:
             continue
+        if "weight" not in ind.cells or "score" not in ind.cells:
+            continue
         weight, score = ind.cells["weight"].number, ind.cells["score"].number
         if weight is None or score is None or weight <= 0:
             continue
+        coef = ind.cells.get("coef")
+        if coef is not None and coef.filled:
+            continue  # the unit stated its 得分系数: IND.COEF checks the score against it
         judged = expected_score(ind, weight)
         if judged is None:
             continue
@@ -209,7 +335,9 @@ def indicator_overachieve(rule: Rule, frame: Frame, ctx: Context) -> Details:
     ratio = ctx.profile.params.get("overachieve_ratio", 1.3)
     out: Details = {}
     for row, ind in enumerate(frame.indicators):
-        if ind is None or ind.cells["reason"].filled or ind.level2 in REVERSE_SUBS:
+        if ind is None or "reason" not in ind.cells or ind.cells["reason"].filled or ind.level2 in REVERSE_SUBS:
+            continue
+        if "target" not in ind.cells or "actual" not in ind.cells:
             continue
         target, actual = parse_value(ind.cells["target"].raw), parse_value(ind.cells["actual"].raw)
         q = _quantities(target, actual)
@@ -233,6 +361,11 @@ REGISTRY: dict[str, Builtin] = {
         amount_in_yuan,
         report_date,
         missing_form,
+        unread_block,
+        template_prompt,
+        year_source,
+        level_totals,
+        indicator_nature,
         missing_label,
         uncalculated_formula,
         indicator_scoring,

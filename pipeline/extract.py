@@ -199,8 +199,9 @@ def choose_edition(title: Title, index: SheetIndex, year: int | None) -> Form | 
     """The edition whose title and labels the block matches best."""
     best: tuple[int, int, Form] | None = None
     for order, (score, form) in enumerate(title.editions):
-        hits = sum(index.find(spelled(names, year)) is not None for names in section_labels(form))
-        key = (score * 4 + hits, -order)
+        labels = section_labels(form)
+        hits = sum(index.find(spelled(names, year)) is not None for names in labels)
+        key = (score * 8 + 2 * hits - len(labels), -order)  # labels found count, labels missing count against
         if best is None or key > best[:2]:
             best = (key[0], key[1], form)
     return best[2] if best else None
@@ -450,6 +451,8 @@ class Reader:
             at = self.index.find(labels, header_row + 1, cols=label_cols) or self.index.find(
                 labels, header_row + 1, mode="prefix", cols=label_cols
             )
+            if at is None and section.first_row and row is section.rows[0]:
+                at = self._first_data_row(header_row, columns)
             if at is None:
                 self.missing.append(row.label)
             else:
@@ -470,6 +473,15 @@ class Reader:
                     point = self._with_inserted_rows(point, r, c, col.type, row_at, label_cols)
                 self.put(key, point)
         return header_row
+
+    def _first_data_row(self, header_row: int, columns: dict[str, int]) -> tuple[int, int] | None:
+        """The first row under the headers with a number in one of the columns (a total row whose label
+        this edition does not know)."""
+        below = max(self.index.end(header_row, c)[0] for c in columns.values()) + 1
+        for r in range(below, min(below + 3, self.index.stop)):
+            if any(parse_value(self.index.sheet.value(r, c)).kind == "number" for c in columns.values()):
+                return r, min(columns.values())
+        return None
 
     def _with_inserted_rows(
         self, head: Point, r: int, c: int, ftype: str, row_at: dict[str, int], label_cols: int
@@ -511,7 +523,7 @@ class Reader:
         stops = spelled(section.stop, year)
         limit = min((c for k, c in cols.items() if k not in ("level1", "level2", "name")), default=99)
         r = first_row
-        current = {"level1": "", "level2": ""}
+        current: dict[str, str] = {"level1": "", "level2": ""}
         while r < self.index.stop:
             if any(self._row_has(r, lab, limit=limit) for lab in totals):
                 self._read_total(section, r, cols)
@@ -552,12 +564,17 @@ class Reader:
                 self.put(section.total[name], exact_weight(name, point))
 
     def _read_indicator_row(self, section: Section, r: int, cols: dict[str, int], current: dict[str, str]) -> None:
+        cells: dict[str, Point] = {}
         for level in ("level1", "level2"):
             if level in cols:
-                value, _ = self.index.value_at(r, cols[level])
+                value, (ar, ac) = self.index.value_at(r, cols[level])
                 if normalize(value):
                     current[level] = self._category(value) if level == "level1" else self._sub(value)
-        cells: dict[str, Point] = {}
+                    current[f"{level}_cell"] = self.ref(ar, ac)
+                    current[f"{level}_text"] = str(value).strip()
+                if current.get(f"{level}_cell"):  # which 一级/二级 cell the row sits under (group checks)
+                    ref = current[f"{level}_cell"]
+                    cells[f"{level}_name"] = Point(current[f"{level}_text"], self.sheet_name, (ref,))
         for f in section.fields:
             key = f.key
             if key in ("level1", "level2"):
@@ -699,7 +716,7 @@ def inline_value(raw: str, label: str, others: list[str]) -> str | None:
         om = _label_regex(other).search(rest)
         if om:
             cut = min(cut, om.start())
-    value = re.sub(r"^[\s:：,，、]+", "", rest[:cut]).strip()
+    value = re.sub(r"^[\s:：,，、]*(?:[(（][^)）]{0,8}[)）])?[\s:：,，、]*", "", rest[:cut]).strip()
     return value or None
 
 
@@ -747,7 +764,22 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
                 unread.append(Unread(sheet.name, cell_ref(title.row, title.col), title.text, duplicate=True))
     if not found and not projects:
         raise refusal(grid, titles_seen)
+    share_year([*found.values(), *projects])
     return Submission(grid.path, found, projects, unread)
+
+
+def share_year(tables: list[FormData]) -> None:
+    """A table that states no year (the Hunan 2018 指标表) takes the year its workbook's other tables state."""
+    stated = Counter(d.year for d in tables if d.year and d.year_source in ("标题", "表头"))
+    if not stated:
+        return
+    year = stated.most_common(1)[0][0]
+    for data in tables:
+        if data.year_source not in ("标题", "表头"):
+            data.year, data.year_source = year, "工作簿"
+            point = data.points.get(f"{data.form}.year")
+            if point is not None:
+                point.value, point.raw = str(year), year
 
 
 def read_block(

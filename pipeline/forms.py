@@ -81,6 +81,7 @@ class Section:
     total: dict[str, str] = field(default_factory=dict)  # kind = indicators: 总分 row
     total_labels: tuple[str, ...] = ("总分",)  # kind = indicators: spellings of the 总分 row
     stop: tuple[str, ...] = ()  # kind = indicators: labels of what follows the table (评价结论 …)
+    first_row: bool = False  # kind = table: the first row is the first data row when its label is not found
 
     def column(self, key: str) -> Field:
         for f in self.fields:
@@ -104,6 +105,7 @@ class Form:
     name: str = ""  # Chinese name of the edition, shown in findings and the closing report
     titles: tuple[str, ...] = ()  # every spelling of the title, the canonical one first
     own: tuple[str, ...] = ()  # point names only this edition has (checked against typos)
+    requires: tuple[str, ...] = ()  # form kinds a workbook with this edition must also hold (整体: 附件1 + 附件2)
 
     @property
     def primary(self) -> bool:
@@ -233,6 +235,7 @@ def _section(raw: dict[str, Any]) -> Section:
         total={k: (_spellings(v)[0] if k == "label" else v) for k, v in raw.get("total", {}).items()},
         total_labels=_spellings(raw.get("total", {}).get("label", "总分")),
         stop=tuple(raw.get("stop", ())),
+        first_row=bool(raw.get("first_row", False)),
     )
 
 
@@ -317,6 +320,7 @@ def load_form(form_id: str, schemas_dir: Path = SCHEMAS_DIR) -> Form:
             name=raw.get("name", f"{raw['attachment']} {titles[0]}"),
             titles=titles,
             own=tuple(raw.get("own", ())),
+            requires=tuple(raw.get("requires", ())),
         )
     except KeyError as exc:
         raise DefinitionError(f"{path.name} 缺少 {exc}") from exc

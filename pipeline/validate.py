@@ -268,10 +268,15 @@ def relation_ok(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.nd
     for p in rule.points:
         if f"{p}@unknown" in df:
             unknown |= (df[f"{p}@unknown"] == 1.0).to_numpy()
-    needed = rule.points[:1] if rule.kind == "sum" else rule.points
+    needed = rule.points[:1] if rule.kind == "sum" or rule.missing == "zero" else rule.points
     for p in needed:
         if f"{p}@absent" in df:
             unknown |= (df[f"{p}@absent"] == 1.0).to_numpy()
+    if rule.kind == "sum" and len(rule.points) > 1:  # an edition with none of the parts has no such sum
+        none = np.ones(len(df), dtype=bool)
+        for p in rule.points[1:]:
+            none &= (df[f"{p}@absent"] == 1.0).to_numpy() if f"{p}@absent" in df else np.zeros(len(df), dtype=bool)
+        unknown |= none
     ok = _relation_ok(rule, df, params)
     if rule.when is not None and rule.kind != "required":
         ok |= ~_condition(rule, df, params)
