@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="审核结果工作簿的输出目录")
     p.add_argument("--json", action="store_true", help="以 JSON 输出审核结果")
     p.add_argument("--profile", default="default", help="审核口径（schemas/profiles/ 下的名称）")
+    p.add_argument("--year", type=int, default=None, help="表格未写年度时采用的年度（标题或表头写明的年度优先）")
     p.add_argument(
         "--workers",
         type=int,
@@ -107,7 +108,10 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
     if args.workers < 0:
         Console(stderr=True).print(f"[red]错误：[/red]--workers 不能为负数：{args.workers}")
         return 2
-    results = check_files(args.files, profile=args.profile, out_dir=args.out, workers=args.workers)
+    from pipeline.forms import load_profile
+
+    profile = load_profile(args.profile).with_year(args.year)
+    results = check_files(args.files, profile=profile, out_dir=args.out, workers=args.workers)
     if args.json:
         sys.stdout.write(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2) + "\n")
     else:
