@@ -32,3 +32,28 @@ def test_readme_cli_example_findings_are_real() -> None:
     (result,) = check_files([ROOT / "sample_inputs" / "岳阳市公共租赁房屋运营服务中心_2023.xlsx"])
     for finding in result.findings:
         assert finding.rule in README
+
+
+def test_readme_edition_example_loads_and_reads_a_national_table(tmp_path: Path) -> None:
+    import shutil
+
+    from editions import Project, national_project, workbook
+
+    from pipeline.extract import extract
+    from pipeline.forms import load_editions
+    from pipeline.read import read_grid
+    from pipeline.settings import SCHEMAS_DIR
+
+    section = README.split("### Adding a form edition", 1)[1]
+    block = re.search(r"```toml\n(.*?)```", section, re.S)
+    assert block is not None
+    schemas = tmp_path / "schemas"
+    shutil.copytree(SCHEMAS_DIR, schemas)
+    for path in (schemas / "forms").glob("a3_*.toml"):
+        path.unlink()  # only the README's edition reads the national table
+    (schemas / "forms" / "a3_readme.toml").write_text(block.group(1), encoding="utf-8")
+    editions = load_editions(schemas)
+    path = workbook(tmp_path / "national.xlsx", {"Sheet1": [national_project(Project())]})
+    sub = extract(read_grid(path), editions=[e for e in editions if e.edition == "a3_readme"])
+    assert [p.edition for p in sub.projects] == ["a3_readme"]
+    assert sub.projects[0].points["a3.total.exec"].value == 135.0
