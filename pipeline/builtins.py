@@ -202,8 +202,8 @@ def level_totals(rule: Rule, frame: Frame, ctx: Context) -> Details:
                 groups: dict[str, list[Any]] = {}
                 for ind in data.indicators:
                     name = ind.cells.get(f"{level}_name")
-                    if name is not None and name.cells:
-                        groups.setdefault(name.cells[0], []).append(ind)
+                    if name is not None and name.filled:  # by text: units write 产出指标(50分) on every row too
+                        groups.setdefault(f"{ind.level1}|{name.value}", []).append(ind)
                 for members in groups.values():
                     for what, word in (("weight", "分值"), ("score", "得分")):
                         declared = _declared(members[0], level, what)

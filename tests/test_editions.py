@@ -335,3 +335,16 @@ def test_every_edition_rule_is_broken_here() -> None:
 
     text = Path(__file__).read_text(encoding="utf-8")
     assert [rule for rule in sorted(EDITION_RULES) if f'"{rule}"' not in text] == []
+
+
+def test_level_label_written_on_every_row_is_one_group(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "rows_2022.xlsx", {"Sheet1": [national_project(Project())]})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Sheet1"]
+    for rng in [r for r in ws.merged_cells.ranges if r.min_col == 2 and r.min_row >= 14]:
+        ws.unmerge_cells(str(rng))
+        for row in range(rng.min_row + 1, rng.max_row + 1):
+            ws.cell(row, 2, ws.cell(rng.min_row, 2).value)
+    wb.save(path)
+    assert load_submission(path).projects[0].indicators[1].cells["level1_name"].cells == ("B15",)
+    assert run(path).findings == []  # 产出指标(50分) on each row: still one group of 50
