@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from pipeline.errors import RejectedFile
+from pipeline.errors import OutputError, RejectedFile
 from pipeline.extract import extract
 from pipeline.forms import Profile, load_profile
 from pipeline.inbox import cannot_write
@@ -41,14 +41,10 @@ def _load_item(item: tuple[int, Path, Profile]) -> Submission:
 
 
 def _load_all(items: list[tuple[int, Path, Profile]], workers: int) -> Iterator[tuple[int, Submission | RejectedFile]]:
-    if workers == 0:  # in this process: a bug in a reader or the extractor raises, as a library should
-        for i, path, profile in items:
-            try:
-                yield i, load_submission(path, profile=profile)
-            except RejectedFile as exc:
-                yield i, exc
-        return
-    for (i, _, _), value in map_isolated(_load_item, items, workers=min(workers, max(len(items), 1))):
+    # workers=0 reads in this process, and any exception a reader raises on a file refuses that file
+    # (the traceback goes to the log), as in a worker: one odd file must not end a check of many.
+    n = 0 if workers == 0 else min(workers, max(len(items), 1))
+    for (i, _, _), value in map_isolated(_load_item, items, workers=n):
         yield i, value
 
 
@@ -100,7 +96,14 @@ def write_result_workbook(result: Result, out_dir: Path) -> Path:
     grid = None
     if not result.rejected:
         try:
-            grid = read_grid(result.file)
+            grid = read_grid(result.file, fmt=sniff(result.file))
         except RejectedFile:
             grid = None
-    return write_annotated(result, grid, out_dir / f"{safe_filename(result.file.stem)}{RESULT_SUFFIX}")
+    out_path = out_dir / f"{safe_filename(result.file.stem)}{RESULT_SUFFIX}"
+    try:
+        return write_annotated(result, grid, out_path)
+    except OutputError:
+        raise
+    except Exception:  # the copy of the unit's sheets failed on their content: the findings sheet alone
+        log.exception("cannot write the annotated sheets of %s; writing the findings sheet only", result.file)
+        return write_annotated(result, None, out_path)

@@ -337,9 +337,12 @@ class OutDir:
         rel = f"{ARCHIVE_DIR}/{sha[:2]}/{sha}{src.suffix.lower()}"
         final = self.root / rel
         try:
-            if final.exists():
+            # The same bytes under another extension (sent as .xlsx and as .xls) are the same content:
+            # one copy. The extension stays in new names, so archives written before keep their names.
+            same = sorted((archive / sha[:2]).glob(f"{sha}*")) if final.parent.exists() else []
+            if same:
                 tmp.unlink()  # same bytes already archived
-                return sha, rel
+                return sha, same[0].relative_to(self.root).as_posix()
             new_dir = not final.parent.exists()
             final.parent.mkdir(exist_ok=True)
             if new_dir:

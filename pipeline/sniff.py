@@ -65,6 +65,7 @@ MSG_CSV = "这是 CSV 文本文件（逗号或制表符分隔），不是 Excel 
 MSG_UNKNOWN = "无法识别的文件格式（不是 Excel 工作簿）"
 MSG_LEGACY = "这是旧版本格式（{what}），无法读取，请在 Excel 或 WPS 中另存为 .xlsx"
 MSG_XLSB = "这是 Excel 二进制工作簿（.xlsb），暂不支持，请在 Excel 中另存为 .xlsx"
+MSG_ZIP_VERSION = "文件使用了不支持的压缩包格式版本，请在 Excel 或 WPS 中打开后重新另存为 .xlsx 再提交"
 MSG_XML2003 = "这是 Excel 2003 XML 表格，不是真正的 Excel 工作簿，请在 Excel 中另存为 .xlsx"
 
 #: Other files people submit by mistake, named so the reason says what was received.
@@ -142,10 +143,13 @@ def _sniff_zip(fh: BinaryIO) -> str:
     try:
         with zipfile.ZipFile(fh) as zf:  # parses the central directory only
             infos = zf.infolist()
-        _guard_directory(infos)
-        kind = _zip_kind(fh, {i.filename: i for i in infos})
-        _check_parts(fh, infos)
+            _guard_directory(infos)
+            kind = _zip_kind(fh, {i.filename: i for i in infos})
+            _check_parts(fh, infos)
         return kind
+    except NotImplementedError as exc:  # zipfile: "zip file version 14.8" needed, or an unknown method
+        log.info("unsupported zip: %s", exc)
+        raise RejectedFile(MSG_ZIP_VERSION, code="unsupported") from exc
     except (zipfile.BadZipFile, EOFError, ValueError, struct.error, zlib.error) as exc:
         log.info("corrupt zip: %s", exc)
         raise RejectedFile(MSG_CORRUPT, code="corrupt") from exc
