@@ -27,6 +27,7 @@ Macros in .xlsm are never run: readers only read cell values.
 from __future__ import annotations
 
 import logging
+import os
 import stat
 import struct
 import zipfile
@@ -124,6 +125,29 @@ def sniff(path: Path) -> str:
         raise _unreadable(exc) from exc
     _sniff_other(head, truncated=st.st_size > len(head))
     raise AssertionError("unreachable")  # pragma: no cover  (_sniff_other always raises)
+
+
+def looks_complete(path: Path) -> bool:
+    """Whether a file that may still be being copied into the inbox holds all of itself: a zip's central
+    directory (written last) parses; a compound file (.xls) reaches every sector its FAT uses; a file
+    of 0 bytes has not begun. Other files cannot tell, and a file that cannot be opened is left to the
+    run to report: both count as complete."""
+    try:
+        with Path(path).open("rb") as fh:
+            head = fh.read(len(_OLE_MAGIC))
+            size = os.fstat(fh.fileno()).st_size
+            if size == 0:
+                return False
+            if head.startswith(b"PK"):
+                with zipfile.ZipFile(fh):
+                    return True
+            if head == _OLE_MAGIC:
+                return _Cfb(fh, size).holds_all_sectors()
+    except OSError:
+        return True
+    except (zipfile.BadZipFile, EOFError, ValueError, struct.error, NotImplementedError):
+        return False
+    return True
 
 
 def _mb(n: int) -> str:
@@ -358,6 +382,20 @@ class _Cfb:
             found[name.lower()] = (e[0x42], start, size)
             stack += [left, right]
         return found
+
+    def holds_all_sectors(self) -> bool:
+        """Whether the file reaches every sector its FAT marks as used: a copy cut short does not."""
+        (n_fat,) = struct.unpack_from("<I", self._read_at(0, 512), 0x2C)
+        per = self.ss // 4
+        last = 0
+        for index in range(min(n_fat, self.size // self.ss + 1)):
+            sid = self._fat_sector(index)
+            if sid >= _FREE_OR_END:
+                return False
+            used = [i for i, e in enumerate(struct.unpack(f"<{per}I", self._sector(sid))) if e != 0xFFFFFFFF]
+            if used:
+                last = index * per + used[-1]
+        return (last + 2) * self.ss <= self.size
 
     def stream_head(self, start: int, size: int, n: int) -> bytes:
         """The first ≤ n bytes of a stream (at most one sector or one 64-byte mini sector)."""

@@ -5,6 +5,7 @@ Each input is one edit of a sample workbook (`tests/mutate.py`), made here: no b
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -12,11 +13,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.batch import run_inbox
+from pipeline import batch
+from pipeline.batch import NOTE_CHANGED, run_inbox
 from pipeline.check import check_files, load_submission
-from pipeline.errors import RejectedFile
+from pipeline.errors import JixiaoError, RejectedFile
+from pipeline.inbox import OutputLock
 from pipeline.read import MSG_DAMAGED, MSG_OUT_OF_RANGE, read_grid
 from pipeline.sniff import MSG_ZIP_VERSION, sniff
+from pipeline.summary import rebuild_summaries
 from tests import mutate as m
 from tests.test_batch import age, files, rows
 
@@ -149,3 +153,81 @@ def test_the_same_bytes_as_xlsx_and_xls_are_archived_once(tmp_path: Path) -> Non
     assert len(files(out / "archive")) == 1
     with sqlite3.connect(out / "ledger.sqlite3") as conn:
         assert len({p for (p,) in conn.execute("SELECT archive_path FROM submissions")}) == 1
+
+
+# Row 10 ----------------------------------------------------------------------------------------------
+
+
+def test_summary_waits_for_no_run_it_takes_the_output_lock(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    age(Path(shutil.copyfile(m.CLEAN, inbox / m.CLEAN.name)))
+    run_inbox(inbox, out, workers=0, settle_s=0, wait_s=0)
+    with OutputLock(out), pytest.raises(JixiaoError, match="另一个审核任务正在使用输出目录"):
+        rebuild_summaries(out)
+    assert [p.name for p in rebuild_summaries(out)] == ["汇总_2023.xlsx"]
+    with OutputLock(out):  # and the summary let go of it
+        pass
+
+
+# Row 11 ----------------------------------------------------------------------------------------------
+
+
+def test_an_inbox_file_replaced_with_the_same_size_and_mtime_is_not_filed_as_the_checked_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    path = age(Path(shutil.copyfile(m.CLEAN, inbox / "unit.xlsx")))
+    original = path.read_bytes()
+    other = m.flip_byte(m.CLEAN, tmp_path / "other.xlsx", len(original) - 30, original[-30] ^ 0xFF).read_bytes()
+    validate = batch._Engine._validate
+
+    def replace_then_validate(self: object, *args: object) -> object:  # after it was received and read
+        st = path.stat()
+        path.write_bytes(other)
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        return validate(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch._Engine, "_validate", replace_then_validate)
+    [outcome] = run_inbox(inbox, out, workers=0, settle_s=0, wait_s=0).outcomes
+    assert (outcome.status, outcome.note) == ("ok", NOTE_CHANGED)
+    assert path.read_bytes() == other  # left in the inbox: it is a new submission
+    assert files(out / "processed") == []
+    monkeypatch.setattr(batch._Engine, "_validate", validate)
+    [again] = run_inbox(inbox, out, workers=0, settle_s=0, wait_s=0).outcomes
+    assert again.status != "duplicate"
+    assert (out / again.filed).read_bytes() == other  # type: ignore[operator]
+
+
+# Row 9 -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sample", [m.CLEAN, m.XLS], ids=["xlsx", "xls"])
+def test_a_copy_paused_mid_file_is_waited_for_then_checked_once(tmp_path: Path, sample: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    data = sample.read_bytes()
+    path = inbox / sample.name
+    path.write_bytes(data[: len(data) // 2])
+    age(path, 10)  # the copy paused 10 s ago: longer than the settle time
+    first = run_inbox(inbox, out, workers=0, settle_s=2, wait_s=0)
+    assert (first.outcomes, first.waiting) == ([], [sample.name])
+    assert files(out / "archive") == files(out / "refused") == []
+    with path.open("ab") as fh:  # the copy goes on and finishes
+        fh.write(data[len(data) // 2 :])
+    age(path, 10)
+    [outcome] = run_inbox(inbox, out, workers=0, settle_s=2, wait_s=0).outcomes
+    assert outcome.status in ("ok", "warnings")
+    assert [state for _, state, _ in rows(out)] == ["filed"]
+
+
+def test_a_file_cut_short_for_good_is_taken_in_the_end_and_refused(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    data = m.CLEAN.read_bytes()
+    path = inbox / "cut.xlsx"
+    path.write_bytes(data[: len(data) // 2])
+    age(path, 3600)
+    [outcome] = run_inbox(inbox, out, workers=0, settle_s=2, wait_s=0).outcomes
+    assert outcome.status == "rejected"
