@@ -355,7 +355,7 @@ class _Engine:
             self._file_duplicate(entry, report)
 
     def _load(self, entries: list[Entry]) -> dict[int, Submission | RejectedFile]:
-        items = [(e.id, str(self.outdir.path(e.archive_path)), self.profile.name) for e in entries]
+        items = [(e.id, str(self.outdir.path(e.archive_path)), self.profile) for e in entries]
         loaded: dict[int, Submission | RejectedFile] = {}
         results = self._map(load_worker, items)
         try:
