@@ -100,6 +100,7 @@ _LEGEND = [
 ]
 _CELL_RE = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
 _MAX_ROW, _MAX_COL = 1_048_575, 16_383
+_MAX_MERGE_CELLS = 10_000  # a form's largest merge is a title row of ~10 cells; beyond this it is decoration
 _MAX_COMMENT = 32_767  # Excel's limit; xlsxwriter silently drops a longer comment
 
 
@@ -136,23 +137,30 @@ def write_annotated(result: Result, grid: Grid | None, out_path: Path, *, checke
 def _fill_workbook(workbook: xlsxwriter.Workbook, result: Result, grid: Grid | None, at: datetime) -> None:
     formats = _Formats(workbook)
     sheets = grid.sheets if grid is not None and not result.rejected else []
-    names = _output_names([s.name for s in sheets])
-    summary = workbook.add_worksheet(_summary_name(names.values()))
+    out_names = _output_names([s.name for s in sheets])
+    # Findings name their sheet by its submitted name; a damaged workbook can hold two sheets of one name:
+    # the findings (and the links) go to the first of them.
+    names: dict[str, str] = {}
+    for sheet, out_name in zip(sheets, out_names, strict=True):
+        names.setdefault(sheet.name, out_name)
+    summary = workbook.add_worksheet(_summary_name(out_names))
     _write_summary(summary, formats, result, names, at)
     if not sheets:
         return
     assert grid is not None
     look = read_styles(grid.path) if grid.fmt in ("xlsx", "xlsm") else None
-    for sheet in sheets:
-        marks = _Marks.of(sheet, [f for f in result.findings if f.sheet == sheet.name])
+    for sheet, out_name in zip(sheets, out_names, strict=True):
+        own = [f for f in result.findings if f.sheet == sheet.name] if names[sheet.name] == out_name else []
+        marks = _Marks.of(sheet, own)
         sheet_look = look.sheets.get(sheet.name) if look else None
         styles = look.styles if look and sheet_look else [{}]
-        _write_sheet(workbook.add_worksheet(names[sheet.name]), formats, sheet, marks, sheet_look, styles)
+        _write_sheet(workbook.add_worksheet(out_name), formats, sheet, marks, sheet_look, styles)
 
 
-def _output_names(submitted: list[str]) -> dict[str, str]:
-    """Submitted sheet name → a valid, unique Excel sheet name (unchanged whenever it already is one)."""
-    names: dict[str, str] = {}
+def _output_names(submitted: list[str]) -> list[str]:
+    """A valid Excel sheet name for each submitted sheet, in order, unique even when the submitted names
+    are not (unchanged whenever it already is a valid, unique one)."""
+    names: list[str] = []
     taken: set[str] = set()
     for name in submitted:
         base = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31] or "Sheet"
@@ -160,7 +168,7 @@ def _output_names(submitted: list[str]) -> dict[str, str]:
         while candidate.lower() in taken:
             n += 1
             candidate = f"{base[: 31 - len(str(n)) - 2]}({n})"
-        names[name] = candidate
+        names.append(candidate)
         taken.add(candidate.lower())
     return names
 
@@ -385,9 +393,16 @@ def _cell_position(ref: str) -> tuple[int, int] | None:
 def _span(sheet: SheetGrid, anchor: tuple[int, int]) -> list[tuple[int, int]]:
     """Every cell of the merged range anchored at `anchor` (just the anchor when not merged)."""
     rng = sheet.merge_at(*anchor)
-    if rng is None or (rng[2] - rng[0] + 1) * (rng[3] - rng[1] + 1) > 10_000:
+    if rng is None or not _drawable(*rng):
         return [anchor]
     return [(r, c) for r in range(rng[0], rng[2] + 1) for c in range(rng[1], rng[3] + 1)]
+
+
+def _drawable(r0: int, c0: int, r1: int, c1: int) -> bool:
+    """Whether a merged range is reproduced: xlsxwriter walks a merge cell by cell (a blank per cell, an
+    overlap check per cell), so a range over a whole sheet (A1:XFD1048576) would take minutes. Such a
+    range is decoration, and the extractor skips it too; its top-left cell is still written."""
+    return (r1 - r0 + 1) * (c1 - c0 + 1) <= _MAX_MERGE_CELLS
 
 
 def _raise_level(levels: dict[tuple[int, int], str], cells: list[tuple[int, int]], level: str) -> None:
@@ -424,7 +439,7 @@ def _write_sheet(
         return chosen[key]
 
     for r0, c0, r1, c1 in sheet.merged:
-        if (r0, c0) != (r1, c1):
+        if (r0, c0) != (r1, c1) and _drawable(r0, c0, r1, c1):
             try:
                 ws.merge_range(r0, c0, r1, c1, "", cell_format((r0, c0)))
             except OverlappingRange as exc:
@@ -450,7 +465,7 @@ def _positions(
         positions = {(r, c) for r in range(sheet.n_rows) for c in range(sheet.n_cols)}
     positions |= set(marks.fills) | set(marks.frames)
     for r0, c0, r1, c1 in sheet.merged:
-        if (r1 - r0 + 1) * (c1 - c0 + 1) <= 10_000:
+        if _drawable(r0, c0, r1, c1):
             positions.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
         else:
             positions.add((r0, c0))
@@ -462,7 +477,7 @@ def _title_cells(sheet: SheetGrid) -> set[tuple[int, int]]:
     return {
         (r, c)
         for r0, c0, r1, c1 in sheet.merged
-        if r0 < TITLE_SEARCH_ROWS and c0 == 0 and c1 >= sheet.n_cols - 1 > 0
+        if r0 < TITLE_SEARCH_ROWS and c0 == 0 and c1 >= sheet.n_cols - 1 > 0 and _drawable(r0, c0, r1, c1)
         for r in range(r0, r1 + 1)
         for c in range(c0, c1 + 1)
     }
@@ -527,7 +542,7 @@ def _pixels(width: float) -> int:
 
 def _guess_widths(sheet: SheetGrid) -> dict[int, float]:
     """Width per column from its longest unmerged text (a CJK character counts double), 6 to 40."""
-    merged = {(r, c) for r0, c0, r1, c1 in sheet.merged if c1 > c0 for r in range(r0, r1 + 1) for c in (c0,)}
+    merged = {(r, c0) for r0, c0, r1, c1 in sheet.merged if c1 > c0 for r in range(r0, min(r1, sheet.n_rows) + 1)}
     widths: dict[int, float] = {}
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row):

@@ -355,7 +355,7 @@ class _Engine:
             self._file_duplicate(entry, report)
 
     def _load(self, entries: list[Entry]) -> dict[int, Submission | RejectedFile]:
-        items = [(e.id, str(self.outdir.path(e.archive_path)), self.profile.name) for e in entries]
+        items = [(e.id, str(self.outdir.path(e.archive_path)), self.profile) for e in entries]
         loaded: dict[int, Submission | RejectedFile] = {}
         results = self._map(load_worker, items)
         try:
@@ -466,7 +466,9 @@ class _Engine:
         """Move a checked row's inbox file to its destination (I2) and mark it filed."""
         assert entry.dest_path is not None
         src, dest = entry.source, self.outdir.path(entry.dest_path)
-        same = signature(src) == (entry.size, entry.mtime_ns)
+        # Size and mtime can stay the same while the bytes change (a copy that keeps the mtime, a tool
+        # rewriting in place): only the hash says the inbox file is the one archived and checked.
+        same = signature(src) == (entry.size, entry.mtime_ns) and _sha256_or_none(src) == entry.sha256
         moved, note, dest_rel = False, None, entry.dest_path
         if dest.exists() and sha256_file(dest) == entry.sha256:
             moved = True  # a crash after the move (or mid cross-filesystem move): the copy there is complete
@@ -490,6 +492,13 @@ class _Engine:
         outcome = FileOutcome.of(self.ledger.entry(entry.id), self.outdir.root)
         report.outcomes.append(outcome)
         self.listener.done(outcome)
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
 
 
 def _newer_than(path: Path, moment: datetime | None) -> bool:

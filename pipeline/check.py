@@ -12,10 +12,10 @@ import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from pipeline.errors import RejectedFile
+from pipeline.errors import JixiaoError, OutputError, RejectedFile
 from pipeline.extract import extract
 from pipeline.forms import Profile, load_profile
-from pipeline.inbox import cannot_write
+from pipeline.inbox import cannot_write, ignored_reason
 from pipeline.isolate import map_isolated
 from pipeline.model import Finding, Result, Submission
 from pipeline.naming import safe_filename
@@ -25,6 +25,43 @@ from pipeline.sniff import sniff
 from pipeline.validate import validate
 
 log = logging.getLogger(__name__)
+
+
+#: What `check FOLDER` takes from a folder: the formats a reader opens (the content is sniffed anyway).
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+MSG_NOT_FOUND = "找不到文件或文件夹：{names}"
+MSG_EMPTY_FOLDER = "文件夹中没有 Excel 工作簿（.xlsx/.xlsm/.xls/.ods）：{names}"
+
+
+def expand_paths(paths: Sequence[Path]) -> list[Path]:
+    """The files to check: each file as given; each folder → its workbooks, subfolders included, sorted,
+    without lock files, hidden files and annotated results (`*_审核结果.xlsx`).
+
+    Raises JixiaoError naming every path that does not exist, or every folder that holds no workbook."""
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise JixiaoError(MSG_NOT_FOUND.format(names="、".join(missing)))
+    files: list[Path] = []
+    empty: list[str] = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix.lower() in WORKBOOK_SUFFIXES
+            and p.is_file()
+            and not ignored_reason(p.name)
+            and not p.name.endswith(RESULT_SUFFIX)
+            and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
+        )
+        if not found:
+            empty.append(str(path))
+        files += found
+    if empty:
+        raise JixiaoError(MSG_EMPTY_FOLDER.format(names="、".join(empty)))
+    return files
 
 
 def load_submission(path: Path, *, profile: Profile | None = None) -> Submission:
@@ -41,14 +78,10 @@ def _load_item(item: tuple[int, Path, Profile]) -> Submission:
 
 
 def _load_all(items: list[tuple[int, Path, Profile]], workers: int) -> Iterator[tuple[int, Submission | RejectedFile]]:
-    if workers == 0:  # in this process: a bug in a reader or the extractor raises, as a library should
-        for i, path, profile in items:
-            try:
-                yield i, load_submission(path, profile=profile)
-            except RejectedFile as exc:
-                yield i, exc
-        return
-    for (i, _, _), value in map_isolated(_load_item, items, workers=min(workers, max(len(items), 1))):
+    # workers=0 reads in this process, and any exception a reader raises on a file refuses that file
+    # (the traceback goes to the log), as in a worker: one odd file must not end a check of many.
+    n = 0 if workers == 0 else min(workers, max(len(items), 1))
+    for (i, _, _), value in map_isolated(_load_item, items, workers=n):
         yield i, value
 
 
@@ -100,7 +133,14 @@ def write_result_workbook(result: Result, out_dir: Path) -> Path:
     grid = None
     if not result.rejected:
         try:
-            grid = read_grid(result.file)
+            grid = read_grid(result.file, fmt=sniff(result.file))
         except RejectedFile:
             grid = None
-    return write_annotated(result, grid, out_dir / f"{safe_filename(result.file.stem)}{RESULT_SUFFIX}")
+    out_path = out_dir / f"{safe_filename(result.file.stem)}{RESULT_SUFFIX}"
+    try:
+        return write_annotated(result, grid, out_path)
+    except OutputError:
+        raise
+    except Exception:  # the copy of the unit's sheets failed on their content: the findings sheet alone
+        log.exception("cannot write the annotated sheets of %s; writing the findings sheet only", result.file)
+        return write_annotated(result, None, out_path)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import JixiaoError
+from pipeline.inbox import MSG_NO_INBOX, cannot_write
 from pipeline.model import LEVEL_ZH, STATUS_ZH, Result
 from pipeline.settings import DEFAULT_YEAR
 
@@ -21,48 +24,135 @@ STATUS_STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "rejected"
 LEVEL_STYLE = {"error": "red", "warning": "yellow"}
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help text with a Chinese usage heading."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+#: argparse's own messages (English, from its source) → what a user is shown.
+_ARGPARSE_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), text)
+    for pattern, text in (
+        (r"the following arguments are required: (.*)", "缺少必需的参数：{0}"),
+        (r"unrecognized arguments: (.*)", "无法识别的参数：{0}"),
+        (r"argument (.*?): invalid int value: (.*)", "参数 {0} 须为整数，收到 {1}"),
+        (r"argument (.*?): invalid float value: (.*)", "参数 {0} 须为数字，收到 {1}"),
+        (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", "参数 {0} 的值 {1} 无效，可选：{2}"),
+        (r"argument (.*?): expected one argument", "参数 {0} 需要一个值"),
+        (r"argument (.*?): (.*)", "参数 {0}：{1}"),
+        (r"ambiguous option: (.*?) could match (.*)", "选项 {0} 有歧义，可能是：{1}"),
+    )
+)
+
+
+def _zh(message: str) -> str:
+    for pattern, text in _ARGPARSE_ZH:
+        m = pattern.fullmatch(message)
+        if m:
+            return text.format(*m.groups())
+    return message
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse speaking Chinese: headings, -h, and its error messages (exit code 2, as argparse)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "参数"
+        self._optionals.title = "选项"
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：错误：{_zh(message)}\n")
+
+
+def _workers(text: str) -> int:
+    """--workers: a whole number ≥ 0, said in Chinese otherwise."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"须为不小于 0 的整数，收到 {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"须为不小于 0 的整数（0 = 在本进程中读取），收到 {value}")
+    return value
+
+
+def _version() -> str:
+    try:
+        return metadata.version("jixiao")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "未安装"
+
+
+PROFILE_HELP = "审核口径：schemas/profiles/ 下的名称（如 example_40_40），或 .toml 文件的路径（默认 default）"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jixiao", description="绩效自评审核：检查预算单位整体支出绩效自评表")
+    parser = _Parser(prog="jixiao", description="绩效自评审核：检查预算单位整体支出绩效自评表")
+    parser.add_argument("--version", action="version", version=f"jixiao {_version()}", help="显示版本号并退出")
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="命令")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="命令", title="命令")
 
     p = commands.add_parser("template", help="生成官方空白模板（附件1–3）")
-    p.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"年度（默认 {DEFAULT_YEAR}）")
-    p.add_argument("--out", type=Path, default=Path("templates_xlsx"), help="输出目录")
+    p.add_argument("--year", type=int, default=DEFAULT_YEAR, metavar="年度", help=f"年度（默认 {DEFAULT_YEAR}）")
+    p.add_argument(
+        "--out", type=Path, default=Path("templates_xlsx"), metavar="目录", help="输出目录（默认 templates_xlsx）"
+    )
+    p.add_argument("--profile", default="default", metavar="口径", help=PROFILE_HELP)
 
     p = commands.add_parser("check", help="审核一个或多个工作簿")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="提交的工作簿（.xlsx/.xls/.ods）")
-    p.add_argument("--out", type=Path, default=None, help="审核结果工作簿的输出目录")
+    p.add_argument(
+        "files", nargs="+", type=Path, metavar="文件", help="提交的工作簿（.xlsx/.xls/.ods），或文件夹（含子文件夹）"
+    )
+    p.add_argument("--out", type=Path, default=None, metavar="目录", help="审核结果工作簿的输出目录")
     p.add_argument("--json", action="store_true", help="以 JSON 输出审核结果")
-    p.add_argument("--profile", default="default", help="审核口径（schemas/profiles/ 下的名称）")
-    p.add_argument("--year", type=int, default=None, help="表格未写年度时采用的年度（标题或表头写明的年度优先）")
+    p.add_argument("--profile", default="default", metavar="口径", help=PROFILE_HELP)
+    p.add_argument(
+        "--year", type=int, default=None, metavar="年度", help="表格未写年度时采用的年度（标题或表头写明的年度优先）"
+    )
     p.add_argument(
         "--workers",
-        type=int,
+        type=_workers,
         default=1,
+        metavar="进程数",
         help="读取文件的独立进程数（默认 1；文件导致读取进程崩溃时只退回该文件；0 = 在本进程中读取）",
     )
 
     p = commands.add_parser("synth", help="生成模拟单位工作簿及错误答案（测试与基准用）")
-    p.add_argument("--units", type=int, required=True, help="单位数")
-    p.add_argument("--fault-rate", type=float, default=0.3, help="含错误工作簿的比例（默认 0.3）")
-    p.add_argument("--seed", type=int, default=0, help="随机种子，相同种子生成相同文件（默认 0）")
-    p.add_argument("--year", type=int, default=DEFAULT_YEAR, help=f"年度（默认 {DEFAULT_YEAR}）")
-    p.add_argument("--xls", type=float, default=0.0, help="另存为 .xls 的比例（需要 LibreOffice，默认 0）")
-    p.add_argument("--workers", type=int, default=None, help="并行进程数（默认 CPU 核数）")
-    p.add_argument("--out", type=Path, required=True, help="输出目录（须为空或不存在）")
+    p.add_argument("--units", type=int, required=True, metavar="数量", help="单位数")
+    p.add_argument("--fault-rate", type=float, default=0.3, metavar="比例", help="含错误工作簿的比例（默认 0.3）")
+    p.add_argument("--seed", type=int, default=0, metavar="种子", help="随机种子，相同种子生成相同文件（默认 0）")
+    p.add_argument("--year", type=int, default=DEFAULT_YEAR, metavar="年度", help=f"年度（默认 {DEFAULT_YEAR}）")
+    p.add_argument(
+        "--xls", type=float, default=0.0, metavar="比例", help="另存为 .xls 的比例（需要 LibreOffice，默认 0）"
+    )
+    p.add_argument("--workers", type=_workers, default=None, metavar="进程数", help="并行进程数（默认 CPU 核数）")
+    p.add_argument("--out", type=Path, required=True, metavar="目录", help="输出目录（须为空或不存在）")
 
     for name, text in (
         ("run", "审核收件箱中的新文件（含子目录），生成审核结果与汇总表"),
         ("watch", "持续监视收件箱，文件到达即审核（Ctrl-C 停止）"),
     ):
         p = commands.add_parser(name, help=text)
-        p.add_argument("inbox", type=Path, metavar="INBOX", help="收件箱目录")
-        p.add_argument("--out", type=Path, required=True, help="输出目录（账本、归档、审核结果、汇总表）")
-        p.add_argument("--workers", type=int, default=None, help="读取文件的进程数（默认 CPU 核数，最多 8）")
-        p.add_argument("--profile", default="default", help="审核口径（schemas/profiles/ 下的名称）")
+        p.add_argument("inbox", type=Path, metavar="收件箱", help="收件箱目录")
+        p.add_argument(
+            "--out", type=Path, required=True, metavar="目录", help="输出目录（账本、归档、审核结果、汇总表）"
+        )
+        p.add_argument(
+            "--workers",
+            type=_workers,
+            default=None,
+            metavar="进程数",
+            help="读取文件的进程数（默认 CPU 核数，最多 8；0 = 在本进程中读取）",
+        )
+        p.add_argument("--profile", default="default", metavar="口径", help=PROFILE_HELP)
     p = commands.add_parser("summary", help="根据账本重新生成汇总表")
-    p.add_argument("--out", type=Path, required=True, help="jixiao run 的输出目录")
+    p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
     return parser
 
 
@@ -72,46 +162,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     console = Console(stderr=False, highlight=False)
+    commands = {
+        "template": cmd_template,
+        "check": cmd_check,
+        "synth": cmd_synth,
+        "run": cmd_run,
+        "watch": cmd_watch,
+        "summary": cmd_summary,
+    }
     try:
-        if args.command == "template":
-            return cmd_template(args, console)
-        if args.command == "check":
-            return cmd_check(args, console)
-        if args.command == "synth":
-            return cmd_synth(args, console)
-        if args.command in ("run", "watch", "summary"):
-            return {"run": cmd_run, "watch": cmd_watch, "summary": cmd_summary}[args.command](args, console)
+        return commands[args.command](args, console)
     except JixiaoError as exc:
-        Console(stderr=True).print(f"[red]错误：[/red]{exc}")
-        return 2
+        return user_error(str(exc))
     except KeyboardInterrupt:
         Console(stderr=True).print("已中断。")
         return 130
+
+
+def user_error(message: str) -> int:
+    """Say what the user must change, in Chinese, on stderr; exit code 2."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]错误：[/red]{message}")
     return 2
 
 
 def cmd_template(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.template import build_templates
+    from pipeline.forms import load_profile
+    from pipeline.template import TEMPLATE_FILENAME, write_template
 
-    path = build_templates(args.out, args.year)
-    console.print(f"已生成 {args.year} 年度空白模板：{path}")
+    profile = load_profile(args.profile)
+    if args.out.exists() and not args.out.is_dir():
+        return user_error(f"--out 须为文件夹，{args.out} 是一个文件")
+    path = args.out / TEMPLATE_FILENAME.format(year=args.year)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_template(path, year=args.year, profile=profile)
+    except ValueError as exc:  # the year is outside what the forms cover; the message says which
+        return user_error(str(exc))
+    except OSError as exc:
+        raise cannot_write(f"模板文件 {path}", exc) from exc
+    console.print(f"已生成 {args.year} 年度空白模板（审核口径 {profile.name}）：{path}")
     return 0
 
 
 def cmd_check(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.check import check_files
-
-    missing = [str(f) for f in args.files if not f.is_file()]
-    if missing:
-        Console(stderr=True).print(f"[red]错误：[/red]找不到文件：{'、'.join(missing)}")
-        return 2
-    if args.workers < 0:
-        Console(stderr=True).print(f"[red]错误：[/red]--workers 不能为负数：{args.workers}")
-        return 2
+    from pipeline.check import check_files, expand_paths
     from pipeline.forms import load_profile
 
+    files = expand_paths(args.files)
     profile = load_profile(args.profile).with_year(args.year)
-    results = check_files(args.files, profile=profile, out_dir=args.out, workers=args.workers)
+    results = check_files(files, profile=profile, out_dir=args.out, workers=args.workers)
     if args.json:
         sys.stdout.write(json.dumps([r.to_dict() for r in results], ensure_ascii=False, indent=2) + "\n")
     else:
@@ -135,8 +234,7 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
             workers=args.workers,
         )
     except ValueError as exc:
-        Console(stderr=True).print(f"[red]错误：[/red]{exc}")
-        return 2
+        return user_error(str(exc))
     info = key_summary(load_key(args.out / ANSWER_KEY))
     kinds = "，".join(f"{KIND_ZH.get(k, k)} {n}" for k, n in info["by_kind"].items())
     console.print(f"已生成 {len(paths)} 个工作簿（.xls {info['xls']} 个）于 {args.out}")
@@ -165,6 +263,8 @@ def cmd_watch(args: argparse.Namespace, console: Console) -> int:
     from pipeline.batch import watch_inbox
     from pipeline.workers import prepare_workers, stop_on_interrupt
 
+    if not args.inbox.is_dir():  # before announcing that it is watched
+        return user_error(MSG_NO_INBOX.format(path=args.inbox))
     if args.workers != 0:
         prepare_workers()
     console.print(f"正在监视收件箱 {args.inbox}，输出到 {args.out}。按 Ctrl-C 停止（处理完当前文件后退出）。")

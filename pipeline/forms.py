@@ -412,11 +412,14 @@ def edition_points(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Field]:
 
 @cache
 def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Profile:
-    """Read schemas/profiles/<name>.toml."""
-    path = schemas_dir / "profiles" / f"{name}.toml"
+    """Read schemas/profiles/<name>.toml, or the profile file `name` when it is a path ending in .toml."""
+    by_path = name.lower().endswith(".toml")
+    path = Path(name) if by_path else schemas_dir / "profiles" / f"{name}.toml"
     if not path.is_file():
         known = sorted(p.stem for p in (schemas_dir / "profiles").glob("*.toml"))
-        raise DefinitionError(f"未找到审核口径 {name!r}，可用：{', '.join(known)}")
+        if by_path:
+            raise DefinitionError(f"找不到审核口径文件：{name}（也可以使用内置口径：{', '.join(known)}）")
+        raise DefinitionError(f"未找到审核口径 {name!r}，可用：{', '.join(known)}，或给出 .toml 文件的路径")
     raw = _read_toml(path)
     collect = raw.get("collect", "自动")
     if collect not in COLLECT:

@@ -5,7 +5,9 @@ unless it is an editor's lock file (`~$*`, `.~lock.*#`), hidden, a partial downl
 `*.part`, `*.partial`, `*.download`, `*.tmp`) or system litter (Thumbs.db, desktop.ini); those are
 left alone. A candidate is *ready* once it has not changed for `settle_s` seconds — by its mtime, or,
 when the clock of a network share puts its mtime in the future, by an unchanged size and mtime
-across passes — otherwise it waits for the next pass.
+across passes — and it looks whole (`sniff.looks_complete`: a zip's central directory parses, an .xls
+reaches all its sectors), so a copy that pauses mid-file is not taken half-written; otherwise it waits
+for the next pass. A file that stays cut short for `INBOX_INCOMPLETE_S` is taken (and refused as damaged).
 
 The output folder (OUT) is laid out as:
 
@@ -42,7 +44,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from pipeline import settings
 from pipeline.errors import JixiaoError, OutputError
+from pipeline.sniff import looks_complete
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +149,14 @@ class Scan:
 class Inbox:
     """Scans a folder for candidates and decides which are complete; remembers signatures across passes."""
 
-    def __init__(self, root: Path, *, settle_s: float, exclude: Iterable[Path] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        settle_s: float,
+        exclude: Iterable[Path] = (),
+        incomplete_s: float = settings.INBOX_INCOMPLETE_S,
+    ) -> None:
         if settle_s < 0:
             raise ValueError(f"settle_s must be ≥ 0, got {settle_s!r}")
         root = Path(root)
@@ -153,6 +164,7 @@ class Inbox:
             raise JixiaoError(MSG_NO_INBOX.format(path=root))
         self.root = root.resolve()
         self.settle_s = settle_s
+        self.incomplete_s = incomplete_s
         self.exclude = {Path(p).resolve() for p in exclude}
         self._seen: dict[str, tuple[Signature, float]] = {}  # rel → (signature, monotonic time first seen so)
 
@@ -168,9 +180,11 @@ class Inbox:
             previous = self._seen.get(cand.rel)
             since = previous[1] if previous and previous[0] == cand.signature else now_mono
             seen[cand.rel] = (cand.signature, since)
-            quiet_for = now_wall - cand.mtime_ns / 1e9
-            if self.settle_s == 0 or quiet_for >= self.settle_s or now_mono - since >= self.settle_s:
-                ready.append(cand)
+            quiet_for = max(now_wall - cand.mtime_ns / 1e9, now_mono - since)
+            if self.settle_s == 0 or quiet_for >= self.settle_s:
+                # A copy that pauses longer than the settle time is not finished: its format says so.
+                complete = quiet_for >= self.incomplete_s or looks_complete(cand.path)
+                (ready if complete else waiting).append(cand)
             else:
                 waiting.append(cand)
         self._seen = seen
@@ -337,9 +351,12 @@ class OutDir:
         rel = f"{ARCHIVE_DIR}/{sha[:2]}/{sha}{src.suffix.lower()}"
         final = self.root / rel
         try:
-            if final.exists():
+            # The same bytes under another extension (sent as .xlsx and as .xls) are the same content:
+            # one copy. The extension stays in new names, so archives written before keep their names.
+            same = sorted((archive / sha[:2]).glob(f"{sha}*")) if final.parent.exists() else []
+            if same:
                 tmp.unlink()  # same bytes already archived
-                return sha, rel
+                return sha, same[0].relative_to(self.root).as_posix()
             new_dir = not final.parent.exists()
             final.parent.mkdir(exist_ok=True)
             if new_dir:

@@ -113,6 +113,10 @@ def _call(func: Callable[[Any], Any], item: Any) -> tuple[str, Any]:
         return "memory", None
     except Exception as exc:
         return "error", (type(exc).__name__, traceback.format_exc())
+    except BaseException as exc:  # a Rust panic (pyo3 PanicException) is a BaseException: it must not escape
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+            raise
+        return "error", (type(exc).__name__, traceback.format_exc())
 
 
 # ------------------------------------------------------------------------------ in the parent

@@ -12,6 +12,7 @@ import logging
 import re
 import zipfile
 from pathlib import Path
+from typing import IO
 
 import python_calamine
 from defusedxml import ElementTree
@@ -19,6 +20,7 @@ from defusedxml import ElementTree
 from pipeline.errors import RejectedFile
 from pipeline.model import Grid, SheetGrid, parse_ref
 from pipeline.settings import MAX_SHEET_CELLS, MAX_SHEET_ROWS, TEMPLATE_ID
+from pipeline.sniff import MSG_LYING_SIZES
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +29,16 @@ _NAME_PREFIX = "jx."
 _NAME_TARGET = re.compile(r"^'?(?P<sheet>.+?)'?!\$?(?P<col>[A-Z]{1,3})\$?(?P<row>\d+)$")
 _NS_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 
+MSG_DAMAGED = "文件内容已损坏（读取程序无法解析其内部结构），请在 Excel 或 WPS 中打开后重新另存为 .xlsx 再提交"
+MSG_BAD_REF = "文件已损坏：单元格地址 {ref} 超出 Excel 的范围（最多 1048576 行、XFD 列），请重新导出后提交"
+MSG_OUT_OF_RANGE = "文件中有超出范围的日期或时间数值（单元格格式为日期/时间，数值过大），无法读取，请检查后重新提交"
+
 
 def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
     """Read every sheet's values and merged ranges. Raises RejectedFile when the file cannot be read."""
     fmt = fmt or path.suffix.lower().lstrip(".")
+    if fmt in ("xlsx", "xlsm"):
+        _guard_references(path)
     try:
         with path.open("rb") as fh:  # from_filelike goes by content, so a renamed .xls still reads
             workbook = python_calamine.CalamineWorkbook.from_filelike(fh)
@@ -38,6 +46,10 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
         raise RejectedFile("文件已加密，请取消密码后重新提交", code="encrypted") from exc
     except (python_calamine.CalamineError, OSError, ValueError) as exc:
         raise RejectedFile(f"文件无法读取（已损坏或不是 Excel 工作簿）：{_short(exc)}", code="corrupt") from exc
+    except BaseException as exc:
+        if _passes_through(exc):
+            raise
+        raise _damaged(exc) from exc
     sheets: list[SheetGrid] = []
     try:
         for name in workbook.sheet_names:
@@ -53,12 +65,104 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
             sheets.append(SheetGrid(name=name, rows=rows, merged=merged))
     except python_calamine.CalamineError as exc:
         raise RejectedFile(f"文件内容已损坏，无法读取：{_short(exc)}", code="corrupt") from exc
+    except OverflowError as exc:  # a date or duration far beyond year 9999, e.g. 1e308 formatted [h]:mm:ss
+        raise RejectedFile(MSG_OUT_OF_RANGE, code="corrupt") from exc
+    except RejectedFile:
+        raise
+    except BaseException as exc:
+        if _passes_through(exc):
+            raise
+        raise _damaged(exc) from exc
     finally:
         workbook.close()
     properties = _custom_properties(path) if fmt in ("xlsx", "xlsm") else {}
     names = _point_names(path) if properties.get("jixiao_template") == TEMPLATE_ID else {}
     uncached = _uncached_formulas(path, sheets) if fmt in ("xlsx", "xlsm") else {}
     return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties, names=names, uncached=uncached)
+
+
+_REF_ATTR = re.compile(rb'\s(r|ref)="([^"]{0,300})"')
+_CELL = re.compile(r"\$?([A-Za-z]*)\$?([0-9]*)")
+_CHUNK = 1 << 20
+_MAX_ROW, _MAX_COL = 1_048_576, 16_384  # Excel's grid: rows 1…1048576, columns A…XFD
+
+
+def _guard_references(path: Path) -> None:
+    """Refuse a worksheet naming a cell beyond Excel's grid (`<c r="ZZZZZZ1">`, `<row r="99999999">`).
+
+    calamine sizes its buffers by the largest reference: such a file makes it abort the whole process
+    (SIGABRT) or exhaust memory, so it must not reach the reader. Streams each worksheet part once
+    (about a millisecond for a form); the zip guard in `sniff` has bounded what they may inflate to.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, NotImplementedError):
+        return  # calamine says what is wrong with it
+    with archive:
+        for info in archive.infolist():
+            _guard_part(archive, info)
+
+
+def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    name = info.filename
+    if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+        return
+    try:
+        part = archive.open(info)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError):
+        return
+    with part:
+        tail = b""
+        while chunk := _read_checked(part):
+            text = tail + chunk
+            for match in _REF_ATTR.finditer(text):
+                bad = _beyond_grid(match.group(2).decode("ascii", "replace"))
+                if bad:
+                    log.info("cell reference %r beyond the grid in %s", bad, name)
+                    raise RejectedFile(MSG_BAD_REF.format(ref=bad[:20]), code="corrupt")
+            tail = text[-320:]
+
+
+def _read_checked(part: IO[bytes]) -> bytes:
+    """The next chunk of a member; a member that inflates past its declared size or fails its CRC lies."""
+    try:
+        return part.read(_CHUNK)
+    except zipfile.BadZipFile as exc:
+        log.info("zip member inflates to other than declared: %s", exc)
+        raise RejectedFile(MSG_LYING_SIZES, code="corrupt") from exc
+
+
+def _beyond_grid(value: str) -> str | None:
+    """The first reference in an `r`/`ref` value (`A1`, `7`, `A1:C3`, `A1 B2:C3`) outside Excel's grid."""
+    for ref in value.replace(":", " ").split():
+        m = _CELL.fullmatch(ref)
+        if not m:
+            continue  # not a reference calamine sizes anything by; it reports malformed ones itself
+        letters, digits = m.groups()
+        col = 0
+        for ch in letters.upper():
+            col = col * 26 + ord(ch) - 64
+            if col > _MAX_COL:
+                return ref
+        if digits and int(digits[:8]) > _MAX_ROW:
+            return ref
+    return None
+
+
+def _passes_through(exc: BaseException) -> bool:
+    """Ctrl-C, exits and memory exhaustion are not the file's damage: the caller decides about those."""
+    return isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError)
+
+
+def _damaged(exc: BaseException) -> RejectedFile:
+    """The refusal for an exception out of calamine that is none of its documented errors.
+
+    A Rust panic inside calamine (a slice index out of range on a damaged .xls, found by fuzzing)
+    arrives as `pyo3_runtime.PanicException`, a BaseException: it would pass every `except Exception`
+    and, in a worker, fail to pickle.
+    """
+    log.warning("reader failed on a damaged file: %s: %s", type(exc).__name__, _short(exc))
+    return RejectedFile(MSG_DAMAGED, code="corrupt")
 
 
 def _short(exc: BaseException) -> str:
@@ -142,12 +246,14 @@ def _uncached_formulas(path: Path, sheets: list[SheetGrid]) -> dict[str, list[tu
     try:
         for ws in workbook.worksheets:
             grid = by_name.get(ws.title)
-            for row in ws.iter_rows():
+            for row in ws.iter_rows():  # parses lazily: a value openpyxl cannot take (`nan`) raises here
                 for cell in row:
                     if cell.data_type == "f" and grid is not None:
                         r, c = cell.row - 1, cell.column - 1  # type: ignore[operator]
                         if grid.value(r, c) in ("", None):
                             out.setdefault(ws.title, []).append((r, c))
+    except Exception as exc:  # still a refinement: calamine read the values; keep what was found
+        log.warning("could not finish looking for formulas in %s: %s", path, exc)
     finally:
         workbook.close()
     return out

@@ -49,6 +49,10 @@ WORKER_TIMEOUT_S = 60.0
 #: A file not modified for this long is complete: copies and saves write continuously until they finish.
 INBOX_SETTLE_S = 2.0
 
+#: A file that still looks cut short (a zip without its directory, an .xls short of its sectors) is waited for
+#: as a copy in progress until it has not changed for this long; then it is taken, and refused as damaged.
+INBOX_INCOMPLETE_S = 120.0
+
 #: How long `jixiao run` waits for files still being written before leaving them to the next run.
 INBOX_WAIT_S = 30.0
 

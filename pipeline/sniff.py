@@ -27,6 +27,7 @@ Macros in .xlsm are never run: readers only read cell values.
 from __future__ import annotations
 
 import logging
+import os
 import stat
 import struct
 import zipfile
@@ -65,6 +66,7 @@ MSG_CSV = "这是 CSV 文本文件（逗号或制表符分隔），不是 Excel 
 MSG_UNKNOWN = "无法识别的文件格式（不是 Excel 工作簿）"
 MSG_LEGACY = "这是旧版本格式（{what}），无法读取，请在 Excel 或 WPS 中另存为 .xlsx"
 MSG_XLSB = "这是 Excel 二进制工作簿（.xlsb），暂不支持，请在 Excel 中另存为 .xlsx"
+MSG_ZIP_VERSION = "文件使用了不支持的压缩包格式版本，请在 Excel 或 WPS 中打开后重新另存为 .xlsx 再提交"
 MSG_XML2003 = "这是 Excel 2003 XML 表格，不是真正的 Excel 工作簿，请在 Excel 中另存为 .xlsx"
 
 #: Other files people submit by mistake, named so the reason says what was received.
@@ -125,6 +127,29 @@ def sniff(path: Path) -> str:
     raise AssertionError("unreachable")  # pragma: no cover  (_sniff_other always raises)
 
 
+def looks_complete(path: Path) -> bool:
+    """Whether a file that may still be being copied into the inbox holds all of itself: a zip's central
+    directory (written last) parses; a compound file (.xls) reaches every sector its FAT uses; a file
+    of 0 bytes has not begun. Other files cannot tell, and a file that cannot be opened is left to the
+    run to report: both count as complete."""
+    try:
+        with Path(path).open("rb") as fh:
+            head = fh.read(len(_OLE_MAGIC))
+            size = os.fstat(fh.fileno()).st_size
+            if size == 0:
+                return False
+            if head.startswith(b"PK"):
+                with zipfile.ZipFile(fh):
+                    return True
+            if head == _OLE_MAGIC:
+                return _Cfb(fh, size).holds_all_sectors()
+    except OSError:
+        return True
+    except (zipfile.BadZipFile, EOFError, ValueError, struct.error, NotImplementedError):
+        return False
+    return True
+
+
 def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f}".removesuffix(".0")
 
@@ -142,10 +167,13 @@ def _sniff_zip(fh: BinaryIO) -> str:
     try:
         with zipfile.ZipFile(fh) as zf:  # parses the central directory only
             infos = zf.infolist()
-        _guard_directory(infos)
-        kind = _zip_kind(fh, {i.filename: i for i in infos})
-        _check_parts(fh, infos)
+            _guard_directory(infos)
+            kind = _zip_kind(fh, {i.filename: i for i in infos})
+            _check_parts(fh, infos)
         return kind
+    except NotImplementedError as exc:  # zipfile: "zip file version 14.8" needed, or an unknown method
+        log.info("unsupported zip: %s", exc)
+        raise RejectedFile(MSG_ZIP_VERSION, code="unsupported") from exc
     except (zipfile.BadZipFile, EOFError, ValueError, struct.error, zlib.error) as exc:
         log.info("corrupt zip: %s", exc)
         raise RejectedFile(MSG_CORRUPT, code="corrupt") from exc
@@ -354,6 +382,20 @@ class _Cfb:
             found[name.lower()] = (e[0x42], start, size)
             stack += [left, right]
         return found
+
+    def holds_all_sectors(self) -> bool:
+        """Whether the file reaches every sector its FAT marks as used: a copy cut short does not."""
+        (n_fat,) = struct.unpack_from("<I", self._read_at(0, 512), 0x2C)
+        per = self.ss // 4
+        last = 0
+        for index in range(min(n_fat, self.size // self.ss + 1)):
+            sid = self._fat_sector(index)
+            if sid >= _FREE_OR_END:
+                return False
+            used = [i for i, e in enumerate(struct.unpack(f"<{per}I", self._sector(sid))) if e != 0xFFFFFFFF]
+            if used:
+                last = index * per + used[-1]
+        return (last + 2) * self.ss <= self.size
 
     def stream_head(self, start: int, size: int, n: int) -> bytes:
         """The first ≤ n bytes of a stream (at most one sector or one 64-byte mini sector)."""

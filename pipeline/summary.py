@@ -35,7 +35,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from pipeline.inbox import cannot_write, fsync_dir
+from pipeline.inbox import OutputLock, cannot_write, fsync_dir
 from pipeline.ledger import Entry, Ledger, StoredFinding
 from pipeline.model import LEVEL_ZH, STATUS_ZH
 from pipeline.summary_layout import HEADER_ROW, LEVEL_FILL, OPTIONS, STATUS_FILL, Col, ListSheet, Styles
@@ -79,8 +79,11 @@ def write_summaries(ledger: Ledger, out: Path, *, now: datetime | None = None) -
 
 
 def rebuild_summaries(out: Path) -> list[Path]:
-    """`jixiao summary`: rebuild the summaries of an output folder from its ledger."""
-    with Ledger.open_existing(out) as ledger:
+    """`jixiao summary`: rebuild the summaries of an output folder from its ledger.
+
+    Holds OUT's lock like a run: a run starting meanwhile would delete the summary's temporary file
+    (`OUT/.*.tmp`, a leftover to it) and write the same summaries. JixiaoError when a run holds it."""
+    with Ledger.open_existing(out) as ledger, OutputLock(Path(out)):
         return write_summaries(ledger, Path(out))
 
 

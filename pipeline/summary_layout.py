@@ -14,6 +14,7 @@ from typing import Any
 
 import xlsxwriter
 from xlsxwriter.format import Format
+from xlsxwriter.url import Url
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline.settings import MAX_LINKS_PER_SHEET
@@ -112,7 +113,7 @@ class ListSheet:
         elif kind == "link":
             target, text = value
             if target and self.links < MAX_LINKS_PER_SHEET and _linkable(target):
-                ws.write_url(r, c, f"external:{_link_target(target)}", st.link, text, tip=target)
+                ws.write_url(r, c, _RelativeLink(f"external:{_link_target(target)}"), st.link, text, tip=target)
                 self.links += 1
             else:
                 ws.write_string(r, c, target or text, st.text)
@@ -149,6 +150,16 @@ def _linkable(rel: str) -> bool:
     """Whether a path relative to OUT may become a link. processed/ and refused/ keep the names units gave
     their files; Windows would follow a '\\', '..' or drive ':' in one out of OUT (to a program, say)."""
     return not any(ch in rel for ch in "\\:") and ".." not in rel.split("/") and not rel.startswith("/")
+
+
+class _RelativeLink(Url):
+    """A link to a file relative to the summary, written with '/' as Excel for Windows and Mac and
+    LibreOffice all follow it; xlsxwriter writes an external link with '\\', which only Windows follows."""
+
+    def _parse_url(self) -> None:
+        super()._parse_url()
+        self._link: str = self._link.replace("\\", "/")
+        self._relationship_link: str = self._relationship_link.replace("\\", "/")
 
 
 def _link_target(rel: str) -> str:

@@ -10,8 +10,9 @@ tables moved down or right, numbers typed as text or full-width, values inside l
 defined names, and optionally some `.xls` (LibreOffice, one batch call).
 
 A share R of the units get one or more faults (pipeline/synth_faults.py) from every rule class of the
-catalogue plus typical slips, and `DIR/answer_key.json` lists, for every file, every finding each fault
-must raise: rule, sheet as written, the cell the finding points at first, and the fault's class.
+catalogue plus typical slips, and `DIR/.answer_key.json` (hidden: never taken as a submission) lists,
+for every file, every finding each fault must raise: rule, sheet as written, the cell the finding points
+at first, and the fault's class.
 `evaluate` scores a checker's findings against that key (recall, false alarms, misses).
 
 Determinism: all randomness comes from `random.Random(seed)`: the main process draws names, faulty
@@ -48,7 +49,9 @@ log = logging.getLogger(__name__)
 
 #: Bump when the same seed would write different files: the benchmark cache is keyed by it.
 GENERATOR_VERSION = 4
-ANSWER_KEY = "answer_key.json"
+#: A hidden name: the folder is then used as an inbox (`jixiao run DIR`), which leaves hidden files alone,
+#: and `jixiao check DIR` skips them too; as answer_key.json it was taken and refused as a submission.
+ANSWER_KEY = ".answer_key.json"
 #: Fault classes of the answer key: the catalogue's rule classes plus typical slips.
 FAULT_KINDS = ("sum", "ratio", "score", "weight", "cross_sheet", "completeness", "plausibility", "slip")
 KIND_ZH = {
@@ -169,7 +172,7 @@ def generate(
     xls_share: float = 0.0,
     workers: int | None = None,
 ) -> list[Path]:
-    """Write `units` workbooks and `answer_key.json` into `out_dir`; returns the workbooks' paths."""
+    """Write `units` workbooks and `.answer_key.json` into `out_dir`; returns the workbooks' paths."""
     if units < 1:
         raise ValueError(f"单位数 {units!r} 应为正整数")
     if not 0 <= fault_rate <= 1:

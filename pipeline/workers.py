@@ -24,7 +24,7 @@ from types import FrameType
 
 from pipeline.check import load_submission, rejected
 from pipeline.errors import OutputError, RejectedFile
-from pipeline.forms import load_profile
+from pipeline.forms import Profile
 from pipeline.inbox import cannot_write, fsync_dir
 from pipeline.model import Result, Submission
 
@@ -113,11 +113,11 @@ def prepare_workers() -> None:
     _forkserver_ready = True
 
 
-def load_worker(item: tuple[int, str, str]) -> Submission:
+def load_worker(item: tuple[int, str, Profile]) -> Submission:
     """Worker: read and extract one archived file."""
     _quiet_sigint()
     _, path, profile = item
-    return load_submission(Path(path), profile=load_profile(profile))
+    return load_submission(Path(path), profile=profile)
 
 
 def write_worker(item: tuple[int, Result, str, str]) -> tuple[str, str]:

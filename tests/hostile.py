@@ -667,7 +667,7 @@ def hostile_cases() -> list[Case]:
             "zip 头部一致地撒谎（声明 64 KB，实为 8 MB）",
             consistent_lie,
             "corrupt",
-            "文件内容已损坏",
+            "压缩包内记录的文件大小前后不一致",
         ),
         Case(
             "xxe.xlsx",

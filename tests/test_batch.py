@@ -80,7 +80,7 @@ def sha(path: Path) -> str:
 
 def assert_consistent(inbox: Path, out: Path, inputs: dict[str, str]) -> None:
     """Every input (relative name → sha256) processed exactly once, nothing lost, the ledger consistent."""
-    assert files(inbox) == []
+    assert [f for f in files(inbox) if not Path(f).name.startswith(".")] == []  # hidden files are left alone
     filed = files(out / "processed") + files(out / "refused")
     assert sorted(filed) == sorted(inputs), "each file in processed/ or refused/ exactly once, under its own name"
     for name, digest in inputs.items():
@@ -390,8 +390,7 @@ def thirty(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from pipeline.synth import generate
 
     folder = tmp_path_factory.mktemp("synth")
-    generate(folder, units=30, fault_rate=0.3, seed=3, workers=0)
-    (folder / "answer_key.json").unlink()
+    generate(folder, units=30, fault_rate=0.3, seed=3, workers=0)  # its answer key is hidden: not a submission
     return folder
 
 
@@ -448,8 +447,9 @@ def test_sigkill_mid_batch_then_rerun_processes_every_file_exactly_once(tmp_path
     shutil.copytree(thirty, inbox)
     for path in inbox.iterdir():
         age(path)
-    inputs = {p.name: sha(p) for p in inbox.iterdir()}
+    inputs = {p.name: sha(p) for p in inbox.iterdir() if not p.name.startswith(".")}
     assert len(inputs) == 30
+    assert (inbox / ".answer_key.json").is_file()  # and the runs leave it alone
 
     # 1. killed while receiving (archive copies and received rows, nothing checked yet)
     proc = _jixiao("run", str(inbox), "--out", str(out), "--workers", "2", delay=0.05)

@@ -83,7 +83,8 @@ def table(ws: Worksheet) -> tuple[list[str], list[dict[str, object]]]:
 
 def link(cell: object, out: Path) -> Path:
     target = cell.hyperlink.target  # type: ignore[attr-defined]
-    return out / unquote(target.replace("\\", "/"))
+    assert "\\" not in target  # '/' is followed by Excel on Windows and Mac and by LibreOffice; '\\' by Windows only
+    return out / unquote(target)
 
 
 def value(sub: Submission, key: str) -> float | None:
