@@ -104,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=Path("templates_xlsx"), metavar="目录", help="输出目录（默认 templates_xlsx）"
     )
     p.add_argument("--profile", default="default", metavar="口径", help=PROFILE_HELP)
+    p.add_argument(
+        "--edition",
+        action="append",
+        default=[],
+        metavar="版本",
+        help="某表种改用其他版本（schemas/forms/ 下的文件名，如 a3_national），可重复",
+    )
 
     p = commands.add_parser("check", help="审核一个或多个工作簿")
     p.add_argument(
@@ -195,7 +202,7 @@ def cmd_template(args: argparse.Namespace, console: Console) -> int:
     path = args.out / TEMPLATE_FILENAME.format(year=args.year)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        write_template(path, year=args.year, profile=profile)
+        write_template(path, year=args.year, profile=profile, editions=args.edition)
     except ValueError as exc:  # the year is outside what the forms cover; the message says which
         return user_error(str(exc))
     except OSError as exc:

@@ -17,6 +17,7 @@ every `Filling.values` key points at exactly one cell.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +30,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from pipeline import settings
 from pipeline.errors import DefinitionError, OutputError
-from pipeline.forms import Field, Form, Profile, Row, Section, for_year, load_forms, load_profile
+from pipeline.forms import Field, Form, Profile, Row, Section, for_year, load_editions, load_forms, load_profile
 from pipeline.model import cell_ref
 
 log = logging.getLogger(__name__)
@@ -437,6 +438,14 @@ class _SheetWriter:
         self.r += 1
         first = self.r
         rows = self.indicator_rows(sec)
+        if "level1" not in pos or "level2" not in pos:  # an edition without 一级/二级 columns (重庆)
+            filled = [ind for group in rows.values() for ind in group]
+            blanks = sec.blank_rows * sum(len(c.subs) for c in self.book.profile.categories)
+            self.plain_indicator_rows(sec, pos, filled + [None] * max(blanks - len(filled), 0))
+            self.close_side()
+            if sec.total:
+                self.indicator_total(sec, pos)
+            return
         for cat in self.book.profile.categories:
             start = self.r
             for sub in cat.subs:
@@ -473,9 +482,15 @@ class _SheetWriter:
                 if h.key in ("level1", "level2"):
                     continue
                 kind = _indicator_kind(h)
-                self.input(
-                    None, self.r, pos[h.key], pos[h.key] + h.span - 1, kind, value=getattr(ind, h.key) if ind else None
-                )
+                value = getattr(ind, h.key, None) if ind else None  # columns only other editions have stay blank
+                self.input(None, self.r, pos[h.key], pos[h.key] + h.span - 1, kind, value=value)
+            self.r += 1
+
+    def plain_indicator_rows(self, sec: Section, pos: dict[str, int], rows: list[IndicatorRow | None]) -> None:
+        for ind in rows:
+            for h in sec.fields:
+                value = getattr(ind, h.key, None) if ind else None
+                self.input(None, self.r, pos[h.key], pos[h.key] + h.span - 1, _indicator_kind(h), value=value)
             self.r += 1
 
     def indicator_total(self, sec: Section, pos: dict[str, int]) -> None:
@@ -590,14 +605,21 @@ def write_workbook(
     profile: Profile | None = None,
     filling: Filling | None = None,
     layout: Layout | None = None,
+    editions: Sequence[str] = (),
 ) -> Path:
-    """Write 附件1, 附件2 and one 附件3 sheet per project (or one blank/placeholder 附件3) to `path`."""
+    """Write 附件1, 附件2 and one 附件3 sheet per project (or one blank/placeholder 附件3) to `path`, each
+    in its kind's primary edition or in the edition `editions` names for that kind ("a3_national")."""
     if not 2000 <= year <= 2100:
         raise ValueError(f"年度 {year!r} 不在 2000–2100 之间")
     profile = profile or load_profile()
     filling = filling or Filling()
     layout = layout or Layout()
-    forms = load_forms()
+    forms = dict(load_forms())
+    for name in editions:
+        known = {f.edition: f for f in load_editions()}
+        if name not in known:
+            raise ValueError(f"没有表格版本 {name!r}，可选：{'、'.join(sorted(known))}")
+        forms[known[name].id] = known[name]
     sheets = _sheets(filling, forms)
     order = layout.order or [sid for sid, *_ in sheets]
     if sorted(order) != sorted(sid for sid, *_ in sheets):
@@ -628,9 +650,9 @@ def write_workbook(
     return path
 
 
-def write_template(path: Path, *, year: int, profile: Profile | None = None) -> Path:
-    """The blank official template for `year`."""
-    return write_workbook(path, year=year, profile=profile)
+def write_template(path: Path, *, year: int, profile: Profile | None = None, editions: Sequence[str] = ()) -> Path:
+    """The blank official template for `year` (in other editions for the kinds `editions` names)."""
+    return write_workbook(path, year=year, profile=profile, editions=editions)
 
 
 def build_templates(out_dir: Path, year: int = settings.DEFAULT_YEAR) -> Path:

@@ -348,3 +348,20 @@ def test_level_label_written_on_every_row_is_one_group(tmp_path: Path) -> None:
     wb.save(path)
     assert load_submission(path).projects[0].indicators[1].cells["level1_name"].cells == ("B15",)
     assert run(path).findings == []  # 产出指标(50分) on each row: still one group of 50
+
+
+@pytest.mark.parametrize("edition", ["a3_national", "a3_sichuan", "a2_chongqing", "a1_hunan2018", "a2_hunan2018"])
+def test_template_of_an_edition_reads_back_as_that_edition(edition: str, tmp_path: Path) -> None:
+    from pipeline.extract import SheetIndex, choose_edition, find_titles
+    from pipeline.read import read_grid
+    from pipeline.template import write_template
+
+    path = write_template(tmp_path / "模板_2023.xlsx", year=2023, editions=[edition])
+    chosen = []
+    for sheet in read_grid(path).sheets:
+        index = SheetIndex.build(sheet)
+        for title in find_titles(sheet, index, load_editions()):
+            form = choose_edition(title, SheetIndex.build(sheet, title.row), 2023)
+            chosen.append(form.edition if form else None)
+    kind = load_form(edition).id
+    assert edition in chosen and chosen == [edition if k == kind else k for k in ("a1", "a2", "a3")]
