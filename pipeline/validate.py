@@ -382,6 +382,11 @@ def make_finding(
         values["name"] = str(points["name"].value or "（未命名）")
     values.update({k: str(v) for k, v in detail.items() if k not in ("cells", "sheet")})
     message = _format(rule.message, values)
+    if frame.name == "project":  # several projects on one sheet: say which one
+        project = points.get("a3.project_name")
+        sheets = [d.sheet for d in ctx.submissions[frame.subs[row]].projects]
+        if project is not None and project.filled and sheets.count(project.sheet) > 1:
+            message = f"〔{project.value}〕{message}"
     if others:
         message += f"（对照：{'、'.join(dict.fromkeys(others))}）"
     return Finding(rule.id, rule.level, sheet, tuple(dict.fromkeys(cells)), message, expected, actual)  # type: ignore[arg-type]
