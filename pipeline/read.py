@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO
 
@@ -20,7 +21,7 @@ from defusedxml import ElementTree
 from pipeline.errors import RejectedFile
 from pipeline.model import Grid, SheetGrid, parse_ref
 from pipeline.settings import MAX_SHEET_CELLS, MAX_SHEET_ROWS, TEMPLATE_ID
-from pipeline.sniff import MSG_LYING_SIZES
+from pipeline.sniff import MSG_CORRUPT, MSG_LYING_SIZES
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +125,16 @@ def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
 
 
 def _read_checked(part: IO[bytes]) -> bytes:
-    """The next chunk of a member; a member that inflates past its declared size or fails its CRC lies."""
+    """The next chunk of a member: one that inflates past its declared size or fails its CRC lies about
+    its size; one whose deflate stream is broken is damaged."""
     try:
         return part.read(_CHUNK)
     except zipfile.BadZipFile as exc:
         log.info("zip member inflates to other than declared: %s", exc)
         raise RejectedFile(MSG_LYING_SIZES, code="corrupt") from exc
+    except (zlib.error, EOFError) as exc:
+        log.info("zip member cannot be inflated: %s", exc)
+        raise RejectedFile(MSG_CORRUPT, code="corrupt") from exc
 
 
 def _beyond_grid(value: str) -> str | None:
