@@ -32,3 +32,25 @@ def test_readme_cli_example_findings_are_real() -> None:
     (result,) = check_files([ROOT / "sample_inputs" / "岳阳市公共租赁房屋运营服务中心_2023.xlsx"])
     for finding in result.findings:
         assert finding.rule in README
+
+
+def test_readme_run_example_counts_are_what_the_samples_give() -> None:
+    samples = sorted((ROOT / "sample_inputs").iterdir())
+    results = {r.file.name: r for r in check_files(samples)}
+    block = README[README.index("$ jixiao run out/inbox") : README.index("输出位置")]
+    rows = re.findall(r"│ (\S+\.xlsx?) +│ (\S+) +│ (\S+) +│ +(\d+) │ +(\d+) │", block)
+    assert rows, "the README's run example lists the files that need attention"
+    shown = [(name, unit, status, int(e), int(w)) for name, unit, status, e, w in rows]
+    real = [
+        (name, r.unit, {"errors": "有错误", "rejected": "退回"}[r.status], r.errors, r.warnings)
+        for name, r in sorted(results.items())
+        if r.status in ("errors", "rejected")
+    ]
+    assert sorted(shown) == sorted(real)
+    [totals] = re.findall(r"│ +(\d+) │ +(\d+) │ +(\d+) │ +(\d+) │ +(\d+) │ +(\d+) │", block)
+    statuses = [r.status for r in results.values()]
+    assert [int(n) for n in totals] == [
+        len(samples),
+        *(statuses.count(s) for s in ("ok", "warnings", "errors", "rejected")),
+        0,
+    ]
