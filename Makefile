@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint templates clean
+.PHONY: demo test fuzz bench lint templates clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# Thousands of mutated sample workbooks checked in-process (tests/test_fuzz.py); prints the figures.
+FUZZ_EXAMPLES ?= 3000
+fuzz: $(STAMP)
+	JIXIAO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_fuzz.py -s
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

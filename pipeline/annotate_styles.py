@@ -73,9 +73,10 @@ def read_styles(path: Path) -> BookLook | None:
     """Read the look of an .xlsx/.xlsm workbook; None (values only) when it cannot be read."""
     started = time.perf_counter()
     try:
-        with warnings.catch_warnings():
+        # Our own handle: openpyxl leaves the file it opened open when it fails half-way through a workbook.
+        with path.open("rb") as fh, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about parts it drops; none of them is a look
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True, keep_links=False)
             try:
                 look = _read_book(wb)
             finally:

@@ -100,6 +100,7 @@ T = TypeVar("T")
 
 NOTE_GONE = "审核完成时原文件已不在收件箱中（已被移走或删除），其内容已存档"
 NOTE_CHANGED = "审核期间收件箱中的文件被修改，未移动；修改后的文件将作为新的提交处理"
+MSG_KILLED_INLINE = "上次读取该文件时程序异常退出（可能文件已损坏），已跳过；请重新导出后提交"
 MSG_RULE_ERROR = "审核规则执行出错（{kind}），请联系系统管理员"
 MSG_OUT_STOPPED = (
     "输出目录无法写入，已停止：{error}。收件箱中剩余的文件均未移动，也未丢失；"
@@ -356,6 +357,8 @@ class _Engine:
 
     def _load(self, entries: list[Entry]) -> dict[int, Submission | RejectedFile]:
         items = [(e.id, str(self.outdir.path(e.archive_path)), self.profile) for e in entries]
+        if self.workers == 0:
+            return self._load_inline(items)
         loaded: dict[int, Submission | RejectedFile] = {}
         results = self._map(load_worker, items)
         try:
@@ -365,6 +368,32 @@ class _Engine:
                     break
         finally:
             results.close()  # type: ignore[attr-defined]
+        return loaded
+
+    def _load_inline(self, items: list[tuple[int, str, Profile]]) -> dict[int, Submission | RejectedFile]:
+        """Read in this process (`workers=0`), one file at a time, each read announced in OUT/.reading-inline.
+
+        A file that kills the process (a reader aborting) leaves that note behind; the next run moves its
+        row id to OUT/.crashed-inline and refuses the file without reading it again, so a rerun cannot
+        die on it for ever."""
+        loaded: dict[int, Submission | RejectedFile] = {}
+        crashed = self.outdir.crashed_inline()
+        for item in items:
+            entry_id = item[0]
+            if entry_id in crashed:
+                log.warning("not reading row %d again: it ended the process while read in-line", entry_id)
+                loaded[entry_id] = RejectedFile(MSG_KILLED_INLINE, code="worker_crash")
+                continue
+            self.outdir.reading_inline(entry_id)
+            try:
+                [(_, value)] = map_isolated(load_worker, [item], workers=0)
+            except BaseException:
+                self.outdir.reading_inline(None)  # Ctrl-C or a bug of ours, not the file: no culprit
+                raise
+            loaded[entry_id] = value
+            if self.stopping():
+                break
+        self.outdir.reading_inline(None)
         return loaded
 
     def _validate(self, entries: list[Entry], loaded: dict[int, Submission | RejectedFile]) -> dict[int, Result]:

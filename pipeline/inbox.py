@@ -76,6 +76,8 @@ _PARTIAL_SUFFIXES = (".crdownload", ".part", ".partial", ".download", ".tmp")
 _SYSTEM_NAMES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
 _COPY_CHUNK = 1024 * 1024
 _TEMP_PREFIX = ".tmp-"
+_READING_INLINE = ".reading-inline"  # the row a run reading in-line (workers=0) is reading now
+_CRASHED_INLINE = ".crashed-inline"  # rows whose in-line read ended the process: never read again
 
 Signature = tuple[int, int]  # (size, mtime_ns)
 
@@ -255,6 +257,13 @@ class OutputLock:
             self._fd = None
 
 
+def _ids(path: Path) -> list[int]:
+    try:
+        return [int(line) for line in path.read_text().split() if line.isdigit()]
+    except FileNotFoundError:
+        return []
+
+
 def fsync_dir(path: Path) -> None:
     """Make a rename or unlink in `path` durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -320,6 +329,37 @@ class OutDir:
                 tmp.unlink(missing_ok=True)
         except OSError as exc:
             raise cannot_write(f"输出目录 {self.root}", exc) from exc
+
+    def reading_inline(self, entry_id: int | None) -> None:
+        """Note durably which row this process is reading in-line (None: no row); see `crashed_inline`."""
+        note = self.root / _READING_INLINE
+        try:
+            if entry_id is None:
+                note.unlink(missing_ok=True)
+                return
+            with note.open("w") as fh:
+                fh.write(f"{entry_id}\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise cannot_write(f"输出目录 {self.root}", exc) from exc
+
+    def crashed_inline(self) -> set[int]:
+        """Rows whose in-line read ended the process: a note left by `reading_inline` joins the list."""
+        note, crashed = self.root / _READING_INLINE, self.root / _CRASHED_INLINE
+        try:
+            ids = set(_ids(crashed))
+            left = _ids(note)
+            if left:
+                ids.update(left)
+                tmp = crashed.with_name(f"{_TEMP_PREFIX}{uuid.uuid4().hex}")
+                tmp.write_text("".join(f"{i}\n" for i in sorted(ids)))
+                os.replace(tmp, crashed)
+                fsync_dir(self.root)
+            note.unlink(missing_ok=True)
+        except OSError as exc:
+            raise cannot_write(f"输出目录 {self.root}", exc) from exc
+        return ids
 
     def _temporaries(self) -> Iterator[Path]:
         archive = self.root / ARCHIVE_DIR

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import zipfile
+import zlib
 from pathlib import Path
 from typing import IO
 
@@ -20,7 +21,7 @@ from defusedxml import ElementTree
 from pipeline.errors import RejectedFile
 from pipeline.model import Grid, SheetGrid, parse_ref
 from pipeline.settings import MAX_SHEET_CELLS, MAX_SHEET_ROWS, TEMPLATE_ID
-from pipeline.sniff import MSG_LYING_SIZES
+from pipeline.sniff import MSG_CORRUPT, MSG_LYING_SIZES
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +125,16 @@ def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
 
 
 def _read_checked(part: IO[bytes]) -> bytes:
-    """The next chunk of a member; a member that inflates past its declared size or fails its CRC lies."""
+    """The next chunk of a member: one that inflates past its declared size or fails its CRC lies about
+    its size; one whose deflate stream is broken is damaged."""
     try:
         return part.read(_CHUNK)
     except zipfile.BadZipFile as exc:
         log.info("zip member inflates to other than declared: %s", exc)
         raise RejectedFile(MSG_LYING_SIZES, code="corrupt") from exc
+    except (zlib.error, EOFError) as exc:
+        log.info("zip member cannot be inflated: %s", exc)
+        raise RejectedFile(MSG_CORRUPT, code="corrupt") from exc
 
 
 def _beyond_grid(value: str) -> str | None:
@@ -235,25 +240,31 @@ def _uncached_formulas(path: Path, sheets: list[SheetGrid]) -> dict[str, list[tu
     try:
         if not _has_formulas(path):
             return {}
-        import openpyxl
-
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as exc:  # the values were read; this is a refinement only
         log.warning("could not look for formulas in %s: %s", path, exc)
         return {}
+    import openpyxl
+
     by_name = {s.name: s for s in sheets}
     out: dict[str, list[tuple[int, int]]] = {}
-    try:
-        for ws in workbook.worksheets:
-            grid = by_name.get(ws.title)
-            for row in ws.iter_rows():  # parses lazily: a value openpyxl cannot take (`nan`) raises here
-                for cell in row:
-                    if cell.data_type == "f" and grid is not None:
-                        r, c = cell.row - 1, cell.column - 1  # type: ignore[operator]
-                        if grid.value(r, c) in ("", None):
-                            out.setdefault(ws.title, []).append((r, c))
-    except Exception as exc:  # still a refinement: calamine read the values; keep what was found
-        log.warning("could not finish looking for formulas in %s: %s", path, exc)
-    finally:
-        workbook.close()
+    # Our own handle: openpyxl leaves the file it opened open when it fails half-way through a workbook.
+    with path.open("rb") as fh:
+        try:
+            workbook = openpyxl.load_workbook(fh, read_only=True, data_only=False, keep_links=False)
+        except Exception as exc:  # the values were read; this is a refinement only
+            log.warning("could not look for formulas in %s: %s", path, exc)
+            return {}
+        try:
+            for ws in workbook.worksheets:
+                grid = by_name.get(ws.title)
+                for row in ws.iter_rows():  # parses lazily: a value openpyxl cannot take (`nan`) raises here
+                    for cell in row:
+                        if cell.data_type == "f" and grid is not None:
+                            r, c = cell.row - 1, cell.column - 1  # type: ignore[operator]
+                            if grid.value(r, c) in ("", None):
+                                out.setdefault(ws.title, []).append((r, c))
+        except Exception as exc:  # still a refinement: calamine read the values; keep what was found
+            log.warning("could not finish looking for formulas in %s: %s", path, exc)
+        finally:
+            workbook.close()
     return out

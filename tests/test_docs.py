@@ -57,3 +57,25 @@ def test_readme_edition_example_loads_and_reads_a_national_table(tmp_path: Path)
     sub = extract(read_grid(path), editions=[e for e in editions if e.edition == "a3_readme"])
     assert [p.edition for p in sub.projects] == ["a3_readme"]
     assert sub.projects[0].points["a3.total.exec"].value == 135.0
+
+
+def test_readme_run_example_counts_are_what_the_samples_give() -> None:
+    samples = sorted((ROOT / "sample_inputs").iterdir())
+    results = {r.file.name: r for r in check_files(samples)}
+    block = README[README.index("$ jixiao run out/inbox") : README.index("输出位置")]
+    rows = re.findall(r"│ (\S+\.xlsx?) +│ (\S+) +│ (\S+) +│ +(\d+) │ +(\d+) │", block)
+    assert rows, "the README's run example lists the files that need attention"
+    shown = [(name, unit, status, int(e), int(w)) for name, unit, status, e, w in rows]
+    real = [
+        (name, r.unit, {"errors": "有错误", "rejected": "退回"}[r.status], r.errors, r.warnings)
+        for name, r in sorted(results.items())
+        if r.status in ("errors", "rejected")
+    ]
+    assert sorted(shown) == sorted(real)
+    [totals] = re.findall(r"│ +(\d+) │ +(\d+) │ +(\d+) │ +(\d+) │ +(\d+) │ +(\d+) │", block)
+    statuses = [r.status for r in results.values()]
+    assert [int(n) for n in totals] == [
+        len(samples),
+        *(statuses.count(s) for s in ("ok", "warnings", "errors", "rejected")),
+        0,
+    ]

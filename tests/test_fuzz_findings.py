@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from pipeline import batch
-from pipeline.batch import NOTE_CHANGED, run_inbox
+from pipeline.batch import MSG_KILLED_INLINE, NOTE_CHANGED, run_inbox
 from pipeline.check import check_files, load_submission
 from pipeline.errors import JixiaoError, RejectedFile
 from pipeline.inbox import OutputLock
@@ -23,6 +26,8 @@ from pipeline.sniff import MSG_ZIP_VERSION, sniff
 from pipeline.summary import rebuild_summaries
 from tests import mutate as m
 from tests.test_batch import age, files, rows
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def reason(path: Path) -> tuple[str, str]:
@@ -231,3 +236,40 @@ def test_a_file_cut_short_for_good_is_taken_in_the_end_and_refused(tmp_path: Pat
     age(path, 3600)
     [outcome] = run_inbox(inbox, out, workers=0, settle_s=2, wait_s=0).outcomes
     assert outcome.status == "rejected"
+
+
+# Item 2: a file that kills an in-line run is not read again ---------------------------------------------
+
+_DYING_RUN = """
+import os, signal, sys
+from pathlib import Path
+import pipeline.batch as batch
+
+real = batch.load_worker
+
+
+def dying(item):
+    if item[1].endswith(".xls"):  # the archived copy of the file that kills its reader
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(item)
+
+
+batch.load_worker = dying
+batch.run_inbox(Path(sys.argv[1]), Path(sys.argv[2]), workers=0, settle_s=0, wait_s=0)
+"""
+
+
+def test_a_file_that_killed_an_inline_run_is_refused_by_the_rerun_without_reading_it(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    age(Path(shutil.copyfile(m.XLS, inbox / m.XLS.name)))
+    age(Path(shutil.copyfile(m.CLEAN, inbox / m.CLEAN.name)))
+    command = [sys.executable, "-c", _DYING_RUN, str(inbox), str(out)]
+    first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert first.returncode == -signal.SIGKILL, first.stderr
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)  # would die again
+    assert again.returncode == 0, again.stderr
+    assert sorted(rows(out, "SELECT original_path, state, status, reason FROM submissions")) == [
+        (m.XLS.name, "filed", "rejected", MSG_KILLED_INLINE),
+        (m.CLEAN.name, "filed", "ok", None),
+    ]
