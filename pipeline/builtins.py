@@ -195,6 +195,7 @@ def _declared(ind: Any, level: str, what: str) -> tuple[float, Any] | None:
 
 def level_totals(rule: Rule, frame: Frame, ctx: Context) -> Details:
     """一级/二级指标 分值 and 得分 equal the sum over the 三级指标 under them."""
+    weights = {c.key: c.weight for c in ctx.profile.categories}
     out: Details = {}
     for row in range(len(frame.points)):
         for data in _sheets(frame, ctx, row):
@@ -207,6 +208,10 @@ def level_totals(rule: Rule, frame: Frame, ctx: Context) -> Details:
                 for members in groups.values():
                     for what, word in (("weight", "分值"), ("score", "得分")):
                         declared = _declared(members[0], level, what)
+                        if declared is not None and level == "level1" and what == "weight":
+                            profile_weight = weights.get(members[0].level1)
+                            if profile_weight is not None and abs(profile_weight - declared[0]) < 1e-9:
+                                continue  # the profile's weight: A2/A3.WEIGHT.CAT reports a wrong sum once
                         values = [m.cells[what] for m in members if what in m.cells]
                         if declared is None or not values or any(v.unknown for v in values):
                             continue

@@ -170,10 +170,18 @@ def test_sichuan_nature_and_unit_in_own_cells(tmp_path: Path) -> None:
 
 def test_level_weight_written_in_the_label(tmp_path: Path) -> None:
     p = SichuanProject()
-    p.indicators[0] = ("产出指标(50分)", "数量指标", "维修学校数", "≥", 12, "所", 12, 15, 15, "")
+    p.indicators = [("效益指标(35分)", *row[1:]) if row[0].startswith("效益") else row for row in p.indicators]
     path = workbook(tmp_path / "level.xlsx", {"Sheet1": [sichuan_project(p)]})
     [level] = [f for f in run(path).findings if f.rule == "IND.LEVEL"]
-    assert level.level == "error" and "产出指标(50分)的分值" in level.message and level.expected == "45.0"
+    assert level.level == "error" and "效益指标(35分)的分值" in level.message and level.expected == "30.0"
+    assert "A3.WEIGHT.CAT" not in rules(run(path))  # 30 is the profile's 效益 weight: the label is what is wrong
+
+
+def test_level_weight_of_the_profile_is_reported_once(tmp_path: Path) -> None:
+    p = SichuanProject()
+    p.indicators[0] = ("产出指标(50分)", "数量指标", "维修学校数", "≥", 12, "所", 12, 15, 15, "")
+    path = workbook(tmp_path / "level.xlsx", {"Sheet1": [sichuan_project(p)]})
+    assert [f.rule for f in run(path).findings if f.level == "error"] == ["A3.WEIGHT.CAT", "A3.SUM.SCORE"]
 
 
 # --- Chongqing 部门整体绩效自评表 ------------------------------------------------------------------------
