@@ -359,6 +359,72 @@ def indicator_overachieve(rule: Rule, frame: Frame, ctx: Context) -> Details:
     return out
 
 
+# --- the 自评报告 and text cells (pipeline/statements.py) ------------------------------------------
+
+
+def _per_submission(frame: Frame, ctx: Context, fn: Callable[[Any], Any], **fixed: Any) -> Details:
+    out: Details = {}
+    for row in range(len(frame.points)):
+        for detail in fn(ctx.submissions[frame.subs[row]]):
+            out.setdefault(row, []).append({**fixed, **detail})
+    return out
+
+
+def report_figure(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """A figure the report states differs from the table it repeats."""
+    from pipeline import statements
+
+    def wrong(sub: Any) -> Any:
+        return (d for d in statements.report_figures(sub) if d.pop("rule") == "figure")
+
+    return _per_submission(frame, ctx, wrong, sheet="自评报告", cells=())
+
+
+def report_unit(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """An amount the report gives in 元 that the table has in 万元 (or the other way round)."""
+    from pipeline import statements
+
+    def mixed(sub: Any) -> Any:
+        return (d for d in statements.report_figures(sub) if d.pop("rule") == "unit")
+
+    return _per_submission(frame, ctx, mixed, sheet="自评报告", cells=())
+
+
+def report_breakdown(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """A total the report states, followed by 其中 and items that do not add up to it."""
+    from pipeline import statements
+
+    return _per_submission(frame, ctx, statements.report_breakdowns, sheet="自评报告", cells=())
+
+
+def text_breakdown(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """The same in the workbook's text cells (预期目标, 实际完成情况, 偏差原因…)."""
+    from pipeline import statements
+
+    return _per_submission(frame, ctx, statements.text_breakdowns)
+
+
+def report_problem(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """A report came but its text could not be read (a scan, a .doc without LibreOffice…)."""
+    out: Details = {}
+    for row in range(len(frame.points)):
+        report = ctx.submissions[frame.subs[row]].report
+        if report is not None and report.problem:
+            out[row] = [{"sheet": "自评报告", "cells": (), "label": report.file.name, "actual": report.problem}]
+    return out
+
+
+def report_missing(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """No report with the workbook, where the profile requires one (params.report_required = 1)."""
+    if not ctx.profile.params.get("report_required"):
+        return {}
+    out: Details = {}
+    for row in range(len(frame.points)):
+        if ctx.submissions[frame.subs[row]].report is None:
+            out[row] = [{"sheet": "自评报告", "cells": ()}]
+    return out
+
+
 REGISTRY: dict[str, Builtin] = {
     fn.__name__: fn
     for fn in (
@@ -371,6 +437,12 @@ REGISTRY: dict[str, Builtin] = {
         year_source,
         level_totals,
         indicator_nature,
+        report_figure,
+        report_unit,
+        report_breakdown,
+        text_breakdown,
+        report_problem,
+        report_missing,
         missing_label,
         uncalculated_formula,
         indicator_scoring,

@@ -17,9 +17,10 @@ from pipeline.extract import extract
 from pipeline.forms import Profile, load_profile
 from pipeline.inbox import cannot_write, ignored_reason
 from pipeline.isolate import map_isolated
-from pipeline.model import Finding, Result, Submission
+from pipeline.model import Finding, Report, Result, Submission
 from pipeline.naming import safe_filename
 from pipeline.read import read_grid
+from pipeline.report_text import is_report, read_report
 from pipeline.settings import RESULT_SUFFIX
 from pipeline.sniff import sniff
 from pipeline.validate import validate
@@ -50,7 +51,7 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
         found = sorted(
             p
             for p in path.rglob("*")
-            if p.suffix.lower() in WORKBOOK_SUFFIXES
+            if (p.suffix.lower() in WORKBOOK_SUFFIXES or is_report(p))
             and p.is_file()
             and not ignored_reason(p.name)
             and not p.name.endswith(RESULT_SUFFIX)
@@ -102,24 +103,59 @@ def check_files(
     workbook for each file with findings. `workers` > 0 reads the files in that many capped worker
     processes (a file that crashes, exhausts or hangs one is refused); 0 reads them in this process."""
     prof = load_profile(profile) if isinstance(profile, str) else profile or load_profile()
-    items = [(i, Path(path), prof) for i, path in enumerate(paths)]
+    reports = [Path(p) for p in paths if is_report(Path(p))]
+    items = [(i, Path(path), prof) for i, path in enumerate(paths) if not is_report(Path(path))]
     values = dict(_load_all(items, workers))
-    results: list[Result] = []
+    results: dict[int, Result] = {}
     loaded: list[tuple[int, Submission]] = []
     for i, path, _ in items:
         value = values[i]
         if isinstance(value, RejectedFile):
-            results.append(rejected(path, value))
+            results[i] = rejected(path, value)
             continue
         loaded.append((i, value))
-        results.append(Result(path, [], value))
+        results[i] = Result(path, [], value)
+    orphans = attach_reports([s for _, s in loaded], [read_report(p) for p in reports])
     for (i, _), findings in zip(loaded, validate([s for _, s in loaded], profile=prof), strict=True):
         results[i].findings = findings
+    for i, path in enumerate(paths):  # a report that found its workbook is listed with that workbook
+        if Path(path) in orphans:
+            results[i] = Result(Path(path), [Finding("RPT.ORPHAN", "warning", "", (), MSG_ORPHAN_REPORT)])
+    ordered = [results[i] for i in sorted(results)]
     if out_dir is not None:
-        for result in results:
-            if result.findings:
+        for result in ordered:
+            if result.findings and not is_report(result.file):
                 result.output = write_result_workbook(result, out_dir)
-    return results
+    return ordered
+
+
+MSG_ORPHAN_REPORT = "未找到与该自评报告对应的工作簿（按单位名称匹配），请与绩效自评表一并提交"
+
+
+def attach_reports(subs: Sequence[Submission], reports: Sequence[Report]) -> set[Path]:
+    """Give each report to the workbook of its unit: the unit's name in the report's file name or in its
+    first paragraphs, else the workbook whose file name shares the longest beginning with it. Returns
+    the reports no workbook took."""
+    orphans: set[Path] = set()
+    for report in reports:
+        head = "".join(report.paragraphs[:12])
+        named = [s for s in subs if s.unit and (s.unit in report.file.stem or s.unit in head) and s.report is None]
+        if not named:
+            scored = [(_shared_start(s.file.stem, report.file.stem), s) for s in subs if s.report is None]
+            named = [s for n, s in sorted(scored, key=lambda x: -x[0]) if n >= 4][:1]
+        if named:
+            named[0].report = report
+        else:
+            orphans.add(report.file)
+    return orphans
+
+
+def _shared_start(a: str, b: str) -> int:
+    """How many leading characters two file names share (岳阳市…_2023 and 岳阳市…_自评报告)."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
 
 
 def write_result_workbook(result: Result, out_dir: Path) -> Path:

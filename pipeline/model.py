@@ -164,6 +164,15 @@ class Unread:
 
 
 @dataclass(slots=True)
+class Report:
+    """A unit's 自评报告 (附件4) as text: paragraphs in order, or why none could be read."""
+
+    file: Path
+    paragraphs: list[str] = field(default_factory=list)
+    problem: str = ""  # Chinese: why the text could not be read ("" when it was)
+
+
+@dataclass(slots=True)
 class Submission:
     """One workbook's forms: 附件1, 附件2 and any number of 附件3 sheets."""
 
@@ -171,6 +180,7 @@ class Submission:
     forms: dict[str, FormData]
     projects: list[FormData] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)
+    report: Report | None = None  # the unit's 自评报告, when one came with the workbook
 
     @property
     def unit(self) -> str | None:
