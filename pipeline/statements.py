@@ -185,6 +185,13 @@ def _shown(value: float, kind: str) -> str:
     return format_number(value, decimals=2 if kind == "score" else 0)
 
 
+QUOTE_CHARS = 90  # a quoted sentence longer than this is cut: the paragraph number finds the rest
+
+
+def _quote(text: str) -> str:
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…"
+
+
 def _where(points: list[Point]) -> str:
     refs = [f"{p.sheet}!{p.cells[0]}" for p in points if p.sheet and p.cells]
     return "、".join(dict.fromkeys(refs))
@@ -208,7 +215,7 @@ def report_figures(sub: Submission) -> Iterator[dict[str, object]]:
             detail: dict[str, object] = {
                 "rule": "figure",
                 "para": n,
-                "sentence": fig.sentence,
+                "sentence": _quote(fig.sentence),
                 "label": fig.name,
                 "actual": fig.written,
                 "expected": _shown(float(mid[0]), fig.kind),
@@ -251,7 +258,7 @@ def report_breakdowns(sub: Submission) -> Iterator[dict[str, object]]:
         for total, _items, subtotal, quote in breakdowns(paragraph, n):
             yield {
                 "para": n,
-                "sentence": quote,
+                "sentence": _quote(quote),
                 "actual": total.written,
                 "expected": f"{format_number(subtotal, decimals=4).rstrip('0').rstrip('.')}万元",
             }
@@ -273,7 +280,7 @@ def text_breakdowns(sub: Submission) -> Iterator[dict[str, object]]:
                 yield {
                     "sheet": point.sheet,
                     "cells": point.cells,
-                    "sentence": quote,
+                    "sentence": _quote(quote),
                     "actual": total.written,
                     "expected": f"{format_number(subtotal, decimals=4).rstrip('0').rstrip('.')}万元",
                 }
