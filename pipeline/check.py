@@ -54,7 +54,7 @@ def expand_paths(paths: Sequence[Path]) -> list[Path]:
             if (p.suffix.lower() in WORKBOOK_SUFFIXES or is_report(p))
             and p.is_file()
             and not ignored_reason(p.name)
-            and not p.name.endswith(RESULT_SUFFIX)
+            and not p.stem.endswith(Path(RESULT_SUFFIX).stem)  # our own results, in any format
             and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
         )
         if not found:

@@ -162,3 +162,13 @@ def test_every_report_rule_is_broken_here() -> None:
 
     text = Path(__file__).read_text(encoding="utf-8")
     assert [rule for rule in sorted(REPORT_RULES) if f'"{rule}"' not in text] == []
+
+
+def test_a_folder_check_takes_the_report_not_our_own_rendered_results(tmp_path: Path) -> None:
+    from pipeline.check import expand_paths
+
+    shutil.copy(WORKBOOK, tmp_path / WORKBOOK.name)
+    report = write_docx(tmp_path / "岳阳市公共租赁房屋运营服务中心_自评报告.docx", REPORT)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "岳阳市公共租赁房屋运营服务中心_2023_审核结果.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    assert expand_paths([tmp_path]) == [tmp_path / WORKBOOK.name, report]
