@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 from openpyxl.styles import Alignment, Border, Color, Font, PatternFill, Side
 
-from pipeline.annotate import _comment_block, _difference, write_annotated
-from pipeline.annotate_styles import colour, is_date_format, read_styles
 from pipeline.errors import OutputError
 from pipeline.model import Finding, Grid, Result, cell_ref
-from pipeline.read import read_grid
+from pipeline.read.grid import read_grid
+from pipeline.report.annotate import _comment_block, _difference, write_annotated
+from pipeline.report.styles import colour, is_date_format, read_styles
 
 AT = datetime(2024, 6, 1, 9, 30)
 THIN = Side(style="thin")
@@ -281,7 +281,7 @@ def test_xls_ods_source_gets_values_merges_and_default_grid(tmp_path: Path, fmt:
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["审核结果", "附件1", "Sheet2"]
     ws = wb["附件1"]
-    # python-calamine reports no merged ranges for .ods (read.py's limit): the copy has what the grid has
+    # python-calamine reports no merged ranges for .ods (grid.py's limit): the copy has what the grid has
     expected = ["A1:E1", "B7:D7"] if fmt == "xls" else []
     assert (
         sorted(str(r) for r in ws.merged_cells.ranges)

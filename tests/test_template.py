@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline import samples, settings
+from pipeline import settings
 from pipeline.forms import for_year, load_form, load_forms
-from pipeline.template import (
+from pipeline.report.template import (
     Filling,
     IndicatorRow,
     build_templates,
@@ -19,6 +19,7 @@ from pipeline.template import (
     write_template,
     write_workbook,
 )
+from pipeline.synth import samples
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ fills, number formats). A finding's first cell is filled red (error) or yellow (
 批注 naming the rule, the expected and the actual value; the other cells the finding names get a dashed
 frame in the same colour, so a wrong total shows which parts it was checked against.
 
-Styles come from `annotate_styles.read_styles` (openpyxl read-only, ≈ 40–50 ms per form). Styles are
+Styles come from `styles.read_styles` (openpyxl read-only, ≈ 40–50 ms per form). Styles are
 cosmetic: when they cannot be read the sheets are written with values, merged ranges and a default
 grid, as for .xls/.ods sources. Writing a 3-sheet form with 9 findings takes ≈ 65–85 ms, styles included.
 
@@ -35,9 +35,9 @@ from xlsxwriter.exceptions import FileCreateError, OverlappingRange
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from pipeline.annotate_styles import SheetLook, is_date_format, read_styles
-from pipeline.inbox import cannot_write
+from pipeline.batch.inbox import cannot_write
 from pipeline.model import LEVEL_ZH, STATUS_ZH, Finding, Grid, Result, SheetGrid, parse_ref
+from pipeline.report.styles import SheetLook, is_date_format, read_styles
 from pipeline.settings import TITLE_SEARCH_ROWS
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Faults for synthetic submissions (pipeline/synth.py), and where their findings point.
+"""Faults for synthetic submissions (pipeline/synth/corpus.py), and where their findings point.
 
 Each fault changes a unit's draft the way units get forms wrong — before writing (values, indicator
 rows, inserted rows) or after (a retitled or deleted sheet, a relabelled row) — and records with
@@ -27,8 +27,8 @@ import python_calamine
 
 from pipeline.forms import Field, Row, Section, for_year, load_form, load_profile
 from pipeline.model import cell_ref
-from pipeline.synth_units import Draft, Ind, Sheet, building, exec_score, number
-from pipeline.template import indicator_total_key
+from pipeline.report.template import indicator_total_key
+from pipeline.synth.units import Draft, Ind, Sheet, building, exec_score, number
 
 COLS = ("prev", "budget", "actual")
 SUMS = {

@@ -1,4 +1,4 @@
-"""Sample submissions for the demo, the tests and the bureau's first try (`python -m pipeline.samples DIR`).
+"""Sample submissions for the demo, the tests and the bureau's first try (`python -m pipeline.synth.samples DIR`).
 
 Every workbook is written by template.py from a `Filling`; amounts are in 万元 and every total of a
 fictional unit is computed from its parts here, so "consistent" holds by construction.
@@ -39,12 +39,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.forms import load_form
-from pipeline.template import Filling, IndicatorRow, Layout, indicator_total_key, write_workbook
+from pipeline.report.template import Filling, IndicatorRow, Layout, indicator_total_key, write_workbook
 
 log = logging.getLogger(__name__)
 
 YEAR = 2023
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_inputs"
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_inputs"
 #: LibreOffice converting one small workbook takes seconds; a hung conversion must not hang the build.
 SOFFICE_TIMEOUT_S = 180
 

@@ -35,11 +35,11 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from pipeline.inbox import OutputLock, cannot_write, fsync_dir
-from pipeline.ledger import Entry, Ledger, StoredFinding
+from pipeline.batch.inbox import OutputLock, cannot_write, fsync_dir
+from pipeline.batch.ledger import Entry, Ledger, StoredFinding
 from pipeline.model import LEVEL_ZH, STATUS_ZH
-from pipeline.summary_layout import HEADER_ROW, LEVEL_FILL, OPTIONS, STATUS_FILL, Col, ListSheet, Styles
-from pipeline.summary_totals import charts_sheet, totals_sheet
+from pipeline.report.summary_layout import HEADER_ROW, LEVEL_FILL, OPTIONS, STATUS_FILL, Col, ListSheet, Styles
+from pipeline.report.summary_totals import charts_sheet, totals_sheet
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from pipeline.extract import NUMERIC_TYPES
 from pipeline.forms import load_editions
-from pipeline.values import Parsed, format_number, parse_value
+from pipeline.read.extract import NUMERIC_TYPES
+from pipeline.read.values import Parsed, format_number, parse_value
 
 if TYPE_CHECKING:
     from pipeline.model import FormData
-    from pipeline.rules import Rule
-    from pipeline.validate import Context, Frame
+    from pipeline.rules.catalogue import Rule
+    from pipeline.rules.validate import Context, Frame
 
 Details = dict[int, list[dict[str, Any]]]
 Builtin = Callable[["Rule", "Frame", "Context"], Details]

@@ -18,12 +18,12 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline import builtins
-from pipeline.extract import INDICATOR_TYPES, NUMERIC_TYPES, combine
 from pipeline.forms import Form, Profile, edition_points, for_year, load_editions, load_forms, load_profile
 from pipeline.model import Finding, FormData, Indicator, Point, Submission
-from pipeline.rules import Interval, Lookup, Rule, dotted, evaluate, holds, load_rules
-from pipeline.values import format_number, normalize
+from pipeline.read.extract import INDICATOR_TYPES, NUMERIC_TYPES, combine
+from pipeline.read.values import format_number, normalize
+from pipeline.rules import builtins
+from pipeline.rules.catalogue import Interval, Lookup, Rule, dotted, evaluate, holds, load_rules
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
-"""What a synthetic unit is (pipeline/synth.py): its figures, indicators, projects and layout.
+"""What a synthetic unit is (pipeline/synth/corpus.py): its figures, indicators, projects and layout.
 
-A unit is built from parts the way pipeline/samples.py builds its fictional units (`Unit` → `filling`,
+A unit is built from parts the way pipeline/synth/samples.py builds its fictional units (`Unit` → `filling`,
 `Project` → `project_filling`), so every total is computed and a unit without injected faults is
 consistent by construction: it raises no finding at all. Variety: names, staffing and amounts, 1–4
 三级指标 per 二级指标 used (targets written as units write them: "≥40期", "≥95%", "≤33万元", "12月31日前",
 "达成预期目标"), 0–3 附件3 projects, inserted special-fund rows (label row blank or holding the subtotal),
 a completed building project, an income split over several sources, and the layouts real units produce:
 renamed and reordered sheets, tables moved down or right, values inside label cells, no defined names,
-numbers typed as text or full-width. `Draft` carries a unit while faults (pipeline/synth_faults.py)
+numbers typed as text or full-width. `Draft` carries a unit while faults (pipeline/synth/faults.py)
 change it.
 """
 
@@ -20,8 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from pipeline.forms import load_form, load_profile
-from pipeline.samples import Project, Triple, Unit, check_weights, filling, project_filling
-from pipeline.template import Filling, IndicatorRow, Layout, indicator_total_key
+from pipeline.report.template import Filling, IndicatorRow, Layout, indicator_total_key
+from pipeline.synth.samples import Project, Triple, Unit, check_weights, filling, project_filling
 
 #: Unit names must be distinct; give up on a corpus this much larger than the name space.
 MAX_NAME_TRIES = 50
@@ -193,7 +193,7 @@ class Sheet:
 @dataclass(slots=True)
 class Expect:
     """One finding a fault must raise. `where`: ("point", sid, key) | ("ind", sid, name, column) |
-    ("title", sid) | ("sheet", sid) — located in the written workbook by `synth_faults.locate`."""
+    ("title", sid) | ("sheet", sid) — located in the written workbook by `faults.locate`."""
 
     fault: int
     rule: str

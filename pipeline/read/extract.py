@@ -25,7 +25,7 @@ from datetime import date
 from pipeline.errors import RejectedFile
 from pipeline.forms import Field, Form, Profile, Section, for_year, load_editions, load_profile, load_shared
 from pipeline.model import FormData, Grid, Indicator, Point, SheetGrid, Submission, Unread, cell_ref
-from pipeline.values import BLANK, Parsed, normalize, parse_date_text, parse_value
+from pipeline.read.values import BLANK, Parsed, normalize, parse_date_text, parse_value
 
 NUMERIC_TYPES = frozenset({"amount", "int", "score", "percent"})
 
