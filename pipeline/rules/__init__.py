@@ -2,6 +2,7 @@
 
 In: `Submission`s (pipeline.model) and a profile. `catalogue` compiles schemas/rules.toml into relations over
 interval values; `validate` builds the unit, project and indicator frames and runs every rule as a pandera
-check; `builtins` holds the checks one relation cannot state, named from the catalogue.
+check; `builtins` holds the checks one relation cannot state, named from the catalogue; `context` the frame
+and context types both read.
 Out: a list of `Finding`s per submission, in catalogue order. Nothing here reads or writes a file.
 """

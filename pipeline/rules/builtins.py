@@ -1,7 +1,8 @@
 """Checks the catalogue cannot state as one relation, referenced by name from schemas/rules.toml.
 
 Each takes (rule, frame, context) and returns, for every failing frame row, the details of each
-finding on it (cells, expected, actual, label). validate.py wraps them as pandera checks like the rest.
+finding on it (cells, expected, actual, label). validate.py wraps them as pandera checks like the rest;
+`Frame` and `Context` come from context.py.
 """
 
 from __future__ import annotations
@@ -9,19 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipeline.forms import load_editions
+from pipeline.model import FormData
 from pipeline.read.extract import NUMERIC_TYPES
 from pipeline.read.values import Parsed, format_number, parse_value
-
-if TYPE_CHECKING:
-    from pipeline.model import FormData
-    from pipeline.rules.catalogue import Rule
-    from pipeline.rules.validate import Context, Frame
+from pipeline.rules.catalogue import Rule
+from pipeline.rules.context import Context, Frame
 
 Details = dict[int, list[dict[str, Any]]]
-Builtin = Callable[["Rule", "Frame", "Context"], Details]
+Builtin = Callable[[Rule, Frame, Context], Details]
 
 #: 定性指标: what a qualitative 完成值 says, and the share of 分值 it earns (财预〔2020〕10号).
 QUALITATIVE = (
