@@ -360,8 +360,9 @@ def test_level_label_written_on_every_row_is_one_group(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("edition", ["a3_national", "a3_sichuan", "a2_chongqing", "a1_hunan2018", "a2_hunan2018"])
 def test_template_of_an_edition_reads_back_as_that_edition(edition: str, tmp_path: Path) -> None:
-    from pipeline.read.extract import SheetIndex, choose_edition, find_titles
     from pipeline.read.grid import read_grid
+    from pipeline.read.labels import SheetIndex
+    from pipeline.read.titles import choose_edition, find_titles
     from pipeline.report.template import write_template
 
     path = write_template(tmp_path / "模板_2023.xlsx", year=2023, editions=[edition])

@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeline.forms import load_editions
 from pipeline.model import FormData
-from pipeline.read.extract import NUMERIC_TYPES
+from pipeline.read.points import NUMERIC_TYPES
 from pipeline.read.values import Parsed, format_number, parse_value
 from pipeline.rules.catalogue import Rule
 from pipeline.rules.context import Context, Frame

@@ -19,7 +19,7 @@ import pandera.pandas as pa
 
 from pipeline.forms import Form, Profile, edition_points, for_year, load_editions, load_forms, load_profile
 from pipeline.model import Finding, FormData, Indicator, Point, Submission
-from pipeline.read.extract import INDICATOR_TYPES, NUMERIC_TYPES, combine
+from pipeline.read.points import INDICATOR_TYPES, NUMERIC_TYPES, combine
 from pipeline.read.values import format_number, normalize
 from pipeline.rules import builtins
 from pipeline.rules.catalogue import Interval, Lookup, Rule, dotted, evaluate, holds, load_rules
