@@ -8,7 +8,8 @@ from pathlib import Path
 
 import openpyxl
 
-from pipeline.report.template import Filling, Layout, write_workbook
+from pipeline.report.filling import Filling, Layout
+from pipeline.report.template import write_workbook
 from pipeline.synth.samples import SAMPLES, YEAR
 
 CLEAN_UNIT = "翠屏区疾病预防控制中心"  # clean, with two filled 附件3 project sheets

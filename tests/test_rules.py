@@ -16,7 +16,7 @@ from editions import EDITION_RULES
 
 from pipeline.check import check_files
 from pipeline.model import Result
-from pipeline.report.template import Filling
+from pipeline.report.filling import Filling
 from pipeline.settings import SCHEMAS_DIR
 from tests.builders import CLEAN_UNIT, edit_workbook, sample_filling, sheet_with_title, write
 

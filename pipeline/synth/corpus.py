@@ -42,8 +42,9 @@ from pipeline.report.template import write_workbook
 from pipeline.settings import SCHEMAS_DIR
 from pipeline.synth import faults as synth_faults
 from pipeline.synth.faults import rewrite_zip
+from pipeline.synth.names import unit_names
 from pipeline.synth.samples import to_xls
-from pipeline.synth.units import build_unit, type_as_text, unit_names
+from pipeline.synth.units import build_unit, type_as_text
 
 log = logging.getLogger(__name__)
 

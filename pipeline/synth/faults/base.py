@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.forms import load_form, load_profile
-from pipeline.report.template import indicator_total_key
+from pipeline.report.filling import indicator_total_key
 from pipeline.synth.units import Draft, Ind, Sheet
 
 COLS = ("prev", "budget", "actual")

@@ -13,7 +13,7 @@ import python_calamine
 
 from pipeline.forms import Field, Row, Section, for_year, load_form
 from pipeline.model import cell_ref
-from pipeline.report.template import indicator_total_key
+from pipeline.report.filling import indicator_total_key
 from pipeline.synth.units import Draft
 
 
