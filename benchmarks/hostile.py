@@ -109,8 +109,8 @@ def _child(path: Path, wfd: int) -> None:
 
 def run_batch(inbox: Path, out: Path) -> tuple[dict[str, tuple[str, str, str, str]], float, int]:
     """The whole inbox once; name → (status, code, reason, where it went), wall seconds, files filed."""
-    from pipeline.batch import run_inbox
-    from pipeline.workers import prepare_workers
+    from pipeline.batch.engine import run_inbox
+    from pipeline.batch.workers import prepare_workers
 
     prepare_workers()
     started = time.perf_counter()

@@ -2,7 +2,7 @@
 
 One run, the same files throughout:
 
-1. Corpus: 1,000 synthetic units (`pipeline.synth`: 30 % faulty, 3 % saved as .xls by LibreOffice),
+1. Corpus: 1,000 synthetic units (`pipeline.synth.corpus`: 30 % faulty, 3 % saved as .xls by LibreOffice),
    generated once and cached in benchmarks/cache/ keyed by (units, fault rate, seed, .xls share,
    generator version).
 2. End to end: `jixiao run INBOX --out OUT --workers N` as a subprocess on a fresh copy of the corpus.
@@ -17,7 +17,7 @@ One run, the same files throughout:
    memory should stay flat.
 5. Rule engine alone: a few hundred files extracted, their submissions replicated to 10,000, one
    `validate()` call, in a fresh process whose peak RSS is reported.
-6. Accuracy: the run's findings against the answer key (`pipeline.synth.evaluate`): recall overall and
+6. Accuracy: the run's findings against the answer key (`pipeline.synth.corpus.evaluate`): recall overall and
    per fault class, false alarms (error findings on fault-free workbooks), and unexpected findings on
    faulty ones.
 
@@ -48,7 +48,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.synth import ANSWER_KEY, GENERATOR_VERSION, KIND_ZH, Seen, evaluate, generate, load_key
+from pipeline.synth.corpus import ANSWER_KEY, GENERATOR_VERSION, KIND_ZH, Seen, evaluate, generate, load_key
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "benchmarks" / "cache"
@@ -237,7 +237,7 @@ def check_findings(stdout: Path) -> dict[str, list[Seen]]:
 
 def run_findings(out: Path) -> dict[str, list[Seen]]:
     """Findings per original file name, from the ledger `jixiao run` keeps in OUT."""
-    from pipeline.ledger import Ledger
+    from pipeline.batch.ledger import Ledger
 
     with Ledger.open_existing(out) as ledger:
         entries = [e for e in ledger.entries() if e.status not in ("rejected", "duplicate", None)]
@@ -293,7 +293,7 @@ def _rule_engine(paths: list[str], units: int) -> dict[str, Any]:
 
     from pipeline.check import load_submission
     from pipeline.errors import RejectedFile
-    from pipeline.validate import validate
+    from pipeline.rules.validate import validate
 
     t0 = time.perf_counter()
     subs = []

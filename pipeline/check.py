@@ -12,18 +12,18 @@ import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from pipeline.batch.inbox import cannot_write, ignored_reason
 from pipeline.errors import JixiaoError, OutputError, RejectedFile
-from pipeline.extract import extract
 from pipeline.forms import Profile, load_profile
-from pipeline.inbox import cannot_write, ignored_reason
-from pipeline.isolate import map_isolated
 from pipeline.model import Finding, Report, Result, Submission
 from pipeline.naming import safe_filename
-from pipeline.read import read_grid
-from pipeline.report_text import is_report, read_report
+from pipeline.read.extract import extract
+from pipeline.read.grid import read_grid
+from pipeline.read.isolate import map_isolated
+from pipeline.read.report_text import is_report, read_report
+from pipeline.read.sniff import sniff
+from pipeline.rules.validate import validate
 from pipeline.settings import RESULT_SUFFIX
-from pipeline.sniff import sniff
-from pipeline.validate import validate
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def _shared_start(a: str, b: str) -> int:
 
 def write_result_workbook(result: Result, out_dir: Path) -> Path:
     """Write `<stem>_审核结果.xlsx` for one result (the grid is read again: cheap, and keeps memory flat)."""
-    from pipeline.annotate import write_annotated
+    from pipeline.report.annotate import write_annotated
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

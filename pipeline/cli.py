@@ -15,8 +15,8 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
+from pipeline.batch.inbox import MSG_NO_INBOX, cannot_write
 from pipeline.errors import JixiaoError
-from pipeline.inbox import MSG_NO_INBOX, cannot_write
 from pipeline.model import LEVEL_ZH, STATUS_ZH, Result
 from pipeline.settings import DEFAULT_YEAR
 
@@ -194,7 +194,7 @@ def user_error(message: str) -> int:
 
 def cmd_template(args: argparse.Namespace, console: Console) -> int:
     from pipeline.forms import load_profile
-    from pipeline.template import TEMPLATE_FILENAME, write_template
+    from pipeline.report.template import TEMPLATE_FILENAME, write_template
 
     profile = load_profile(args.profile)
     if args.out.exists() and not args.out.is_dir():
@@ -228,7 +228,7 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_synth(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.synth import ANSWER_KEY, KIND_ZH, generate, key_summary, load_key
+    from pipeline.synth.corpus import ANSWER_KEY, KIND_ZH, generate, key_summary, load_key
 
     try:
         paths = generate(
@@ -253,8 +253,8 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.batch import run_inbox
-    from pipeline.workers import prepare_workers, stop_on_interrupt
+    from pipeline.batch.engine import run_inbox
+    from pipeline.batch.workers import prepare_workers, stop_on_interrupt
 
     if args.workers != 0:  # 0: read in this process (tests, debugging), no forkserver
         prepare_workers()
@@ -267,8 +267,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_watch(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.batch import watch_inbox
-    from pipeline.workers import prepare_workers, stop_on_interrupt
+    from pipeline.batch.engine import watch_inbox
+    from pipeline.batch.workers import prepare_workers, stop_on_interrupt
 
     if not args.inbox.is_dir():  # before announcing that it is watched
         return user_error(MSG_NO_INBOX.format(path=args.inbox))
@@ -291,7 +291,7 @@ def cmd_watch(args: argparse.Namespace, console: Console) -> int:
 
 
 def cmd_summary(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.summary import rebuild_summaries
+    from pipeline.report.summary import rebuild_summaries
 
     paths = rebuild_summaries(args.out)
     if not paths:

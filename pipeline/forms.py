@@ -275,7 +275,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _with_shared(names: tuple[str, ...], shared: Shared) -> tuple[str, ...]:
     """A label's own spellings plus those of every shared group one of them belongs to."""
-    from pipeline.values import normalize
+    from pipeline.read.values import normalize
 
     norms = {normalize(n) for n in names}
     out = list(names)
@@ -353,7 +353,7 @@ def _nearest(word: str, candidates: set[str]) -> str:
 def check_edition(form: Form, primary: Form) -> None:
     """An edition may only use the point names of its kind's primary edition and those it lists in
     `own`; within a section no spelling may stand for two entries."""
-    from pipeline.values import normalize
+    from pipeline.read.values import normalize
 
     fields: set[str] = set()
     rows: set[str] = set()

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import openpyxl
 
-from pipeline.samples import SAMPLES, YEAR
-from pipeline.template import Filling, Layout, write_workbook
+from pipeline.report.filling import Filling, Layout
+from pipeline.report.template import write_workbook
+from pipeline.synth.samples import SAMPLES, YEAR
 
 CLEAN_UNIT = "翠屏区疾病预防控制中心"  # clean, with two filled 附件3 project sheets
 REFERENCE_UNIT = "岳阳市公共租赁房屋运营服务中心"

@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def samples_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from pipeline.samples import build_samples
+    from pipeline.synth.samples import build_samples
 
     out = tmp_path_factory.mktemp("samples")
     build_samples(out)

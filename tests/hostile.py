@@ -598,8 +598,9 @@ class Case:
 
 def hostile_cases() -> list[Case]:
     """Every hostile fixture of issue #5, plus valid submissions (samples and hostile-but-valid ones)."""
-    from pipeline import settings, sniff
-    from pipeline.isolate import MSG_CRASH
+    from pipeline import settings
+    from pipeline.read import sniff
+    from pipeline.read.isolate import MSG_CRASH
 
     samples = Path(__file__).resolve().parent.parent / "sample_inputs"
 

@@ -12,11 +12,12 @@ import openpyxl
 import pytest
 from openpyxl.styles import Alignment, Border, Color, Font, PatternFill, Side
 
-from pipeline.annotate import _comment_block, _difference, write_annotated
-from pipeline.annotate_styles import colour, is_date_format, read_styles
 from pipeline.errors import OutputError
 from pipeline.model import Finding, Grid, Result, cell_ref
-from pipeline.read import read_grid
+from pipeline.read.grid import read_grid
+from pipeline.report.annotate import write_annotated
+from pipeline.report.comments import comment_block, difference
+from pipeline.report.styles import colour, is_date_format, read_styles
 
 AT = datetime(2024, 6, 1, 9, 30)
 THIN = Side(style="thin")
@@ -281,7 +282,7 @@ def test_xls_ods_source_gets_values_merges_and_default_grid(tmp_path: Path, fmt:
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["审核结果", "附件1", "Sheet2"]
     ws = wb["附件1"]
-    # python-calamine reports no merged ranges for .ods (read.py's limit): the copy has what the grid has
+    # python-calamine reports no merged ranges for .ods (grid.py's limit): the copy has what the grid has
     expected = ["A1:E1", "B7:D7"] if fmt == "xls" else []
     assert (
         sorted(str(r) for r in ws.merged_cells.ranges)
@@ -299,17 +300,17 @@ def test_xls_ods_source_gets_values_merges_and_default_grid(tmp_path: Path, fmt:
 
 
 def test_difference_only_between_numbers() -> None:
-    assert _difference("64.70", "64.73") == "0.03"
-    assert _difference("1,323.28", "1323.00") == "-0.28"
-    assert _difference("87.5%", "90.0%") == "2.5%"
-    assert _difference("87.5%", "90") is None
-    assert _difference("≤ 68.4", "70") is None
-    assert _difference("64.70", "64.70") is None
-    assert _difference(None, "1") is None
+    assert difference("64.70", "64.73") == "0.03"
+    assert difference("1,323.28", "1323.00") == "-0.28"
+    assert difference("87.5%", "90.0%") == "2.5%"
+    assert difference("87.5%", "90") is None
+    assert difference("≤ 68.4", "70") is None
+    assert difference("64.70", "64.70") is None
+    assert difference(None, "1") is None
 
 
 def test_comment_block_without_values() -> None:
-    assert _comment_block(MISSING_A2) == "【错误】规则 FILE.MISSING_A2\n未找到附件2 整体支出绩效自评表"
+    assert comment_block(MISSING_A2) == "【错误】规则 FILE.MISSING_A2\n未找到附件2 整体支出绩效自评表"
 
 
 def test_theme_and_indexed_colours() -> None:

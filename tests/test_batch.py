@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch import NOTE_CHANGED, run_inbox, watch_inbox
+from pipeline.batch.engine import NOTE_CHANGED, run_inbox, watch_inbox
+from pipeline.batch.inbox import OutputLock
+from pipeline.batch.outcomes import FileOutcome, Listener
 from pipeline.cli import main
 from pipeline.errors import JixiaoError
-from pipeline.inbox import OutputLock
-from pipeline.isolate import MSG_CRASH
-from pipeline.outcomes import FileOutcome, Listener
+from pipeline.read.isolate import MSG_CRASH
 from pipeline.settings import TEST_DELAY_ENV
 from tests import hostile as h
 
@@ -387,7 +387,7 @@ def test_cli_run_shows_the_counts_and_where_the_outputs_are(
 
 @pytest.fixture(scope="module")
 def thirty(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from pipeline.synth import generate
+    from pipeline.synth.corpus import generate
 
     folder = tmp_path_factory.mktemp("synth")
     generate(folder, units=30, fault_rate=0.3, seed=3, workers=0)  # its answer key is hidden: not a submission

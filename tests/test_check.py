@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.check import check_files
 from pipeline.cli import main
-from pipeline.isolate import MSG_CRASH
+from pipeline.read.isolate import MSG_CRASH
 from tests import hostile as h
 from tests.builders import REFERENCE_UNIT, sample_filling, write
 

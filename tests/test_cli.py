@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from pipeline.cli import main
-from pipeline.synth import ANSWER_KEY
+from pipeline.synth.corpus import ANSWER_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_inputs"

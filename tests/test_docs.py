@@ -39,9 +39,9 @@ def test_readme_edition_example_loads_and_reads_a_national_table(tmp_path: Path)
 
     from editions import Project, national_project, workbook
 
-    from pipeline.extract import extract
     from pipeline.forms import load_editions
-    from pipeline.read import read_grid
+    from pipeline.read.extract import extract
+    from pipeline.read.grid import read_grid
     from pipeline.settings import SCHEMAS_DIR
 
     section = README.split("### Adding a form edition", 1)[1]

@@ -27,9 +27,9 @@ from pipeline.check import check_files, load_submission
 from pipeline.errors import DefinitionError, RejectedFile
 from pipeline.forms import load_editions, load_form, load_profile, load_shared
 from pipeline.model import Result
-from pipeline.rules import load_rules
+from pipeline.rules.catalogue import load_rules
+from pipeline.rules.validate import point_types
 from pipeline.settings import SCHEMAS_DIR
-from pipeline.validate import point_types
 
 SAMPLES = Path(__file__).parent.parent / "sample_inputs"
 
@@ -360,9 +360,10 @@ def test_level_label_written_on_every_row_is_one_group(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("edition", ["a3_national", "a3_sichuan", "a2_chongqing", "a1_hunan2018", "a2_hunan2018"])
 def test_template_of_an_edition_reads_back_as_that_edition(edition: str, tmp_path: Path) -> None:
-    from pipeline.extract import SheetIndex, choose_edition, find_titles
-    from pipeline.read import read_grid
-    from pipeline.template import write_template
+    from pipeline.read.grid import read_grid
+    from pipeline.read.labels import SheetIndex
+    from pipeline.read.titles import choose_edition, find_titles
+    from pipeline.report.template import write_template
 
     path = write_template(tmp_path / "模板_2023.xlsx", year=2023, editions=[edition])
     chosen = []

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.check import check_files, load_submission
-from pipeline.extract import extract
 from pipeline.model import Grid, SheetGrid, Submission
-from pipeline.read import read_grid
-from pipeline.template import IndicatorRow
+from pipeline.read.extract import extract
+from pipeline.read.grid import read_grid
+from pipeline.report.filling import IndicatorRow
 from tests.builders import CLEAN_UNIT, REFERENCE_UNIT, sample_filling, write
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_inputs"
@@ -201,7 +201,7 @@ def test_dates_as_units_write_them(tmp_path: Path, typed: str, expected: date) -
 
 def test_value_beside_label_and_inside_label_read_alike(tmp_path: Path) -> None:
     filling, _ = sample_filling(CLEAN_UNIT)
-    from pipeline.template import Layout
+    from pipeline.report.filling import Layout
 
     inside = load_submission(write(tmp_path / "inside.xlsx", filling, Layout(values_in_labels=True)))
     beside = load_submission(write(tmp_path / "beside.xlsx", filling, Layout()))

@@ -16,14 +16,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline import batch
-from pipeline.batch import MSG_KILLED_INLINE, NOTE_CHANGED, run_inbox
+from pipeline.batch import engine as batch
+from pipeline.batch.engine import MSG_KILLED_INLINE, NOTE_CHANGED, run_inbox
+from pipeline.batch.inbox import OutputLock
 from pipeline.check import check_files, load_submission
 from pipeline.errors import JixiaoError, RejectedFile
-from pipeline.inbox import OutputLock
-from pipeline.read import MSG_DAMAGED, MSG_OUT_OF_RANGE, read_grid
-from pipeline.sniff import MSG_ZIP_VERSION, sniff
-from pipeline.summary import rebuild_summaries
+from pipeline.read.grid import MSG_DAMAGED, MSG_OUT_OF_RANGE, read_grid
+from pipeline.read.sniff import MSG_ZIP_VERSION, sniff
+from pipeline.report.summary import rebuild_summaries
 from tests import mutate as m
 from tests.test_batch import age, files, rows
 
@@ -243,7 +243,7 @@ def test_a_file_cut_short_for_good_is_taken_in_the_end_and_refused(tmp_path: Pat
 _DYING_RUN = """
 import os, signal, sys
 from pathlib import Path
-import pipeline.batch as batch
+import pipeline.batch.engine as batch
 
 real = batch.load_worker
 

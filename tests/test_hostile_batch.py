@@ -14,9 +14,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from pipeline.batch import run_inbox
+from pipeline.batch.engine import run_inbox
+from pipeline.batch.outcomes import RunReport
 from pipeline.naming import MAX_NAME_BYTES
-from pipeline.outcomes import RunReport
 from pipeline.settings import RESULT_SUFFIX
 from tests import hostile as h
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.batch.inbox import Inbox, OutDir, OutputLock, ignored_reason, os_cause
 from pipeline.errors import JixiaoError, OutputError
-from pipeline.inbox import Inbox, OutDir, OutputLock, ignored_reason, os_cause
 
 
 def put(path: Path, data: bytes = b"x", *, age_s: float = 3600) -> Path:
@@ -174,7 +174,7 @@ def test_move_out_across_filesystems_copies_then_unlinks(tmp_path: Path, monkeyp
 
     out = OutDir(tmp_path / "out")
     src = put(tmp_path / "inbox" / "a.xlsx", b"bytes", age_s=7200)
-    monkeypatch.setattr("pipeline.inbox.os.rename", no_rename)
+    monkeypatch.setattr("pipeline.batch.inbox.os.rename", no_rename)
     out.move_out(src, "processed/a.xlsx")
     dest = out.root / "processed" / "a.xlsx"
     assert not src.exists() and dest.read_bytes() == b"bytes"
@@ -231,7 +231,7 @@ def test_a_move_that_fails_leaves_the_file_whole_in_the_inbox(tmp_path: Path, mo
 
     out = OutDir(tmp_path / "out")
     src = put(tmp_path / "inbox" / "a.xlsx", b"bytes")
-    monkeypatch.setattr("pipeline.inbox.os.rename", denied)
+    monkeypatch.setattr("pipeline.batch.inbox.os.rename", denied)
     with pytest.raises(OutputError, match=r"无法把收件箱中的 a\.xlsx 移到 .*（没有写入权限：Permission denied）"):
         out.move_out(src, "processed/a.xlsx")
     assert src.read_bytes() == b"bytes" and not (out.root / "processed" / "a.xlsx").exists()

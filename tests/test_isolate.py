@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import RejectedFile
-from pipeline.isolate import MSG_CRASH, map_isolated
+from pipeline.read.isolate import MSG_CRASH, map_isolated
 from tests import hostile as h
 
 CRASH = ("worker_crash", MSG_CRASH)

@@ -28,10 +28,10 @@ from typing import Any
 import openpyxl
 import pytest
 
+from pipeline.batch.ledger import Ledger
+from pipeline.batch.workers import MSG_WRITE_FAILED
 from pipeline.cli import main
 from pipeline.errors import OutputError
-from pipeline.ledger import Ledger
-from pipeline.workers import MSG_WRITE_FAILED
 from tests.test_batch import age, assert_consistent, copy_samples, rows, run, sha
 
 NAMES = ["金沙县文化馆_2023.xlsx", "临湖县图书馆_2023.xls"]
@@ -169,7 +169,7 @@ STAGES: dict[str, tuple[Callable[[pytest.MonkeyPatch, Path], Fault], str]] = {
     "after the move, before filed: fsync of processed/ fails": (
         lambda mp, out: inject(
             mp,
-            "pipeline.inbox.fsync_dir",
+            "pipeline.batch.inbox.fsync_dir",
             OSError(errno.EIO, "Input/output error"),
             when=lambda path: Path(path).name == "processed",
             nth=2,
@@ -297,7 +297,7 @@ def test_a_really_full_disk_stops_the_run_and_the_rerun_completes_once_there_is_
 
 def _fail_content(monkeypatch: pytest.MonkeyPatch, name: str, *, also_findings_sheet: bool) -> None:
     """The annotated writer raises on `name`: on its sheets, or (also_findings_sheet) on anything of it."""
-    import pipeline.annotate as annotate
+    import pipeline.report.annotate as annotate
 
     real = annotate._fill_workbook
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import RejectedFile
-from pipeline.extract import extract
 from pipeline.model import Grid, Result, SheetGrid
-from pipeline.read import read_grid
-from pipeline.validate import validate
+from pipeline.read.extract import extract
+from pipeline.read.grid import read_grid
+from pipeline.rules.validate import validate
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_inputs"
 BASES = [

@@ -16,8 +16,8 @@ from editions import EDITION_RULES, REPORT_RULES
 
 from pipeline.check import check_files
 from pipeline.model import Result
+from pipeline.report.filling import Filling
 from pipeline.settings import SCHEMAS_DIR
-from pipeline.template import Filling
 from tests.builders import CLEAN_UNIT, edit_workbook, sample_filling, sheet_with_title, write
 
 Mutation = Callable[[Filling], None]
@@ -212,7 +212,7 @@ def test_formula_with_a_cached_value_reads_as_that_value(tmp_path: Path) -> None
     ws.write("B2", "测试单位")
     ws.write_formula("B3", "=1+1", None, 2)
     wb.close()
-    from pipeline.read import read_grid
+    from pipeline.read.grid import read_grid
 
     grid = read_grid(path)
     assert grid.sheets[0].value(2, 1) == 2 and grid.uncached == {}

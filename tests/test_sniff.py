@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline import settings as limits
-from pipeline import sniff as sniff_module
 from pipeline.errors import RejectedFile
-from pipeline.sniff import FORMATS, sniff
+from pipeline.read import sniff as sniff_module
+from pipeline.read.sniff import FORMATS, sniff
 from tests import hostile as h
 
 

@@ -12,8 +12,8 @@ import pytest
 
 from pipeline.check import check_files
 from pipeline.model import Finding, Report
-from pipeline.report_text import read_report
-from pipeline.statements import clean, figures
+from pipeline.read.report_text import read_report
+from pipeline.rules.statements import clean, figures
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_TEXT = Path("/work/shared/reference/000_4a10ef3bb9586782.txt")

@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.batch import run_inbox
+from pipeline.batch.engine import run_inbox
 from pipeline.check import load_submission
 from pipeline.forms import for_year, load_forms
 from pipeline.model import Submission
-from pipeline.summary import grade, rebuild_summaries
+from pipeline.report.summary import grade, rebuild_summaries
 from tests.test_batch import SAMPLES, age, drop
 
 YEAR = 2023

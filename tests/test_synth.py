@@ -21,7 +21,7 @@ from pipeline.check import check_files
 from pipeline.cli import main
 from pipeline.model import Result
 from pipeline.settings import SCHEMAS_DIR
-from pipeline.synth import (
+from pipeline.synth.corpus import (
     ANSWER_KEY,
     FAULT_KINDS,
     Job,
@@ -32,7 +32,7 @@ from pipeline.synth import (
     seen_from_results,
     write_unit,
 )
-from pipeline.synth_faults import FAULTS
+from pipeline.synth.faults import FAULTS
 
 SEED = 1  # its 40 units once raised a 执行率得分 rounding false alarm (fixed: the score follows the written rate)
 UNITS = 40
@@ -135,10 +135,10 @@ def test_evaluate_counts_misses_wrong_cells_and_false_alarms() -> None:
 def test_xls_is_skipped_without_libreoffice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import pipeline.samples as samples  # where the LibreOffice conversion lives
+    import pipeline.synth.samples as samples  # where the LibreOffice conversion lives
 
     monkeypatch.setattr(samples.shutil, "which", lambda name: None)
-    with caplog.at_level(logging.WARNING, logger="pipeline.samples"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.synth.samples"):
         paths = generate(tmp_path / "x", units=2, seed=5, xls_share=1.0, workers=1)
     assert [p.suffix for p in paths] == [".xlsx", ".xlsx"]
     assert "soffice" in caplog.text

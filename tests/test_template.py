@@ -9,16 +9,11 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline import samples, settings
+from pipeline import settings
 from pipeline.forms import for_year, load_form, load_forms
-from pipeline.template import (
-    Filling,
-    IndicatorRow,
-    build_templates,
-    indicator_total_key,
-    write_template,
-    write_workbook,
-)
+from pipeline.report.filling import Filling, IndicatorRow, indicator_total_key
+from pipeline.report.template import build_templates, write_template, write_workbook
+from pipeline.synth import samples
 
 ROOT = Path(__file__).resolve().parent.parent
 

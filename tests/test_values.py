@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.values import BLANK, float_decimals, normalize, parse_value
+from pipeline.read.values import BLANK, float_decimals, normalize, parse_value
 
 FULL_WIDTH = str.maketrans("0123456789.,%", "０１２３４５６７８９．，％")
 

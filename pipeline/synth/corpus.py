@@ -1,7 +1,7 @@
 """Synthetic submissions with an answer key: `jixiao synth` and the benchmark corpus.
 
 `generate(out_dir, units=N, fault_rate=R, seed=S)` writes N fictional units' workbooks through the
-template writer. Each unit is built from parts the way pipeline/samples.py builds its fictional units
+template writer. Each unit is built from parts the way pipeline/synth/samples.py builds its fictional units
 (`Unit` → `filling`, `Project` → `project_filling`: every total is computed, so a unit without
 injected faults is consistent by construction and raises no finding at all), with varied names,
 staffing, amounts, 1–4 三级指标 per 二级指标 and 0–3 附件3 projects, in the layouts real units produce:
@@ -9,7 +9,7 @@ inserted special-fund rows (label row blank or holding the subtotal), renamed an
 tables moved down or right, numbers typed as text or full-width, values inside label cells, no
 defined names, and optionally some `.xls` (LibreOffice, one batch call).
 
-A share R of the units get one or more faults (pipeline/synth_faults.py) from every rule class of the
+A share R of the units get one or more faults (pipeline/synth/faults.py) from every rule class of the
 catalogue plus typical slips, and `DIR/.answer_key.json` (hidden: never taken as a submission) lists,
 for every file, every finding each fault must raise: rule, sheet as written, the cell the finding points
 at first, and the fault's class.
@@ -37,13 +37,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline import synth_faults
 from pipeline.forms import load_profile
-from pipeline.samples import to_xls
+from pipeline.report.template import write_workbook
 from pipeline.settings import SCHEMAS_DIR
-from pipeline.synth_faults import rewrite_zip
-from pipeline.synth_units import build_unit, type_as_text, unit_names
-from pipeline.template import write_workbook
+from pipeline.synth import faults as synth_faults
+from pipeline.synth.faults import rewrite_zip
+from pipeline.synth.names import unit_names
+from pipeline.synth.samples import to_xls
+from pipeline.synth.units import build_unit, type_as_text
 
 log = logging.getLogger(__name__)
 

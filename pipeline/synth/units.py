@@ -1,13 +1,13 @@
-"""What a synthetic unit is (pipeline/synth.py): its figures, indicators, projects and layout.
+"""What a synthetic unit is (pipeline/synth/corpus.py): its figures, indicators, projects and layout.
 
-A unit is built from parts the way pipeline/samples.py builds its fictional units (`Unit` → `filling`,
+A unit is built from parts the way pipeline/synth/samples.py builds its fictional units (`Unit` → `filling`,
 `Project` → `project_filling`), so every total is computed and a unit without injected faults is
 consistent by construction: it raises no finding at all. Variety: names, staffing and amounts, 1–4
 三级指标 per 二级指标 used (targets written as units write them: "≥40期", "≥95%", "≤33万元", "12月31日前",
 "达成预期目标"), 0–3 附件3 projects, inserted special-fund rows (label row blank or holding the subtotal),
 a completed building project, an income split over several sources, and the layouts real units produce:
 renamed and reordered sheets, tables moved down or right, values inside label cells, no defined names,
-numbers typed as text or full-width. `Draft` carries a unit while faults (pipeline/synth_faults.py)
+numbers typed as text or full-width. `Draft` carries a unit while faults (pipeline/synth/faults/)
 change it.
 """
 
@@ -20,63 +20,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from pipeline.forms import load_form, load_profile
-from pipeline.samples import Project, Triple, Unit, check_weights, filling, project_filling
-from pipeline.template import Filling, IndicatorRow, Layout, indicator_total_key
-
-#: Unit names must be distinct; give up on a corpus this much larger than the name space.
-MAX_NAME_TRIES = 50
+from pipeline.report.filling import Filling, IndicatorRow, Layout, indicator_total_key
+from pipeline.synth.names import contact_people
+from pipeline.synth.parts import Project, Triple, Unit, check_weights, filling, project_filling
 
 _A2_WEIGHT = indicator_total_key(load_form("a2"), "weight")
 _A2_SCORE = indicator_total_key(load_form("a2"), "score")
 _A3_SCORE = indicator_total_key(load_form("a3"), "score")
 _COLS = ("prev", "budget", "actual")
 
-# -- names ------------------------------------------------------------------------------------------
-_PLACE_1 = "青白临松金翠东西南北安平宁永长丰新华兴江河林阳明德清泉石凤龙桃柳云梅兰竹秀岳湘沅资澧衡邵常益郴怀娄武"
-_PLACE_2 = "山云湖涛沙屏城乡江河川源溪州阳宁安平丰泰和兴华庆康乐化陵塘岗坪田桥口湾洲岭峰"
-_PLACE_SUFFIX = ("县", "区", "市")
-#: (institution, the work it does): names and goals are built from both.
-INSTITUTIONS = (
-    ("农业技术推广中心", "农业技术推广"),
-    ("图书馆", "公共阅读服务"),
-    ("文化馆", "群众文化服务"),
-    ("疾病预防控制中心", "疾病预防控制"),
-    ("水利工程管理站", "水利工程管护"),
-    ("市场监督服务中心", "市场监管服务"),
-    ("公共租赁房屋运营服务中心", "公租房运营管理"),
-    ("社会保险服务中心", "社会保险经办"),
-    ("退役军人服务中心", "退役军人服务保障"),
-    ("林业工作站", "林业资源保护"),
-    ("动物疫病预防控制中心", "动物疫病防控"),
-    ("档案馆", "档案收集管理"),
-    ("博物馆", "文物保护与展示"),
-    ("城市管理综合执法大队", "城市管理执法"),
-    ("环境卫生服务中心", "环境卫生保洁"),
-    ("政务服务中心", "政务服务"),
-    ("公共资源交易中心", "公共资源交易"),
-    ("不动产登记中心", "不动产登记"),
-    ("就业服务中心", "就业创业服务"),
-    ("医疗保障事务中心", "医疗保障经办"),
-    ("妇幼保健院", "妇幼保健服务"),
-    ("实验小学", "义务教育"),
-    ("第一中学", "高中教育"),
-    ("职业技术学校", "职业教育"),
-    ("体育运动中心", "全民健身服务"),
-    ("气象服务中心", "气象服务"),
-    ("应急管理服务中心", "应急管理"),
-    ("乡村振兴服务中心", "乡村振兴"),
-    ("农村经营管理站", "农村经营管理"),
-    ("自然资源执法监察大队", "自然资源执法"),
-    ("交通运输事务中心", "交通运输服务"),
-    ("公路养护中心", "公路养护"),
-    ("园林绿化管理所", "园林绿化管护"),
-    ("社会福利院", "社会福利服务"),
-    ("融媒体中心", "新闻宣传"),
-    ("统计调查中心", "统计调查"),
-    ("住房保障服务中心", "住房保障"),
-    ("生态环境监测站", "生态环境监测"),
-)
-_SURNAMES = "张王李赵刘陈杨黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
 _FRUGALITY = (
     "严格落实中央八项规定精神，压减一般性支出，公务接待、会议培训实行事前审批和限额管理。",
     "完善内部控制制度，严控“三公”经费，公务用车实行定点维修、定点加油。",
@@ -193,7 +145,7 @@ class Sheet:
 @dataclass(slots=True)
 class Expect:
     """One finding a fault must raise. `where`: ("point", sid, key) | ("ind", sid, name, column) |
-    ("title", sid) | ("sheet", sid) — located in the written workbook by `synth_faults.locate`."""
+    ("title", sid) | ("sheet", sid) — located in the written workbook by `faults.locate`."""
 
     fault: int
     rule: str
@@ -343,14 +295,6 @@ def indicators(rng: random.Random) -> list[Ind]:
     return out
 
 
-def _contact(rng: random.Random, year: int) -> tuple[str, str, str, str]:
-    s1, s2 = rng.sample(_SURNAMES, 2)
-    phone = f"07{rng.randint(30, 46)}-{rng.randint(2_000_000, 8_999_999)}"
-    m, d = rng.randint(3, 6), rng.randint(1, 28)
-    date = f"{year + 1}.{m}.{d}" if rng.random() < 0.6 else f"{year + 1}年{m}月{d}日"
-    return f"{s1}某某", phone, f"{s2}某某", date
-
-
 def _leaves(rng: random.Random, quota: int, project: float) -> dict[str, Triple]:
     office = quota * _u(rng, 0.5, 1.2)
     return {
@@ -442,7 +386,7 @@ def build_unit(rng: random.Random, name: str, theme: str, *, year: int, projects
         if ind.row.name == "公用经费控制":  # the reference unit repeats 附件1 公用经费 here
             ind.row.target, ind.row.actual = f"≤{_fmt(public_budget)}万元", f"{_fmt(public_actual)}万元"
             ind.row.score, ind.row.reason = ind.row.weight, None
-    contact = _contact(rng, year)
+    contact = contact_people(rng, year)
     basic = _r2(quota * _u(rng, 12, 22) + public_actual)
     unit = Unit(
         name=name,
@@ -588,21 +532,3 @@ def type_as_text(draft: Draft) -> None:
         if key not in draft.touched and rng.random() < 0.5:
             x = number(v[key])
             v[key] = rng.choice((f"{x * 100:.2f}%", f"{x * 100:.2f}"))
-
-
-def unit_names(rng: random.Random, n: int) -> list[tuple[str, str]]:
-    """n distinct (unit name, theme)."""
-    seen: set[str] = set()
-    out: list[tuple[str, str]] = []
-    space = len(_PLACE_1) * len(_PLACE_2) * len(_PLACE_SUFFIX) * len(INSTITUTIONS)
-    if n > space // 2:
-        raise ValueError(f"单位数 {n} 超过可生成的不同单位名称数量（{space // 2}）")
-    while len(out) < n:
-        for _ in range(MAX_NAME_TRIES):
-            inst, theme = rng.choice(INSTITUTIONS)
-            name = f"{rng.choice(_PLACE_1)}{rng.choice(_PLACE_2)}{rng.choice(_PLACE_SUFFIX)}{inst}"
-            if name not in seen:
-                break
-        seen.add(name)
-        out.append((name, theme))
-    return out

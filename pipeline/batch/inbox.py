@@ -11,13 +11,13 @@ for the next pass. A file that stays cut short for `INBOX_INCOMPLETE_S` is taken
 
 The output folder (OUT) is laid out as:
 
-    ledger.sqlite3                        the ledger (pipeline.ledger)
+    ledger.sqlite3                        the ledger (pipeline.batch.ledger)
     .jixiao.lock                          flock-ed by the one run using OUT (`OutputLock`)
     archive/<sha[:2]>/<sha256><ext>       durable, content-addressed copy of every file received
     results/<dir>/<stem>_审核结果.xlsx     annotated workbooks
     processed/<dir>/<name>                inbox files that were checked (and duplicates of those)
     refused/<dir>/<name>                  inbox files that could not be read (and duplicates of those)
-    汇总_<Y>.xlsx                          consolidated summaries (pipeline.summary)
+    汇总_<Y>.xlsx                          consolidated summaries (pipeline.report.summary)
 
 Every write that matters is made durable the same way: write a temporary file in the target folder,
 fsync it, rename it over the final name (atomic), fsync the folder. A move out of the inbox is a
@@ -26,7 +26,7 @@ leaves the file in both places, never in neither.
 
 A write to OUT that fails (disk full, no permission, read-only file system, I/O error) raises
 `OutputError` naming the cause in Chinese (`os_cause`): it concerns the whole folder, not one file, so
-the run stops there (see `pipeline.batch`); a failure to *read* an inbox file stays an `OSError`, which
+the run stops there (see `pipeline.batch.engine`); a failure to *read* an inbox file stays an `OSError`, which
 the run reports for that file alone.
 """
 
@@ -46,7 +46,7 @@ from pathlib import Path, PurePosixPath
 
 from pipeline import settings
 from pipeline.errors import JixiaoError, OutputError
-from pipeline.sniff import looks_complete
+from pipeline.read.sniff import looks_complete
 
 log = logging.getLogger(__name__)
 

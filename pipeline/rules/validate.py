@@ -11,45 +11,21 @@ from __future__ import annotations
 import ast
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from pipeline import builtins
-from pipeline.extract import INDICATOR_TYPES, NUMERIC_TYPES, combine
 from pipeline.forms import Form, Profile, edition_points, for_year, load_editions, load_forms, load_profile
 from pipeline.model import Finding, FormData, Indicator, Point, Submission
-from pipeline.rules import Interval, Lookup, Rule, dotted, evaluate, holds, load_rules
-from pipeline.values import format_number, normalize
+from pipeline.read.points import INDICATOR_TYPES, NUMERIC_TYPES, combine
+from pipeline.read.values import format_number, normalize
+from pipeline.rules import builtins
+from pipeline.rules.catalogue import Interval, Lookup, Rule, dotted, evaluate, holds, load_rules
+from pipeline.rules.context import Context, Frame
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class Frame:
-    """One frame's values plus, per row, the points behind them and the submission they came from."""
-
-    name: str
-    data: pd.DataFrame
-    points: list[dict[str, Point]]
-    subs: list[int]
-    years: list[int | None]
-    indicators: list[Indicator | None] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Context:
-    """Everything a rule needs besides its frame."""
-
-    submissions: Sequence[Submission]
-    forms: dict[str, Form]
-    profile: Profile
-    vocab: dict[str, dict[str, str]]
-    types: dict[str, str]
-    params: dict[str, float]
 
 
 def validate(

@@ -1,7 +1,8 @@
 """Checks the catalogue cannot state as one relation, referenced by name from schemas/rules.toml.
 
 Each takes (rule, frame, context) and returns, for every failing frame row, the details of each
-finding on it (cells, expected, actual, label). validate.py wraps them as pandera checks like the rest.
+finding on it (cells, expected, actual, label). validate.py wraps them as pandera checks like the rest;
+`Frame` and `Context` come from context.py.
 """
 
 from __future__ import annotations
@@ -9,19 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pipeline.extract import NUMERIC_TYPES
 from pipeline.forms import load_editions
-from pipeline.values import Parsed, format_number, parse_value
-
-if TYPE_CHECKING:
-    from pipeline.model import FormData
-    from pipeline.rules import Rule
-    from pipeline.validate import Context, Frame
+from pipeline.model import FormData
+from pipeline.read.points import NUMERIC_TYPES
+from pipeline.read.values import Parsed, format_number, parse_value
+from pipeline.rules.catalogue import Rule
+from pipeline.rules.context import Context, Frame
 
 Details = dict[int, list[dict[str, Any]]]
-Builtin = Callable[["Rule", "Frame", "Context"], Details]
+Builtin = Callable[[Rule, Frame, Context], Details]
 
 #: 定性指标: what a qualitative 完成值 says, and the share of 分值 it earns (财预〔2020〕10号).
 QUALITATIVE = (
@@ -359,7 +358,7 @@ def indicator_overachieve(rule: Rule, frame: Frame, ctx: Context) -> Details:
     return out
 
 
-# --- the 自评报告 and text cells (pipeline/statements.py) ------------------------------------------
+# --- the 自评报告 and text cells (pipeline/rules/statements.py) ------------------------------------------
 
 
 def _per_submission(frame: Frame, ctx: Context, fn: Callable[[Any], Any], **fixed: Any) -> Details:
@@ -372,7 +371,7 @@ def _per_submission(frame: Frame, ctx: Context, fn: Callable[[Any], Any], **fixe
 
 def report_figure(rule: Rule, frame: Frame, ctx: Context) -> Details:
     """A figure the report states differs from the table it repeats."""
-    from pipeline import statements
+    from pipeline.rules import statements
 
     def wrong(sub: Any) -> Any:
         return (d for d in statements.report_figures(sub) if d.pop("rule") == "figure")
@@ -382,7 +381,7 @@ def report_figure(rule: Rule, frame: Frame, ctx: Context) -> Details:
 
 def report_unit(rule: Rule, frame: Frame, ctx: Context) -> Details:
     """An amount the report gives in 元 that the table has in 万元 (or the other way round)."""
-    from pipeline import statements
+    from pipeline.rules import statements
 
     def mixed(sub: Any) -> Any:
         return (d for d in statements.report_figures(sub) if d.pop("rule") == "unit")
@@ -392,14 +391,14 @@ def report_unit(rule: Rule, frame: Frame, ctx: Context) -> Details:
 
 def report_breakdown(rule: Rule, frame: Frame, ctx: Context) -> Details:
     """A total the report states, followed by 其中 and items that do not add up to it."""
-    from pipeline import statements
+    from pipeline.rules import statements
 
     return _per_submission(frame, ctx, statements.report_breakdowns, sheet="自评报告", cells=())
 
 
 def text_breakdown(rule: Rule, frame: Frame, ctx: Context) -> Details:
     """The same in the workbook's text cells (预期目标, 实际完成情况, 偏差原因…)."""
-    from pipeline import statements
+    from pipeline.rules import statements
 
     return _per_submission(frame, ctx, statements.text_breakdowns)
 

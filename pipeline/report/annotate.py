@@ -7,12 +7,13 @@ fills, number formats). A finding's first cell is filled red (error) or yellow (
 批注 naming the rule, the expected and the actual value; the other cells the finding names get a dashed
 frame in the same colour, so a wrong total shows which parts it was checked against.
 
-Styles come from `annotate_styles.read_styles` (openpyxl read-only, ≈ 40–50 ms per form). Styles are
+Styles come from `styles.read_styles` (openpyxl read-only, ≈ 40–50 ms per form). Styles are
 cosmetic: when they cannot be read the sheets are written with values, merged ranges and a default
 grid, as for .xls/.ods sources. Writing a 3-sheet form with 9 findings takes ≈ 65–85 ms, styles included.
 
 Everything a unit typed goes through `write_string` in a workbook opened with the string conversions
 off, so `=HYPERLINK(…)`, `+1` or `http://…` in a cell never become formulas or links in the output.
+The 批注 texts and their boxes are made in comments.py.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +35,16 @@ from xlsxwriter.exceptions import FileCreateError, OverlappingRange
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from pipeline.annotate_styles import SheetLook, is_date_format, read_styles
-from pipeline.inbox import cannot_write
+from pipeline.batch.inbox import cannot_write
 from pipeline.model import LEVEL_ZH, STATUS_ZH, Finding, Grid, Result, SheetGrid, parse_ref
+from pipeline.report.comments import MAX_COMMENT, comment_block, comment_options, display_width
+from pipeline.report.styles import SheetLook, is_date_format, read_styles
 from pipeline.settings import TITLE_SEARCH_ROWS
 
 log = logging.getLogger(__name__)
 
 SUMMARY_SHEET = "审核结果"
 TITLE = "绩效自评审核结果"
-COMMENT_AUTHOR = "jixiao"
 
 #: The workbook never interprets text: what a unit typed stays text.
 _WORKBOOK_OPTIONS = {
@@ -101,7 +101,6 @@ _LEGEND = [
 _CELL_RE = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
 _MAX_ROW, _MAX_COL = 1_048_575, 16_383
 _MAX_MERGE_CELLS = 10_000  # a form's largest merge is a title row of ~10 cells; beyond this it is decoration
-_MAX_COMMENT = 32_767  # Excel's limit; xlsxwriter silently drops a longer comment
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -338,7 +337,7 @@ def _row_height(finding: Finding) -> float:
         finding.actual or "",
     ]
     lines = max(
-        -(-_display_width(text) // max(width - 1, 1)) for text, (_, width) in zip(texts, _SUMMARY_COLUMNS, strict=True)
+        -(-display_width(text) // max(width - 1, 1)) for text, (_, width) in zip(texts, _SUMMARY_COLUMNS, strict=True)
     )
     return max(lines, 1) * 14.5 + 4
 
@@ -447,8 +446,8 @@ def _write_sheet(
     for pos in sorted(positions):
         _write_value(ws, pos, values.get(pos), cell_format(pos))
     for pos, findings in marks.notes.items():
-        text = "\n\n".join(_comment_block(f) for f in findings)[:_MAX_COMMENT]
-        ws.write_comment(*pos, text, _comment_options(text))
+        text = "\n\n".join(comment_block(f) for f in findings)[:MAX_COMMENT]
+        ws.write_comment(*pos, text, comment_options(text))
     ws.set_paper(9)
     if look is not None and look.landscape:
         ws.set_landscape()
@@ -549,65 +548,5 @@ def _guess_widths(sheet: SheetGrid) -> dict[int, float]:
             if value in ("", None) or (r, c) in merged:
                 continue
             text = f"{value:.2f}" if isinstance(value, float) else str(value)
-            widths[c] = max(widths.get(c, 0), _display_width(text) + 2)
+            widths[c] = max(widths.get(c, 0), display_width(text) + 2)
     return {c: min(max(w, 6), 40) for c, w in widths.items()} | {c: 10 for c in range(sheet.n_cols) if c not in widths}
-
-
-def _display_width(text: str) -> int:
-    longest = max(text.split("\n"), key=len, default="")
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in longest)
-
-
-# ---------------------------------------------------------------------------------------------------
-# Comments (批注)
-
-
-def _comment_block(finding: Finding) -> str:
-    lines = [f"【{LEVEL_ZH.get(finding.level, finding.level)}】规则 {finding.rule}", finding.message]
-    if finding.expected not in (None, ""):
-        lines.append(f"期望值：{finding.expected}")
-    if finding.actual not in (None, ""):
-        lines.append(f"实际值：{finding.actual}")
-    difference = _difference(finding.expected, finding.actual)
-    if difference is not None:
-        lines.append(f"相差：{difference}")
-    if len(finding.cells) > 1:
-        lines.append("涉及单元格：" + "、".join(finding.cells[1:]))
-    return "\n".join(lines)
-
-
-def _difference(expected: str | None, actual: str | None) -> str | None:
-    """actual − expected when both are plain numbers (or both percentages), exact in their decimals."""
-    numbers = [_decimal(text) for text in (expected, actual)]
-    if numbers[0] is None or numbers[1] is None or numbers[0][1] != numbers[1][1]:
-        return None
-    diff = numbers[1][0] - numbers[0][0]
-    return f"{diff}{numbers[0][1]}" if diff else None
-
-
-def _decimal(text: str | None) -> tuple[Decimal, str] | None:
-    if text is None:
-        return None
-    cleaned = text.strip().replace(",", "")
-    unit = "%" if cleaned.endswith("%") else ""
-    try:
-        value = Decimal(cleaned.removesuffix("%"))
-    except InvalidOperation:
-        return None
-    return (value, unit) if value.is_finite() else None
-
-
-def _comment_options(text: str) -> dict[str, Any]:
-    """A box wide enough for the longest line (up to 420 px) and tall enough for every wrapped line."""
-    char_px = 6.5  # half-width character at 9 pt; a CJK character counts double
-    longest = max(_display_width(line) for line in text.split("\n"))
-    width = int(min(max(longest * char_px + 16, 220), 420))
-    per_line = max(int((width - 16) / char_px), 1)
-    lines = sum(max(1, -(-_display_width(line) // per_line)) for line in text.split("\n"))
-    return {
-        "author": COMMENT_AUTHOR,
-        "width": width,
-        "height": lines * 15 + 14,
-        "font_name": "宋体",
-        "font_size": 9,
-    }

@@ -14,7 +14,7 @@ disagree we refuse it here, and a part declared smaller than the prefix we read 
 other consistent lies cannot be seen without inflating everything, so what a reader may read is capped
 instead: zipfile stops at the declared size (CRC error), calamine 0.9 raises "File is larger than its
 declared uncompressed size" (both measured), and files are read in worker processes with an
-address-space limit and a timeout (`pipeline.isolate`).
+address-space limit and a timeout (`pipeline.read.isolate`).
 
 XML guard. openpyxl parses through defusedxml, python-calamine does not: every XML part of a workbook
 must not carry a DTD (external entities, billion laughs). A DTD can only sit in the prolog before the

@@ -1,6 +1,6 @@
 """Worker processes of a batch run, and stopping one: what runs in a worker, how workers start and die.
 
-- `load_worker` and `write_worker` are the functions `batch` maps over a chunk with `isolate.map_isolated`:
+- `load_worker` and `write_worker` are the functions `engine` maps over a chunk with `isolate.map_isolated`:
   read and extract one archived file; write one annotated workbook (`write_output`: temp file, atomic
   rename, fsync). `write_fallback` is the parent's second try for a file whose workbook failed on its
   content: the 审核结果 sheet alone, else the file is refused with `MSG_WRITE_FAILED`.
@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
+from pipeline.batch.inbox import cannot_write, fsync_dir
 from pipeline.check import load_submission, rejected
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile
-from pipeline.inbox import cannot_write, fsync_dir
 from pipeline.model import Result, Submission
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def prepare_workers() -> None:
         return  # signal dispositions can only be changed from the main thread
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload([__name__, "pipeline.annotate"])
+    multiprocessing.get_context("forkserver").set_forkserver_preload([__name__, "pipeline.report.annotate"])
     saved_env = {k: os.environ.get(k) for k in (*_FORKSERVER_ENV, _FORKSERVER_MARK)}
     os.environ.update({k: os.environ.get(k) or v for k, v in _FORKSERVER_ENV.items()})
     os.environ[_FORKSERVER_MARK] = str(os.getpid())
@@ -133,9 +133,9 @@ def write_worker(item: tuple[int, Result, str, str]) -> tuple[str, str]:
 
 def write_output(result: Result, archive: Path, output: Path, *, with_sheets: bool = True) -> Path:
     """The annotated workbook of `result` (sheets read from the archived copy), written atomically and fsynced."""
-    from pipeline.annotate import write_annotated
-    from pipeline.read import read_grid
-    from pipeline.sniff import sniff
+    from pipeline.read.grid import read_grid
+    from pipeline.read.sniff import sniff
+    from pipeline.report.annotate import write_annotated
 
     try:
         output.parent.mkdir(parents=True, exist_ok=True)

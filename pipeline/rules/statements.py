@@ -22,9 +22,9 @@ import numpy as np
 
 from pipeline.errors import DefinitionError
 from pipeline.model import Point, Submission
-from pipeline.rules import Interval, evaluate, parse_expr
+from pipeline.read.values import format_number
+from pipeline.rules.catalogue import Interval, evaluate, parse_expr
 from pipeline.settings import SCHEMAS_DIR
-from pipeline.values import format_number
 
 KINDS = {"万元": "amount", "亿元": "amount", "元": "amount", "名": "count", "人": "count", "%": "rate", "分": "score"}
 SCALE = {"万元": 1.0, "亿元": 10000.0, "元": 0.0001, "%": 0.01}

@@ -1,7 +1,7 @@
-"""Sample submissions for the demo, the tests and the bureau's first try (`python -m pipeline.samples DIR`).
+"""Sample submissions for the demo, the tests and the bureau's first try (`python -m pipeline.synth.samples DIR`).
 
 Every workbook is written by template.py from a `Filling`; amounts are in 万元 and every total of a
-fictional unit is computed from its parts here, so "consistent" holds by construction.
+fictional unit is computed from its parts (parts.py), so "consistent" holds by construction.
 
 Samples (file `<unit>_2023.xlsx` unless noted), what each is, and its faults on purpose:
 
@@ -34,45 +34,33 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.forms import load_form
-from pipeline.template import Filling, IndicatorRow, Layout, indicator_total_key, write_workbook
+from pipeline.report.filling import Filling, Layout
+from pipeline.report.template import write_workbook
+from pipeline.synth.parts import (
+    A2_SCORE,
+    A2_WEIGHT,
+    Project,
+    Triple,
+    Unit,
+    add_up,
+    check_weights,
+    filling,
+    ind_row,
+    project_filling,
+    row_values,
+    total_score,
+)
 
 log = logging.getLogger(__name__)
 
 YEAR = 2023
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_inputs"
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_inputs"
 #: LibreOffice converting one small workbook takes seconds; a hung conversion must not hang the build.
 SOFFICE_TIMEOUT_S = 180
-
-_A2_WEIGHT = indicator_total_key(load_form("a2"), "weight")
-_A2_SCORE = indicator_total_key(load_form("a2"), "score")
-_A3_WEIGHT = indicator_total_key(load_form("a3"), "weight")
-_A3_SCORE = indicator_total_key(load_form("a3"), "score")
-_COLS = ("prev", "budget", "actual")
-
-Triple = tuple[float | None, float | None, float | None]
-
-
-def _rows(prefix: str, rows: Mapping[str, Sequence[float | None]], cols: tuple[str, ...] = _COLS) -> dict[str, object]:
-    return {f"{prefix}.{row}.{col}": v for row, vals in rows.items() for col, v in zip(cols, vals, strict=True)}
-
-
-def _ind(
-    level1: str,
-    level2: str,
-    name: str,
-    target: object,
-    actual: object,
-    weight: float,
-    score: float | None = None,
-    reason: str | None = None,
-) -> IndicatorRow:
-    """An indicator row; full marks unless a score is given."""
-    return IndicatorRow(level1, level2, name, target, actual, weight, weight if score is None else score, reason)
 
 
 # -- the reference submission (text in shared/reference), contact replaced by placeholders --------------
@@ -84,7 +72,7 @@ REFERENCE = Filling(
         "a1.staff_quota": 40,
         "a1.staff_actual": 35,
         "a1.staff_rate": 0.875,
-        **_rows(
+        **row_values(
             "a1",
             {
                 "sangong": (0, 2, 0),
@@ -126,178 +114,23 @@ REFERENCE = Filling(
         "a2.income.other": 114.54,
         "a2.spend.basic": 586.92,
         "a2.spend.project": 736.36,
-        _A2_WEIGHT: 100,
-        _A2_SCORE: 98,
+        A2_WEIGHT: 100,
+        A2_SCORE: 98,
         "a2.preparer": "张某某",
         "a2.phone": "0730-0000000",
         "a2.date": "2024.5.28",
     },
     indicators=[
-        _ind("output", "数量指标", "租金收缴金额", "670万元", "703万元", 20),
-        _ind("output", "质量指标", "房屋日常应急维修完成情况", "100%", "100%", 10),
-        _ind("output", "时效指标", "按时完成租金收缴工作", "12月31日", "12月31日", 10),
-        _ind("output", "成本指标", "公用经费使用情况", "68.4万元", "64.7万元", 10, 8, "预算指标编制欠合理"),
-        _ind("effect", "社会效益指标", "推动住房产业发展", "100%", "100%", 20),
-        _ind("effect", "可持续影响指标", "完成业务培训任务", "100%", "100%", 10),
-        _ind("satisfaction", "服务对象满意度指标", "社会公众满意度", "≥90%", "≥90%", 10),
+        ind_row("output", "数量指标", "租金收缴金额", "670万元", "703万元", 20),
+        ind_row("output", "质量指标", "房屋日常应急维修完成情况", "100%", "100%", 10),
+        ind_row("output", "时效指标", "按时完成租金收缴工作", "12月31日", "12月31日", 10),
+        ind_row("output", "成本指标", "公用经费使用情况", "68.4万元", "64.7万元", 10, 8, "预算指标编制欠合理"),
+        ind_row("effect", "社会效益指标", "推动住房产业发展", "100%", "100%", 20),
+        ind_row("effect", "可持续影响指标", "完成业务培训任务", "100%", "100%", 10),
+        ind_row("satisfaction", "服务对象满意度指标", "社会公众满意度", "≥90%", "≥90%", 10),
     ],
     placeholder_projects=True,
 )
-
-
-# -- fictional units, consistent by construction -------------------------------------------------------
-@dataclass(slots=True)
-class Unit:
-    """A fictional unit's base figures; `filling()` derives every total from them."""
-
-    name: str
-    staff: tuple[int, int]  # 编制数, 在职人数
-    leaves: dict[str, Triple]  # a1 table rows that are not totals: (prev, budget, actual)
-    basic: float  # 附件2 基本支出 (executed)
-    initial: float  # 附件2 年初预算数
-    budget: float | None  # 附件2 全年预算数; None: equal to 全年执行数
-    general: float  # 一般公共预算 part of the income split; 其他资金 takes the rest
-    indicators: list[IndicatorRow]
-    goals: tuple[str, str]
-    contact: tuple[str, str, str, str]  # 填表人, 电话, 负责人, 日期
-    frugality: str = "严格落实中央八项规定精神，压减一般性支出，公务接待、会议培训实行事前审批和限额管理。"
-    specials: dict[str, list[tuple[str, Triple]]] = field(default_factory=dict)
-
-
-def _s(*parts: float | None) -> float:
-    return float(round(sum(p or 0 for p in parts), 2))
-
-
-def _a1(unit: Unit) -> dict[str, object]:
-    """附件1 values: the leaves plus every total computed per column."""
-    rows: dict[str, Triple] = dict(unit.leaves)
-    totals: dict[str, list[float]] = {"car": [], "sangong": [], "project": [], "public": []}
-    for i in range(3):
-
-        def v(key: str, i: int = i) -> float | None:
-            return rows[key][i]
-
-        car = _s(v("car_purchase"), v("car_upkeep"))
-        inserted = [vals[i] for funds in unit.specials.values() for _, vals in funds]
-        totals["car"].append(car)
-        totals["sangong"].append(_s(car, v("abroad"), v("reception")))
-        totals["project"].append(_s(v("business"), v("operation"), v("special"), v("transfer"), *inserted))
-        totals["public"].append(_s(v("office"), v("utilities"), v("meetings")))
-    for key, vals in totals.items():
-        rows[key] = (vals[0], vals[1], vals[2])
-    quota, actual = unit.staff
-    return {
-        "a1.unit_name": unit.name,
-        "a1.staff_quota": quota,
-        "a1.staff_actual": actual,
-        "a1.staff_rate": round(actual / quota, 4),
-        **_rows("a1", rows),
-        **{
-            f"a1.{k}": 0
-            for k in (
-                "bld_area_approved",
-                "bld_area_actual",
-                "bld_area_rate",
-                "bld_invest_budget",
-                "bld_invest_actual",
-                "bld_invest_rate",
-            )
-        },
-        "a1.frugality": unit.frugality,
-        **_contact("a1", unit.contact),
-    }
-
-
-def _contact(form: str, contact: tuple[str, str, str, str]) -> dict[str, object]:
-    return dict(zip((f"{form}.preparer", f"{form}.phone", f"{form}.signer", f"{form}.date"), contact, strict=True))
-
-
-def _execution(prefix: str, initial: float, budget: float, exec_: float) -> dict[str, object]:
-    """年初/全年预算, 执行数, 分值 10, 执行率 (4 decimals), 得分 = min(执行率, 1) × 10."""
-    rate = round(exec_ / budget, 4)
-    return {
-        f"{prefix}.initial": initial,
-        f"{prefix}.budget": budget,
-        f"{prefix}.exec": exec_,
-        f"{prefix}.weight": 10,
-        f"{prefix}.rate": rate,
-        f"{prefix}.score": round(min(rate, 1) * 10, 2),
-    }
-
-
-def _total_score(values: dict[str, object], prefix: str, indicators: list[IndicatorRow]) -> float:
-    exec_score = values[f"{prefix}.total.score"]
-    assert isinstance(exec_score, float | int)
-    return round(exec_score + sum(float(i.score) for i in indicators if isinstance(i.score, int | float)), 2)
-
-
-def filling(unit: Unit) -> Filling:
-    """The complete, consistent submission of a fictional unit."""
-    values = _a1(unit)
-    project = values["a1.project.actual"]
-    assert isinstance(project, float)
-    exec_ = _s(unit.basic, project)
-    values.update(_execution("a2.total", unit.initial, unit.budget or exec_, exec_))
-    values.update(
-        {
-            "a2.unit_name": unit.name,
-            "a2.income.general": unit.general,
-            "a2.income.other": _s(exec_, -unit.general),
-            "a2.spend.basic": unit.basic,
-            "a2.spend.project": project,
-            "a2.goal.expected": unit.goals[0],
-            "a2.goal.actual": unit.goals[1],
-            _A2_WEIGHT: 100,
-            **_contact("a2", unit.contact),
-        }
-    )
-    values[_A2_SCORE] = _total_score(values, "a2", unit.indicators)
-    special_rows: dict[str, list[tuple[str, dict[str, object]]]] = {
-        key: [(name, dict(zip(_COLS, vals, strict=True))) for name, vals in funds]
-        for key, funds in unit.specials.items()
-    }
-    return Filling(
-        values=values, special_rows=special_rows, indicators=list(unit.indicators), placeholder_projects=True
-    )
-
-
-@dataclass(slots=True)
-class Project:
-    """A fictional 附件3 project: fund parts per column (年初预算, 全年预算, 执行数)."""
-
-    name: str
-    department: str
-    implementer: str
-    funds: dict[str, tuple[float, float, float]]  # fiscal / carryover / other
-    indicators: list[IndicatorRow]
-    goals: tuple[str, str]
-    contact: tuple[str, str, str, str]
-
-
-def project_filling(p: Project) -> Filling:
-    """A consistent 附件3 sheet: 年度资金总额 per column is the sum of its three sources."""
-    total = [_s(*(vals[i] for vals in p.funds.values())) for i in range(3)]
-    values: dict[str, object] = {
-        "a3.project_name": p.name,
-        "a3.department": p.department,
-        "a3.implementer": p.implementer,
-        **_execution("a3.total", *total),
-        "a3.goal.expected": p.goals[0],
-        "a3.goal.actual": p.goals[1],
-        _A3_WEIGHT: 100,
-        **_contact("a3", p.contact),
-    }
-    values.update(_rows("a3", p.funds, ("initial", "budget", "exec")))
-    values[_A3_SCORE] = _total_score(values, "a3", p.indicators)
-    return Filling(values=values, indicators=list(p.indicators))
-
-
-def check_weights(indicators: list[IndicatorRow], weights: dict[str, float]) -> None:
-    """Raise when the 三级 weights under a 一级 do not add up to its weight (guards the clean samples)."""
-    for key, weight in weights.items():
-        got = sum(float(i.weight) for i in indicators if i.level1 == key and isinstance(i.weight, int | float))
-        if abs(got - weight) > 1e-9:
-            raise ValueError(f"{key} 分值合计 {got} ≠ {weight}")
 
 
 _OUTPUT, _EFFECT, _SATISFY = "output", "effect", "satisfaction"
@@ -332,15 +165,15 @@ def _qingshan() -> Filling:
         budget=None,
         general=520.3,
         indicators=[
-            _ind(_OUTPUT, "数量指标", "开展农业技术培训", "≥40期", "42期", 10),
-            _ind(_OUTPUT, "数量指标", "推广主导品种和主推技术", "≥15项", "16项", 10),
-            _ind(_OUTPUT, "质量指标", "技术培训合格率", "≥95%", "97%", 10),
-            _ind(_OUTPUT, "时效指标", "培训任务完成时间", "2023年12月31日前", "2023年12月15日", 10),
-            _ind(_OUTPUT, "成本指标", "公用经费控制", "≤33万元", "30.93万元", 10),
-            _ind(_EFFECT, "经济效益指标", "带动农户增收", "≥5%", "6.2%", 10),
-            _ind(_EFFECT, "社会效益指标", "农业技术入户率", "≥90%", "93%", 10),
-            _ind(_EFFECT, "可持续影响指标", "基层农技推广体系运行", "长期", "持续运行", 10),
-            _ind(_SATISFY, "服务对象满意度指标", "服务对象满意度", "≥90%", "95%", 10),
+            ind_row(_OUTPUT, "数量指标", "开展农业技术培训", "≥40期", "42期", 10),
+            ind_row(_OUTPUT, "数量指标", "推广主导品种和主推技术", "≥15项", "16项", 10),
+            ind_row(_OUTPUT, "质量指标", "技术培训合格率", "≥95%", "97%", 10),
+            ind_row(_OUTPUT, "时效指标", "培训任务完成时间", "2023年12月31日前", "2023年12月15日", 10),
+            ind_row(_OUTPUT, "成本指标", "公用经费控制", "≤33万元", "30.93万元", 10),
+            ind_row(_EFFECT, "经济效益指标", "带动农户增收", "≥5%", "6.2%", 10),
+            ind_row(_EFFECT, "社会效益指标", "农业技术入户率", "≥90%", "93%", 10),
+            ind_row(_EFFECT, "可持续影响指标", "基层农技推广体系运行", "长期", "持续运行", 10),
+            ind_row(_SATISFY, "服务对象满意度指标", "服务对象满意度", "≥90%", "95%", 10),
         ],
         goals=(
             "完成全县农业技术推广和培训任务，推广主导品种和主推技术，保障粮食生产安全。",
@@ -374,13 +207,13 @@ def _baiyun() -> Filling:
         budget=650,
         general=540,
         indicators=[
-            _ind(_OUTPUT, "数量指标", "完成食品抽检批次", "≥800批次", "820批次", 20),
-            _ind(_OUTPUT, "质量指标", "抽检任务完成率", "100%", "100%", 10),
-            _ind(_OUTPUT, "时效指标", "投诉举报按时办结率", "100%", "100%", 10, 12),
-            _ind(_OUTPUT, "成本指标", "公用经费控制", "≤43.5万元", "42万元", 5),
-            _ind(_EFFECT, "社会效益指标", "消费者投诉处理率", "≥95%", "98%", 15),
-            _ind(_EFFECT, "可持续影响指标", "监管长效机制建立", "建立", "已建立", 15),
-            _ind(_SATISFY, "服务对象满意度指标", "群众满意度", "≥90%", "85%", 10, 8),
+            ind_row(_OUTPUT, "数量指标", "完成食品抽检批次", "≥800批次", "820批次", 20),
+            ind_row(_OUTPUT, "质量指标", "抽检任务完成率", "100%", "100%", 10),
+            ind_row(_OUTPUT, "时效指标", "投诉举报按时办结率", "100%", "100%", 10, 12),
+            ind_row(_OUTPUT, "成本指标", "公用经费控制", "≤43.5万元", "42万元", 5),
+            ind_row(_EFFECT, "社会效益指标", "消费者投诉处理率", "≥95%", "98%", 15),
+            ind_row(_EFFECT, "可持续影响指标", "监管长效机制建立", "建立", "已建立", 15),
+            ind_row(_SATISFY, "服务对象满意度指标", "群众满意度", "≥90%", "85%", 10, 8),
         ],
         goals=("完成年度食品安全抽检和市场主体监管任务。", "完成食品抽检820批次，投诉举报全部按时办结。"),
         contact=("孙某某", "0735-2800000", "周某某", "2024.5.21"),
@@ -389,8 +222,8 @@ def _baiyun() -> Filling:
     v = fill.values
     v["a1.sangong.actual"] = 0  # total not updated although 公务用车 2.8 and 公务接待 1.6 were filled
     v["a2.total.rate"], v["a2.total.score"] = 0.98, 9.8  # 585 / 650 is 90 %
-    v["a2.spend.project"], v["a2.spend.basic"] = 210.5, _s(v["a2.total.exec"], -210.5)  # type: ignore[arg-type]
-    v[_A2_SCORE] = _total_score(v, "a2", unit.indicators)
+    v["a2.spend.project"], v["a2.spend.basic"] = 210.5, add_up(v["a2.total.exec"], -210.5)  # type: ignore[arg-type]
+    v[A2_SCORE] = total_score(v, "a2", unit.indicators)
     return fill
 
 
@@ -416,13 +249,13 @@ def _linhu() -> Filling:
         budget=282.9,
         general=250,
         indicators=[
-            _ind(_OUTPUT, "数量指标", "年接待读者人次", "≥12万人次", "12.6万人次", 20),
-            _ind(_OUTPUT, "质量指标", "图书外借率", "≥60%", "63%", 10),
-            _ind(_OUTPUT, "时效指标", "新书上架周期", "≤30天", "25天", 10),
-            _ind(_OUTPUT, "成本指标", "公用经费控制", "≤15.3万元", "14.35万元", 10),
-            _ind(_EFFECT, "社会效益指标", "全民阅读活动场次", "≥50场", "56场", 20),
-            _ind(_EFFECT, "可持续影响指标", "数字资源建设", "持续推进", "持续推进", 10),
-            _ind(_SATISFY, "服务对象满意度指标", "读者满意度", "≥90%", "96%", 10),
+            ind_row(_OUTPUT, "数量指标", "年接待读者人次", "≥12万人次", "12.6万人次", 20),
+            ind_row(_OUTPUT, "质量指标", "图书外借率", "≥60%", "63%", 10),
+            ind_row(_OUTPUT, "时效指标", "新书上架周期", "≤30天", "25天", 10),
+            ind_row(_OUTPUT, "成本指标", "公用经费控制", "≤15.3万元", "14.35万元", 10),
+            ind_row(_EFFECT, "社会效益指标", "全民阅读活动场次", "≥50场", "56场", 20),
+            ind_row(_EFFECT, "可持续影响指标", "数字资源建设", "持续推进", "持续推进", 10),
+            ind_row(_SATISFY, "服务对象满意度指标", "读者满意度", "≥90%", "96%", 10),
         ],
         goals=(
             "保障图书馆免费开放，开展全民阅读活动，提升公共文化服务水平。",
@@ -461,15 +294,15 @@ def _songtao() -> Filling:
         budget=None,
         general=600,
         indicators=[
-            _ind(_OUTPUT, "数量指标", "完成水库除险加固", "2座", "2座", 10),
-            _ind(_OUTPUT, "数量指标", "河道清淤长度", "≥12公里", "12.5公里", 10),
-            _ind(_OUTPUT, "质量指标", "工程验收合格率", "100%", "95%", 10, 9.5, "1处堤段因汛期停工，验收推迟至次年"),
-            _ind(_OUTPUT, "时效指标", "汛前完成工程主体", "5月31日前", "5月28日", 10),
-            _ind(_OUTPUT, "成本指标", "工程成本控制", "≤380万元", "373.35万元", 10),
-            _ind(_EFFECT, "社会效益指标", "保护下游人口", "≥3万人", "3.2万人", 10),
-            _ind(_EFFECT, "生态效益指标", "河道水质达标率", "≥90%", "92%", 10),
-            _ind(_EFFECT, "可持续影响指标", "工程运行管护制度落实", "落实", "已落实", 10),
-            _ind(_SATISFY, "服务对象满意度指标", "受益群众满意度", "≥90%", "94%", 10),
+            ind_row(_OUTPUT, "数量指标", "完成水库除险加固", "2座", "2座", 10),
+            ind_row(_OUTPUT, "数量指标", "河道清淤长度", "≥12公里", "12.5公里", 10),
+            ind_row(_OUTPUT, "质量指标", "工程验收合格率", "100%", "95%", 10, 9.5, "1处堤段因汛期停工，验收推迟至次年"),
+            ind_row(_OUTPUT, "时效指标", "汛前完成工程主体", "5月31日前", "5月28日", 10),
+            ind_row(_OUTPUT, "成本指标", "工程成本控制", "≤380万元", "373.35万元", 10),
+            ind_row(_EFFECT, "社会效益指标", "保护下游人口", "≥3万人", "3.2万人", 10),
+            ind_row(_EFFECT, "生态效益指标", "河道水质达标率", "≥90%", "92%", 10),
+            ind_row(_EFFECT, "可持续影响指标", "工程运行管护制度落实", "落实", "已落实", 10),
+            ind_row(_SATISFY, "服务对象满意度指标", "受益群众满意度", "≥90%", "94%", 10),
         ],
         goals=(
             "完成小型水库除险加固和河道清淤，确保安全度汛。",
@@ -503,13 +336,13 @@ def _jinsha() -> Filling:
         budget=None,
         general=1000,
         indicators=[
-            _ind(_OUTPUT, "数量指标", "举办群众文化活动", "≥600场次", "６５０场次", 20),
-            _ind(_OUTPUT, "质量指标", "文艺作品获奖", "≥4项", "5项", 10),
-            _ind(_OUTPUT, "时效指标", "年度活动计划完成时间", "12月31日前", "12月20日", 10),
-            _ind(_OUTPUT, "成本指标", "公用经费控制", "≤18万元", "17.25万元", 10),
-            _ind(_EFFECT, "社会效益指标", "惠及群众人次", "≥20万人次", "22万人次", 20),
-            _ind(_EFFECT, "可持续影响指标", "文化志愿者队伍", "≥100人", "120人", 10),
-            _ind(_SATISFY, "服务对象满意度指标", "群众满意度", "≥90%", "95%", 10),
+            ind_row(_OUTPUT, "数量指标", "举办群众文化活动", "≥600场次", "６５０场次", 20),
+            ind_row(_OUTPUT, "质量指标", "文艺作品获奖", "≥4项", "5项", 10),
+            ind_row(_OUTPUT, "时效指标", "年度活动计划完成时间", "12月31日前", "12月20日", 10),
+            ind_row(_OUTPUT, "成本指标", "公用经费控制", "≤18万元", "17.25万元", 10),
+            ind_row(_EFFECT, "社会效益指标", "惠及群众人次", "≥20万人次", "22万人次", 20),
+            ind_row(_EFFECT, "可持续影响指标", "文化志愿者队伍", "≥100人", "120人", 10),
+            ind_row(_SATISFY, "服务对象满意度指标", "群众满意度", "≥90%", "95%", 10),
         ],
         goals=("开展群众文化活动，繁荣基层文化。", "举办群众文化活动650场次，惠及群众22万人次。"),
         contact=("冯某某", "0743-8200000", "陈某某", "2024.5.24"),
@@ -561,14 +394,14 @@ def _cuiping() -> Filling:
         budget=2050,
         general=1800,
         indicators=[
-            _ind(_OUTPUT, "数量指标", "传染病疫情报告及时处置率", "100%", "100%", 10),
-            _ind(_OUTPUT, "数量指标", "开展公共卫生监测", "≥1200批次", "1260批次", 10),
-            _ind(_OUTPUT, "质量指标", "实验室检测准确率", "≥98%", "99%", 10),
-            _ind(_OUTPUT, "时效指标", "突发疫情响应时间", "≤2小时", "1.5小时", 10),
-            _ind(_OUTPUT, "成本指标", "公用经费控制", "≤62万元", "60.6万元", 10),
-            _ind(_EFFECT, "社会效益指标", "甲乙类传染病发病率", "低于全省平均", "低于全省平均", 20),
-            _ind(_EFFECT, "可持续影响指标", "疾控体系建设", "持续完善", "持续完善", 10),
-            _ind(_SATISFY, "服务对象满意度指标", "群众满意度", "≥90%", "93%", 10),
+            ind_row(_OUTPUT, "数量指标", "传染病疫情报告及时处置率", "100%", "100%", 10),
+            ind_row(_OUTPUT, "数量指标", "开展公共卫生监测", "≥1200批次", "1260批次", 10),
+            ind_row(_OUTPUT, "质量指标", "实验室检测准确率", "≥98%", "99%", 10),
+            ind_row(_OUTPUT, "时效指标", "突发疫情响应时间", "≤2小时", "1.5小时", 10),
+            ind_row(_OUTPUT, "成本指标", "公用经费控制", "≤62万元", "60.6万元", 10),
+            ind_row(_EFFECT, "社会效益指标", "甲乙类传染病发病率", "低于全省平均", "低于全省平均", 20),
+            ind_row(_EFFECT, "可持续影响指标", "疾控体系建设", "持续完善", "持续完善", 10),
+            ind_row(_SATISFY, "服务对象满意度指标", "群众满意度", "≥90%", "93%", 10),
         ],
         goals=("做好传染病防控、公共卫生监测和免疫规划工作。", "全年传染病疫情及时处置，完成监测1260批次。"),
         contact=("褚某某", "0831-8100000", "卫某某", "2024.5.27"),
@@ -587,11 +420,11 @@ def _cuiping_projects(contact: tuple[str, str, str, str]) -> list[Project]:
         implementer="翠屏区疾病预防控制中心",
         funds={"fiscal": (120, 150, 142.6), "carryover": (0, 12.5, 12.5), "other": (0, 5, 4.2)},
         indicators=[
-            _ind(_OUTPUT, "数量指标", "免费健康体检人数", "≥2万人", "2.1万人", 20),
-            _ind(_OUTPUT, "质量指标", "慢病规范管理率", "≥70%", "72%", 10),
-            _ind(_OUTPUT, "时效指标", "资金拨付及时率", "100%", "100%", 10),
-            _ind(_OUTPUT, "成本指标", "人均服务成本", "≤80元", "76元", 10),
-            _ind(
+            ind_row(_OUTPUT, "数量指标", "免费健康体检人数", "≥2万人", "2.1万人", 20),
+            ind_row(_OUTPUT, "质量指标", "慢病规范管理率", "≥70%", "72%", 10),
+            ind_row(_OUTPUT, "时效指标", "资金拨付及时率", "100%", "100%", 10),
+            ind_row(_OUTPUT, "成本指标", "人均服务成本", "≤80元", "76元", 10),
+            ind_row(
                 _EFFECT,
                 "社会效益指标",
                 "居民健康档案建档率",
@@ -601,8 +434,8 @@ def _cuiping_projects(contact: tuple[str, str, str, str]) -> list[Project]:
                 19.56,
                 "流动人口建档难，下年加强入户宣传",
             ),
-            _ind(_EFFECT, "可持续影响指标", "基本公共卫生服务长效机制", "建立", "已建立", 10),
-            _ind(_SATISFY, "服务对象满意度指标", "服务对象满意度", "≥85%", "90%", 10),
+            ind_row(_EFFECT, "可持续影响指标", "基本公共卫生服务长效机制", "建立", "已建立", 10),
+            ind_row(_SATISFY, "服务对象满意度指标", "服务对象满意度", "≥85%", "90%", 10),
         ],
         goals=("为辖区居民提供免费健康体检和慢病管理服务。", "完成体检2.1万人，慢病规范管理率72%。"),
         contact=contact,
@@ -613,13 +446,13 @@ def _cuiping_projects(contact: tuple[str, str, str, str]) -> list[Project]:
         implementer="翠屏区疾病预防控制中心",
         funds={"fiscal": (80, 95, 95), "carryover": (10.5, 10.5, 10.5), "other": (0, 0, 0)},
         indicators=[
-            _ind(_OUTPUT, "数量指标", "适龄儿童疫苗接种人次", "≥3万人次", "3.15万人次", 20),
-            _ind(_OUTPUT, "质量指标", "免疫规划疫苗接种率", "≥95%", "97%", 10),
-            _ind(_OUTPUT, "时效指标", "疫苗按时配送率", "100%", "100%", 10),
-            _ind(_OUTPUT, "成本指标", "疫苗损耗率", "≤1%", "0.8%", 10),
-            _ind(_EFFECT, "社会效益指标", "疫苗针对传染病发病率", "下降", "下降", 20),
-            _ind(_EFFECT, "可持续影响指标", "冷链系统运行", "正常", "正常", 10),
-            _ind(_SATISFY, "服务对象满意度指标", "家长满意度", "≥90%", "95%", 10),
+            ind_row(_OUTPUT, "数量指标", "适龄儿童疫苗接种人次", "≥3万人次", "3.15万人次", 20),
+            ind_row(_OUTPUT, "质量指标", "免疫规划疫苗接种率", "≥95%", "97%", 10),
+            ind_row(_OUTPUT, "时效指标", "疫苗按时配送率", "100%", "100%", 10),
+            ind_row(_OUTPUT, "成本指标", "疫苗损耗率", "≤1%", "0.8%", 10),
+            ind_row(_EFFECT, "社会效益指标", "疫苗针对传染病发病率", "下降", "下降", 20),
+            ind_row(_EFFECT, "可持续影响指标", "冷链系统运行", "正常", "正常", 10),
+            ind_row(_SATISFY, "服务对象满意度指标", "家长满意度", "≥90%", "95%", 10),
         ],
         goals=("完成适龄儿童免疫规划疫苗接种。", "接种3.15万人次，接种率97%。"),
         contact=contact,

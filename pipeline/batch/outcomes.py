@@ -1,6 +1,6 @@
 """What a batch run reports: each inbox file's outcome, the run's report, and its progress events.
 
-`batch.run_inbox` and `batch.watch_inbox` return a `RunReport`; a `Listener` (the CLI's progress display)
+`engine.run_inbox` and `engine.watch_inbox` return a `RunReport`; a `Listener` (the CLI's progress display)
 hears of each file as it is done. Built from ledger rows (`FileOutcome.of`), so a report and the ledger agree.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from pipeline.ledger import LEDGER_NAME, Entry
+from pipeline.batch.ledger import LEDGER_NAME, Entry
 
 
 @dataclass(slots=True)

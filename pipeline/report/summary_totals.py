@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.chart import Chart
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline.forms import Form, Section, for_year, load_forms, load_profile
-from pipeline.rules import load_rules
-from pipeline.summary_layout import FONT, STATUS_FILL, Styles, print_setup
-
-if TYPE_CHECKING:
-    from pipeline.summary import UnitRow, YearData
+from pipeline.report.summary_data import UnitRow, YearData
+from pipeline.report.summary_layout import FONT, STATUS_FILL, Styles, print_setup
+from pipeline.rules.catalogue import load_rules
 
 SCORE_BANDS = (  # (label, low, high): 自评总分 distribution on the 图表 sheet
     ("60分以下（差）", float("-inf"), 60.0),

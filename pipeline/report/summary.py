@@ -16,8 +16,9 @@ Because it reads only the ledger, `jixiao summary` rebuilds it at any time. Ever
 (unit names, file names, messages quoting cell text) goes through `write_string` in a workbook opened
 with string conversions off: a unit named `=HYPERLINK(…)` stays text.
 
-This module holds the entry points, what a year shows (`YearData`) and the list sheets; 汇总数 and 图表
-are in `summary_totals`, the formats and the list-sheet layout they share in `summary_layout`.
+This module holds the entry points and the list sheets; what a year shows (`YearData`) is read from the
+ledger in `summary_data`, 汇总数 and 图表 are in `summary_totals`, the formats and the list-sheet layout they
+share in `summary_layout`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import os
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,17 +35,17 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from pipeline.inbox import OutputLock, cannot_write, fsync_dir
-from pipeline.ledger import Entry, Ledger, StoredFinding
+from pipeline.batch.inbox import OutputLock, cannot_write, fsync_dir
+from pipeline.batch.ledger import Ledger, StoredFinding
 from pipeline.model import LEVEL_ZH, STATUS_ZH
-from pipeline.summary_layout import HEADER_ROW, LEVEL_FILL, OPTIONS, STATUS_FILL, Col, ListSheet, Styles
-from pipeline.summary_totals import charts_sheet, totals_sheet
+from pipeline.report.summary_data import UNKNOWN_YEAR, UnitRow, YearData, unit_name
+from pipeline.report.summary_layout import HEADER_ROW, LEVEL_FILL, OPTIONS, STATUS_FILL, Col, ListSheet, Styles
+from pipeline.report.summary_totals import charts_sheet, totals_sheet
 
 log = logging.getLogger(__name__)
 
 STATUS_TEXT = {**STATUS_ZH, "duplicate": "重复提交"}
 GRADES = ((90.0, "优"), (80.0, "良"), (60.0, "中"), (float("-inf"), "差"))
-UNKNOWN_YEAR = "未知年度"
 
 
 def grade(score: float | None) -> str | None:
@@ -85,60 +85,6 @@ def rebuild_summaries(out: Path) -> list[Path]:
     (`OUT/.*.tmp`, a leftover to it) and write the same summaries. JixiaoError when a run holds it."""
     with Ledger.open_existing(out) as ledger, OutputLock(Path(out)):
         return write_summaries(ledger, Path(out))
-
-
-# ------------------------------------------------------------------------------------- data
-
-
-@dataclass(slots=True)
-class UnitRow:
-    entry: Entry
-    versions: int
-    values: dict[str, float]
-
-    def get(self, key: str) -> float | None:
-        return self.values.get(key)
-
-    @property
-    def score(self) -> float | None:
-        return self.get("a2.sum.score")
-
-    @property
-    def rate(self) -> float | None:
-        budget, spent = self.get("a2.total.budget"), self.get("a2.total.exec")
-        if budget and spent is not None:
-            return spent / budget
-        return self.get("a2.total.rate")
-
-
-@dataclass(slots=True)
-class YearData:
-    """What one year's summary shows, read from the ledger."""
-
-    year: int | None
-    units: list[UnitRow]
-    findings: list[StoredFinding]
-    history: list[Entry]
-    refused: list[Entry]
-
-    @classmethod
-    def load(cls, ledger: Ledger, year: int | None) -> YearData:
-        latest = ledger.latest(year)
-        ids = [e.id for e, _ in latest]
-        numbers = ledger.numbers(ids)
-        units = [UnitRow(e, n, numbers.get(e.id, {})) for e, n in latest]
-        return cls(year, units, ledger.findings(ids), ledger.history(year), ledger.refused())
-
-    @property
-    def label(self) -> str:
-        return f"{self.year}年度" if self.year is not None else UNKNOWN_YEAR
-
-    def by_id(self) -> dict[int, UnitRow]:
-        return {u.entry.id: u for u in self.units}
-
-
-def unit_name(entry: Entry) -> str:
-    return entry.unit or f"（未填写单位名称：{Path(entry.original_path).name}）"
 
 
 # ------------------------------------------------------------------------------------- writing

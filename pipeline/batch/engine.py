@@ -69,10 +69,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipeline import settings
-from pipeline.check import rejected
-from pipeline.errors import OutputError, RejectedFile
-from pipeline.forms import Profile, load_profile
-from pipeline.inbox import (
+from pipeline.batch.inbox import (
     MSG_CANNOT_MOVE,
     PROCESSED_DIR,
     REFUSED_DIR,
@@ -86,13 +83,16 @@ from pipeline.inbox import (
     sha256_file,
     signature,
 )
-from pipeline.isolate import map_isolated
-from pipeline.ledger import LEDGER_NAME, Entry, Ledger
+from pipeline.batch.ledger import LEDGER_NAME, Entry, Ledger
+from pipeline.batch.outcomes import FileOutcome, Listener, RunReport
+from pipeline.batch.workers import load_worker, write_fallback, write_worker
+from pipeline.check import rejected
+from pipeline.errors import OutputError, RejectedFile
+from pipeline.forms import Profile, load_profile
 from pipeline.model import Finding, Result, Submission
 from pipeline.naming import safe_filename
-from pipeline.outcomes import FileOutcome, Listener, RunReport
-from pipeline.validate import validate
-from pipeline.workers import load_worker, write_fallback, write_worker
+from pipeline.read.isolate import map_isolated
+from pipeline.rules.validate import validate
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ class _Engine:
         return waiting
 
     def summarise(self, *, force: bool) -> list[Path]:
-        from pipeline.summary import summary_paths, write_summaries
+        from pipeline.report.summary import summary_paths, write_summaries
 
         existing = summary_paths(self.ledger, self.outdir.root)
         last = self.ledger.last_filed()

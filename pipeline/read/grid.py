@@ -20,8 +20,8 @@ from defusedxml import ElementTree
 
 from pipeline.errors import RejectedFile
 from pipeline.model import Grid, SheetGrid, parse_ref
+from pipeline.read.sniff import MSG_CORRUPT, MSG_LYING_SIZES
 from pipeline.settings import MAX_SHEET_CELLS, MAX_SHEET_ROWS, TEMPLATE_ID
-from pipeline.sniff import MSG_CORRUPT, MSG_LYING_SIZES
 
 log = logging.getLogger(__name__)
 

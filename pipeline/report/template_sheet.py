@@ -1,42 +1,20 @@
-"""Write the official 绩效自评 workbook (附件1–3) from the form definitions and a profile.
-
-Everything about a form's layout comes from schemas/forms/*.toml (sections, spans, labels, column
-widths) and the indicator categories from the profile; nothing about a form is written here twice.
-With no `Filling` the result is the blank official template; with one it is a unit's submission,
-which is how the sample inputs and test fixtures are made. `Layout` reproduces the variety real
-units produce (renamed and reordered sheets, tables moved down or right, values typed inside
-label cells, no defined names).
-
-Every input cell carries a sheet-scoped defined name `'<sheet>'!jx.<point key>` (point keys are
-`Form.points()` keys), and each indicator table names its header cells `jx.<form>.ind.<column>` and
-its body `jx.<form>.ind`. Should a definition give the indicator 总分 row a key already taken by a
-table cell on the same sheet, the 总分 cells get `<form>.ind.<key>` instead, so that every name and
-every `Filling.values` key points at exactly one cell.
+"""Laying one form out on one worksheet: sections, spans, labels, input cells with their formats, names and
+validations, row heights and print setup (`SheetWriter`), in a workbook every sheet shares (`Book`).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from pipeline import settings
-from pipeline.errors import DefinitionError, OutputError
-from pipeline.forms import Field, Form, Profile, Row, Section, for_year, load_editions, load_forms, load_profile
+from pipeline.errors import DefinitionError
+from pipeline.forms import Field, Form, Profile, Row, Section, for_year
 from pipeline.model import cell_ref
+from pipeline.report.filling import Filling, IndicatorRow, Layout, indicator_total_key
 
-log = logging.getLogger(__name__)
-
-#: File name of the blank template written by `build_templates`.
-TEMPLATE_FILENAME = "绩效自评模板_{year}.xlsx"
 #: A form wider than this (Σ column widths) prints landscape; the forms are long, so portrait up to ~125.
 LANDSCAPE_MIN_WIDTH = 125
 #: Prefix of every defined name, so a reader can tell ours from a unit's own names.
@@ -60,47 +38,7 @@ ROW_HEIGHT = 18.0
 LINE_HEIGHT = 13.5
 
 
-@dataclass(slots=True)
-class IndicatorRow:
-    """One 三级指标 row as a unit fills it: category key from the profile, 二级 label, then the cells."""
-
-    level1: str
-    level2: str
-    name: object = None
-    target: object = None
-    actual: object = None
-    weight: object = None
-    score: object = None
-    reason: object = None
-
-
-@dataclass(slots=True)
-class Filling:
-    """What a unit typed: point values, inserted special-fund rows, indicator rows, project sheets.
-
-    Numbers are written as number cells; strings (also numbers typed as text, "1,323.28") as strings.
-    """
-
-    values: dict[str, object] = field(default_factory=dict)
-    special_rows: dict[str, list[tuple[str, dict[str, object]]]] = field(default_factory=dict)
-    indicators: list[IndicatorRow] = field(default_factory=list)
-    projects: list[Filling] = field(default_factory=list)
-    placeholder_projects: bool = False
-
-
-@dataclass(slots=True)
-class Layout:
-    """How the workbook departs from the official one. Sheet ids: "a1", "a2", "a3", "a3.2", "a3.3"…"""
-
-    sheet_names: dict[str, str] = field(default_factory=dict)
-    order: list[str] = field(default_factory=list)
-    row_offset: int = 0
-    col_offset: int = 0
-    values_in_labels: bool = False
-    names: bool = True
-
-
-class _Styles:
+class Styles:
     """Formats made on demand and cached by their properties (xlsxwriter wants one object each)."""
 
     def __init__(self, wb: Workbook) -> None:
@@ -133,28 +71,6 @@ class _Styles:
         return self.get(border=1)
 
 
-def _cell_keys(form: Form) -> set[str]:
-    """Point keys of every input outside the indicator table."""
-    keys: set[str] = set()
-    for sec in form.sections:
-        if sec.kind == "table":
-            keys |= {f"{form.id}.{r.key}.{c.key}" for r in sec.rows for c in sec.fields}
-        elif sec.kind == "record":
-            keys |= {f"{form.id}.{f.key}" for f in sec.fields}
-        elif sec.kind == "fields":
-            keys |= {f"{form.id}.{f.key}" for row in sec.field_rows for f in row}
-    return keys
-
-
-def indicator_total_key(form: Form, name: str) -> str:
-    """Full key of the indicator 总分 cell `name` ("weight" or "score"), e.g. "a2.sum.score"."""
-    for sec in form.sections:
-        if sec.kind == "indicators" and name in sec.total:
-            key = f"{form.id}.{sec.total[name]}"
-            return f"{form.id}.ind.{sec.total[name]}" if key in _cell_keys(form) else key
-    raise DefinitionError(f"表 {form.id} 没有指标总分项 {name!r}")
-
-
 def _indicator_kind(h: Field) -> str:
     """Input kind of an indicator column: 指标值/完成值 hold text such as "≥90%" or "12月31日", so
     they get neither a number format nor a validation; only an explicit score/int/percent type does."""
@@ -174,10 +90,10 @@ def _lines(text: str, width: float) -> int:
     return sum(max(1, -int(-_text_px(chunk) // avail)) for chunk in str(text).split("\n"))
 
 
-class _SheetWriter:
+class SheetWriter:
     """Lays one form out on one worksheet, section by section, and records names and validations."""
 
-    def __init__(self, book: _Book, ws: Worksheet, form: Form, filling: Filling, *, placeholder: bool) -> None:
+    def __init__(self, book: Book, ws: Worksheet, form: Form, filling: Filling, *, placeholder: bool) -> None:
         self.book, self.ws, self.form, self.filling = book, ws, form, filling
         self.st = book.styles
         self.values = filling.values
@@ -550,114 +466,9 @@ class _SheetWriter:
         ws.freeze_panes(self.ro + 2, 0)
 
 
-class _Book:
+class Book:
     """The workbook being written and what every sheet shares."""
 
     def __init__(self, wb: Workbook, *, year: int, profile: Profile, layout: Layout) -> None:
         self.wb, self.year, self.profile, self.layout = wb, year, profile, layout
-        self.styles = _Styles(wb)
-
-
-def _sheets(filling: Filling, forms: dict[str, Form]) -> list[tuple[str, Form, Filling, bool]]:
-    """(sheet id, form, filling, placeholder) for every sheet, in the official order."""
-    out = [("a1", forms["a1"], filling, False), ("a2", forms["a2"], filling, False)]
-    projects = filling.projects or [Filling()]
-    for i, project in enumerate(projects, start=1):
-        sid = "a3" if i == 1 else f"a3.{i}"
-        out.append((sid, forms["a3"], project, filling.placeholder_projects and not filling.projects))
-    return out
-
-
-def _sheet_name(sid: str, form: Form, layout: Layout) -> str:
-    if sid in layout.sheet_names:
-        return layout.sheet_names[sid]
-    suffix = sid.partition(".")[2]
-    return f"{form.sheet_name}({suffix})" if suffix else form.sheet_name
-
-
-def _properties(wb: Workbook, year: int, layout: Layout) -> None:
-    if not layout.names:
-        return
-    wb.set_properties(
-        {
-            "title": for_year("{Y}年度预算单位整体支出绩效自评表（附件1–3）", year),
-            "subject": "预算单位整体支出绩效自评",
-            "author": "jixiao",
-            "comments": "绩效自评审核官方模板：请在浅蓝色单元格中填写，不要删除或改名已命名的单元格。",
-            "created": datetime(year + 1, 1, 1),
-        }
-    )
-    wb.set_custom_property("jixiao_template", settings.TEMPLATE_ID)
-    wb.set_custom_property("jixiao_template_version", settings.TEMPLATE_VERSION)
-    wb.set_custom_property("jixiao_year", year)
-
-
-def _check_keys(filling: Filling, used: set[str], *, form_id: str) -> None:
-    unknown = sorted(k for k in filling.values if k.startswith(f"{form_id}.") and k not in used)
-    if unknown:
-        raise ValueError(f"填报数据含表中不存在的数据项：{unknown}")
-
-
-def write_workbook(
-    path: Path,
-    *,
-    year: int,
-    profile: Profile | None = None,
-    filling: Filling | None = None,
-    layout: Layout | None = None,
-    editions: Sequence[str] = (),
-) -> Path:
-    """Write 附件1, 附件2 and one 附件3 sheet per project (or one blank/placeholder 附件3) to `path`, each
-    in its kind's primary edition or in the edition `editions` names for that kind ("a3_national")."""
-    if not 2000 <= year <= 2100:
-        raise ValueError(f"年度 {year!r} 不在 2000–2100 之间")
-    profile = profile or load_profile()
-    filling = filling or Filling()
-    layout = layout or Layout()
-    forms = dict(load_forms())
-    for name in editions:
-        known = {f.edition: f for f in load_editions()}
-        if name not in known:
-            raise ValueError(f"没有表格版本 {name!r}，可选：{'、'.join(sorted(known))}")
-        forms[known[name].id] = known[name]
-    sheets = _sheets(filling, forms)
-    order = layout.order or [sid for sid, *_ in sheets]
-    if sorted(order) != sorted(sid for sid, *_ in sheets):
-        raise ValueError(f"工作表顺序 {order!r} 与表单 {[sid for sid, *_ in sheets]!r} 不一致")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    )
-    book = _Book(wb, year=year, profile=profile, layout=layout)
-    _properties(wb, year, layout)
-    by_id = {sid: (form, fill, placeholder) for sid, form, fill, placeholder in sheets}
-    used: dict[str, set[str]] = {"a1": set(), "a2": set()}
-    for sid in order:
-        form, sheet_filling, placeholder = by_id[sid]
-        ws = wb.add_worksheet(_sheet_name(sid, form, layout))
-        writer = _SheetWriter(book, ws, form, sheet_filling, placeholder=placeholder)
-        writer.write()
-        if form.id != "a3":
-            used[form.id] |= writer.used
-        else:
-            _check_keys(sheet_filling, writer.used, form_id="a3")
-    for fid, keys in used.items():
-        _check_keys(filling, keys, form_id=fid)
-    try:
-        wb.close()
-    except OSError as exc:
-        raise OutputError(f"无法写入 {path}：{exc}") from exc
-    return path
-
-
-def write_template(path: Path, *, year: int, profile: Profile | None = None, editions: Sequence[str] = ()) -> Path:
-    """The blank official template for `year` (in other editions for the kinds `editions` names)."""
-    return write_workbook(path, year=year, profile=profile, editions=editions)
-
-
-def build_templates(out_dir: Path, year: int = settings.DEFAULT_YEAR) -> Path:
-    """Write the blank template into `out_dir` (what `jixiao template` runs); returns its path."""
-    path = Path(out_dir) / TEMPLATE_FILENAME.format(year=year)
-    write_template(path, year=year)
-    log.info("wrote template %s", path)
-    return path
+        self.styles = Styles(wb)

@@ -1,0 +1,98 @@
+"""Labels and the sheet index every lookup goes through: a label in all its spellings, matched after
+`values.normalize`, and a sheet's text cells normalised once, by reading order and by text.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pipeline.forms import for_year
+from pipeline.model import SheetGrid
+from pipeline.read.values import normalize
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A label or header as matched: its normalised text and its core without a (…) hint."""
+
+    text: str
+    norm: str
+    core: str
+
+    @classmethod
+    def of(cls, text: str) -> Label:
+        return _label(text)
+
+    def exact(self, norm: str) -> bool:
+        return norm == self.norm or norm == self.core
+
+    def prefix(self, norm: str) -> bool:
+        return norm.startswith(self.norm) or norm.startswith(self.core)
+
+
+@functools.lru_cache(maxsize=4096)
+def _label(text: str) -> Label:
+    """Labels come from a few hundred definition strings: each is normalised once per process."""
+    core = normalize(re.sub(r"[(（][^)）]*[)）]", "", text))
+    return Label(text, normalize(text), core if len(core) >= 2 else normalize(text))
+
+
+@dataclass(slots=True)
+class SheetIndex:
+    """The string cells of one sheet, normalised once, in reading order, and by normalised text."""
+
+    sheet: SheetGrid
+    texts: list[tuple[int, int, str, str]] = field(default_factory=list)
+    spans: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    by_norm: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    start: int = 0
+    stop: int = 0  # rows [start, stop) of the sheet: one table's block
+
+    @classmethod
+    def build(cls, sheet: SheetGrid, start: int = 0, stop: int | None = None) -> SheetIndex:
+        stop = sheet.n_rows if stop is None else min(stop, sheet.n_rows)
+        index = cls(sheet, start=start, stop=stop)
+        for r in range(start, stop):
+            for c, v in enumerate(sheet.rows[r]):
+                if isinstance(v, str) and v.strip():
+                    norm = normalize(v)
+                    index.texts.append((r, c, norm, v))
+                    index.by_norm.setdefault(norm, []).append((r, c))
+        index.spans = {(r0, c0): (r1, c1) for r0, c0, r1, c1 in sheet.merged}
+        return index
+
+    def find(
+        self, label: Label | Sequence[Label], start: int = 0, *, mode: str = "exact", cols: int | None = None
+    ) -> tuple[int, int] | None:
+        """The first cell (in reading order) from row `start` whose text is one of the label's spellings."""
+        labels = (label,) if isinstance(label, Label) else label
+        if mode == "exact":  # the common case: a dictionary look-up, not a scan of the sheet
+            hits = [hit for lab in labels for hit in (*self.by_norm.get(lab.norm, ()), *self.by_norm.get(lab.core, ()))]
+            hits = [(r, c) for r, c in hits if r >= start and (cols is None or c < cols)]
+            return min(hits) if hits else None
+        labels = tuple(lab for lab in labels if len(lab.core) >= 3)  # a short spelling matches only exactly
+        for r, c, norm, _ in self.texts:
+            if r < start or (cols is not None and c >= cols):
+                continue
+            for lab in labels:
+                if (mode == "prefix" and lab.prefix(norm)) or (mode == "contains" and lab.norm in norm):
+                    return r, c
+        return None
+
+    def end(self, r: int, c: int) -> tuple[int, int]:
+        """Bottom-right cell of the merged range anchored at (r, c), or the cell itself."""
+        return self.spans.get((r, c), (r, c))
+
+    def value_at(self, r: int, c: int) -> tuple[object, tuple[int, int]]:
+        ar, ac = self.sheet.anchor(r, c)
+        return self.sheet.value(ar, ac), (ar, ac)
+
+
+def spelled(names: Sequence[str], year: int | None) -> tuple[Label, ...]:
+    """Every spelling of a label, with {Y} resolved (a label needing an unknown year is left out)."""
+    if year is None:
+        return tuple(Label.of(n) for n in names if "{Y" not in n)
+    return tuple(Label.of(for_year(n, year)) for n in names)

@@ -1,0 +1,337 @@
+"""Reading one table block with its edition: every section of the definition located by its labels, in order.
+
+`Reader` looks for each section from where the previous one started (a label repeated further down is not
+taken for an earlier one), reads fixed rows, repeated rows and the indicator table, and records what it
+could not find, so a missing label becomes a finding rather than a wrong value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from pipeline.forms import Field, Form, Profile, Section, for_year
+from pipeline.model import Indicator, Point, cell_ref
+from pipeline.read.labels import Label, SheetIndex, spelled
+from pipeline.read.points import (
+    INDICATOR_TYPES,
+    UNIT_MARK,
+    combine_repeat,
+    compose_target,
+    exact_weight,
+    inline_value,
+    is_prompt,
+    missing_point,
+    normalize_unit,
+    target_value,
+    to_point,
+)
+from pipeline.read.values import normalize, parse_value
+
+
+@dataclass(slots=True)
+class Reader:
+    """Reads one block of a sheet against one form edition."""
+
+    form: Form
+    index: SheetIndex
+    profile: Profile
+    all_labels: list[Label]
+    points: dict[str, Point] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    prompts: list[tuple[str, str]] = field(default_factory=list)  # (cell, text) still holding a template prompt
+
+    @property
+    def sheet_name(self) -> str:
+        return self.index.sheet.name
+
+    def ref(self, r: int, c: int) -> str:
+        return cell_ref(r, c)
+
+    def put(self, key: str, point: Point) -> None:
+        self.points[f"{self.form.id}.{key}"] = point
+
+    def is_label(self, raw: object) -> bool:
+        norm = normalize(raw)
+        return bool(norm) and any(norm.startswith((lab.norm, lab.core)) for lab in self.all_labels)
+
+    def point(self, raw: object, ftype: str, r: int, c: int) -> Point:
+        """A cell as a point; template prompt text left in it counts as not filled (and is reported)."""
+        if isinstance(raw, str) and is_prompt(raw):
+            self.prompts.append((self.ref(r, c), raw.strip()))
+            return Point(None, self.sheet_name, (self.ref(r, c),), raw=raw)
+        return to_point(raw, ftype, self.sheet_name, self.ref(r, c))
+
+    def read(self, year: int | None, start: int) -> None:
+        cursor = start
+        for section in self.form.sections:
+            found = getattr(self, f"_read_{section.kind}")(section, year, cursor)
+            if found is not None:
+                cursor = found
+
+    def read_names(self, names: dict[str, tuple[int, int]]) -> None:
+        """Inputs located by the template's defined names win over labels a unit may have edited."""
+        fields = self.form.points()
+        repeat = {f"{self.form.id}.{r.key}." for sec in self.form.sections for r in sec.rows if r.repeat}
+        for key, (r, c) in names.items():
+            field_ = fields.get(key)
+            if field_ is None or key.startswith(tuple(repeat)) or not self.index.start <= r < self.index.stop:
+                continue  # rows units insert under are summed by the label reading
+            value, (ar, ac) = self.index.value_at(r, c)
+            point = to_point(value, field_.type, self.sheet_name, self.ref(ar, ac))
+            found = self.points.get(key)
+            if point.filled or found is None or not found.filled:  # a value typed into the label cell stays
+                self.points[key] = exact_weight(key.rsplit(".", 1)[-1], point)
+
+    def _read_note(self, section: Section, year: int | None, cursor: int) -> int | None:
+        return None
+
+    # fields: label, then its value to the right (or written inside the label cell)
+    def _read_fields(self, section: Section, year: int | None, cursor: int) -> int | None:
+        labels = [f for row in section.field_rows for f in row]
+        first: int | None = None
+        for f in labels:
+            at = self._find_field(f, year, cursor)
+            if at is None:
+                self.missing.append(for_year(f.label, year) if year else f.label)
+                self.put(f.key, missing_point(self.sheet_name, None))
+                continue
+            first = at[0] if first is None else min(first, at[0])
+            self.put(f.key, self._field_value(f, at, [x for x in labels if x is not f], year))
+        return first
+
+    def _find_field(self, f: Field, year: int | None, cursor: int) -> tuple[int, int] | None:
+        labels = spelled(f.names, year)
+        for mode in ("exact", "prefix", "contains"):
+            at = self.index.find(labels, cursor, mode=mode)
+            if at is not None:
+                return at
+        return None
+
+    def _field_value(self, f: Field, at: tuple[int, int], others: list[Field], year: int | None) -> Point:
+        r, c = at
+        raw = self.index.sheet.value(r, c)
+        resolve = (lambda n: for_year(n, year)) if year else (lambda n: n)
+        other_names = [resolve(n) for o in others for n in o.names]
+        for name in f.names:
+            inline = inline_value(str(raw), resolve(name), other_names)
+            inline = re.sub(r"\s*(?:金额)?单位[:：]\s*万?元\s*$", "", inline or "")
+            if inline and not UNIT_MARK.match(normalize_unit(inline)):
+                return self.point(inline, f.type, r, c)
+        _, end_c = self.index.end(r, c)
+        for col in range(end_c + 1, self.index.sheet.n_cols):
+            value, (ar, ac) = self.index.value_at(r, col)
+            if (ar, ac) != (r, col) or value == "" or value is None:
+                continue
+            if self.is_label(value):
+                break
+            if isinstance(value, str) and UNIT_MARK.match(normalize_unit(value)):
+                continue  # 单位：万元 printed at the end of the 填报单位 row
+            return self.point(value, f.type, ar, ac)
+        return missing_point(self.sheet_name, (r, end_c + 1))
+
+    # record: a header row, values right below each header
+    def _read_record(self, section: Section, year: int | None, cursor: int) -> int | None:
+        first: int | None = None
+        for f in section.fields:
+            at = self.index.find(spelled(f.names, year), cursor)
+            if at is None:
+                self.missing.append(for_year(f.label, year) if year else f.label)
+                self.put(f.key, missing_point(self.sheet_name, None))
+                continue
+            first = at[0] if first is None else min(first, at[0])
+            end_r, _ = self.index.end(*at)
+            value, (ar, ac) = self.index.value_at(end_r + 1, at[1])
+            self.put(f.key, self.point(value, f.type, ar, ac))
+        return first
+
+    # table: column headers, row labels, values at their crossings; repeat rows take inserted rows
+    def _read_table(self, section: Section, year: int | None, cursor: int) -> int | None:
+        found = {col.key: self.index.find(spelled(col.names, year), cursor) for col in section.fields}
+        rows_hit = Counter(at[0] for at in found.values() if at is not None)
+        header_row = rows_hit.most_common(1)[0][0] if rows_hit else None
+        columns: dict[str, int] = {}
+        for col in section.fields:
+            at = found[col.key]
+            if at is None or header_row is None or abs(at[0] - header_row) > 2:
+                self.missing.append(for_year(col.label, year) if year else col.label)  # not this table's header
+            else:
+                columns[col.key] = at[1]
+        if header_row is None or not columns:
+            for row in section.rows:
+                for col in section.fields:
+                    self.put(f"{row.key}.{col.key}", missing_point(self.sheet_name, None))
+            return None
+        header_row = min(found[k][0] for k in columns)  # type: ignore[index]
+        label_cols = min(columns.values())
+        row_at: dict[str, int] = {}
+        for row in section.rows:
+            labels = spelled(row.names, year)
+            at = self.index.find(labels, header_row + 1, cols=label_cols) or self.index.find(
+                labels, header_row + 1, mode="prefix", cols=label_cols
+            )
+            if at is None and section.first_row and row is section.rows[0]:
+                at = self._first_data_row(header_row, columns)
+            if at is None:
+                self.missing.append(row.label)
+            else:
+                row_at[row.key] = at[0]
+        for row in section.rows:
+            r = row_at.get(row.key)
+            for col in section.fields:
+                if row.only and col.key not in row.only:
+                    continue
+                c = columns.get(col.key)
+                key = f"{row.key}.{col.key}"
+                if r is None or c is None:
+                    self.put(key, missing_point(self.sheet_name, None))
+                    continue
+                value, (ar, ac) = self.index.value_at(r, c)
+                point = exact_weight(col.key, self.point(value, col.type, ar, ac))
+                if row.repeat:
+                    point = self._with_inserted_rows(point, r, c, col.type, row_at, label_cols)
+                self.put(key, point)
+        return header_row
+
+    def _first_data_row(self, header_row: int, columns: dict[str, int]) -> tuple[int, int] | None:
+        """The first row under the headers with a number in one of the columns (a total row whose label
+        this edition does not know)."""
+        below = max(self.index.end(header_row, c)[0] for c in columns.values()) + 1
+        for r in range(below, min(below + 3, self.index.stop)):
+            if any(parse_value(self.index.sheet.value(r, c)).kind == "number" for c in columns.values()):
+                return r, min(columns.values())
+        return None
+
+    def _with_inserted_rows(
+        self, head: Point, r: int, c: int, ftype: str, row_at: dict[str, int], label_cols: int
+    ) -> Point:
+        """Σ of the label row and the rows a unit inserted under it (一个专项一行)."""
+        later = [x for x in row_at.values() if x > r]
+        stop = min(later) if later else r + 1
+        parts = [head]
+        for rr in range(r + 1, stop):
+            value, (ar, ac) = self.index.value_at(rr, c)
+            if ar != rr:
+                continue
+            parts.append(to_point(value, ftype, self.sheet_name, self.ref(ar, ac)))
+        return combine_repeat(head, parts[1:])
+
+    # indicators: 一级/二级 merged down, one 三级 per row, until the 总分 row (or what follows the table)
+    def _read_indicators(self, section: Section, year: int | None, cursor: int) -> int | None:
+        name_col = section.column("name")
+        at = self.index.find(spelled(name_col.names, year), cursor)
+        if at is None:
+            self.missing.append(name_col.label)
+            return None
+        header_row = at[0]
+        cols: dict[str, int] = {}
+        taken: set[int] = set()
+        for f in section.fields:  # a header written twice (分值 at two levels) is taken left to right
+            hits = sorted(
+                (r, c)
+                for lab in spelled(f.names, year)
+                for r, c in (*self.index.by_norm.get(lab.norm, ()), *self.index.by_norm.get(lab.core, ()))
+                if header_row <= r <= self.index.end(*at)[0] + 1 and c not in taken
+            )
+            hits = sorted(set(hits), key=lambda rc: (rc[1], rc[0]))
+            if hits:
+                cols[f.key] = hits[0][1]
+                taken.add(hits[0][1])
+        first_row = max(self.index.end(header_row, c)[0] for c in cols.values()) + 1
+        totals = spelled(section.total_labels, year)
+        stops = spelled(section.stop, year)
+        limit = min((c for k, c in cols.items() if k not in ("level1", "level2", "name")), default=99)
+        r = first_row
+        current: dict[str, str] = {"level1": "", "level2": ""}
+        while r < self.index.stop:
+            if any(self._row_has(r, lab, limit=limit) for lab in totals):
+                self._read_total(section, r, cols)
+                break
+            if any(self._row_has(r, lab, limit=limit) for lab in stops) or self._is_note_row(r, cols):
+                r = self.index.stop
+                continue
+            self._read_indicator_row(section, r, cols, current)
+            r += 1
+        if r >= self.index.stop and section.total:
+            self.missing.append(f"{section.total_labels[0]}行")
+            for name in ("weight", "score"):
+                if name in section.total:
+                    point = missing_point(self.sheet_name, None)
+                    point.absent = True  # no 总分 row: its sums cannot be checked, the missing row is reported
+                    self.put(section.total[name], point)
+        return header_row
+
+    def _row_has(self, r: int, label: Label, *, limit: int) -> bool:
+        row = self.index.sheet.rows[r]
+        return any(label.exact(normalize(v)) for v in row[:limit] if isinstance(v, str))
+
+    def _is_note_row(self, r: int, cols: dict[str, int]) -> bool:
+        """填表说明, 评价结论… written across the table: one text merged over the value columns."""
+        first = min(cols.values())
+        for c in range(first, first + 2):
+            rng = self.index.sheet.merge_at(r, c)
+            if rng is not None and rng[3] >= max(cols.values()) - 1 and rng[3] - rng[1] >= 3:
+                return True
+        text = normalize(self.index.sheet.value(r, first))
+        return text.startswith(("注", "说明", "填表说明", "备注"))
+
+    def _read_total(self, section: Section, r: int, cols: dict[str, int]) -> None:
+        for name in ("weight", "score"):
+            if name in section.total and name in cols:
+                value, (ar, ac) = self.index.value_at(r, cols[name])
+                point = to_point(value, "score", self.sheet_name, self.ref(ar, ac))
+                self.put(section.total[name], exact_weight(name, point))
+
+    def _read_indicator_row(self, section: Section, r: int, cols: dict[str, int], current: dict[str, str]) -> None:
+        cells: dict[str, Point] = {}
+        for level in ("level1", "level2"):
+            if level in cols:
+                value, (ar, ac) = self.index.value_at(r, cols[level])
+                if normalize(value):
+                    current[level] = self._category(value) if level == "level1" else self._sub(value)
+                    current[f"{level}_cell"] = self.ref(ar, ac)
+                    current[f"{level}_text"] = str(value).strip()
+                if current.get(f"{level}_cell"):  # which 一级/二级 cell the row sits under (group checks)
+                    ref = current[f"{level}_cell"]
+                    cells[f"{level}_name"] = Point(current[f"{level}_text"], self.sheet_name, (ref,))
+        for f in section.fields:
+            key = f.key
+            if key in ("level1", "level2"):
+                continue
+            if key not in cols:
+                cells[key] = missing_point(self.sheet_name, None)  # column not found: reported as a label
+                continue
+            value, (ar, ac) = self.index.value_at(r, cols[key])
+            merged_down = (ar, ac) != (r, cols[key])
+            if merged_down and key not in ("reason",) and not key.startswith(("level1_", "level2_")):
+                value = ""  # a cell merged down from the row above belongs to that row
+            ftype = INDICATOR_TYPES.get(key, "target")
+            ref = self.ref(ar, ac) if key.startswith(("level1_", "level2_")) else self.ref(r, cols[key])
+            if ftype == "target":
+                point = Point(target_value(value), self.sheet_name, (ref,), raw=value)
+            elif ftype == "text" and isinstance(value, str) and is_prompt(value):
+                self.prompts.append((ref, value.strip()))
+                point = Point(None, self.sheet_name, (ref,), raw=value)
+            else:
+                point = to_point(value, ftype, self.sheet_name, ref)
+            cells[key] = exact_weight(key, point)
+        compose_target(cells)
+        if any(cells[k].filled for k in ("name", "target", "actual", "weight", "score") if k in cells):
+            self.indicators.append(Indicator(self.sheet_name, r, current["level1"], current["level2"], cells))
+
+    def _category(self, value: object) -> str:
+        norm = normalize(value)
+        for cat in self.profile.categories:
+            if norm.startswith(normalize(cat.label)):
+                return cat.key
+        return norm
+
+    def _sub(self, value: object) -> str:
+        norm = normalize(value)
+        for cat in self.profile.categories:
+            for sub in cat.subs:
+                if norm.startswith(normalize(sub)) or normalize(sub).startswith(norm):
+                    return sub
+        return norm
