@@ -374,3 +374,17 @@ def test_template_of_an_edition_reads_back_as_that_edition(edition: str, tmp_pat
             chosen.append(form.edition if form else None)
     kind = load_form(edition).id
     assert edition in chosen and chosen == [edition if k == kind else k for k in ("a1", "a2", "a3")]
+
+
+def test_a_hunan_layout_under_another_editions_title_is_read_as_hunan(tmp_path: Path) -> None:
+    path = tmp_path / "部门.xlsx"
+    shutil.copy(SAMPLES / "岳阳市公共租赁房屋运营服务中心_2023.xlsx", path)
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(max_row=3):
+            for cell in row:
+                if cell.value == "2023年度预算单位整体支出绩效自评表":
+                    cell.value = "2023年度部门整体支出绩效自评表"  # the Chongqing edition's wording
+    wb.save(path)
+    assert [(d.form, d.edition) for d in load_submission(path).forms.values()] == [("a1", "a1"), ("a2", "a2")]
+    assert [f.rule for f in run(path).findings if f.level == "error"] == ["A1.SUM.PUBLIC"]

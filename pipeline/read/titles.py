@@ -78,7 +78,10 @@ def find_titles(sheet: SheetGrid, index: SheetIndex, editions: Sequence[Form]) -
             continue
         core, year = title_core(norm)
         scored = sorted(((title_score(core, f), f) for f in editions), key=lambda x: -x[0])
-        matched = tuple((score, f) for score, f in scored if score)
+        kinds = {f.id for score, f in scored if score}
+        # every edition of a kind the title names competes: a Hunan layout titled 部门整体支出绩效自评表
+        # (the Chongqing wording) is still read with the Hunan edition when its labels say so
+        matched = tuple((score, f) for score, f in scored if score or f.id in kinds)
         if matched or looks_like_title(core, sheet.rows[r]):
             titles.append(Title(r, c, str(raw).strip(), year, matched))
     return titles
@@ -100,7 +103,7 @@ def choose_edition(title: Title, index: SheetIndex, year: int | None) -> Form | 
     for order, (score, form) in enumerate(title.editions):
         labels = section_labels(form)
         hits = sum(index.find(spelled(names, year)) is not None for names in labels)
-        key = (score * 8 + 2 * hits - len(labels), -order)  # labels found count, labels missing count against
+        key = (score * 4 + 2 * hits - len(labels), -order)  # labels found count, labels missing count against
         if best is None or key > best[:2]:
             best = (key[0], key[1], form)
     return best[2] if best else None
