@@ -79,3 +79,23 @@ def test_readme_run_example_counts_are_what_the_samples_give() -> None:
         *(statuses.count(s) for s in ("ok", "warnings", "errors", "rejected")),
         0,
     ]
+
+
+def test_schema_comments_name_only_files_that_exist() -> None:
+    named = []
+    for toml in sorted((ROOT / "schemas").rglob("*.toml")):
+        for line in toml.read_text(encoding="utf-8").splitlines():
+            comment = line.partition("#")[2]
+            for name in re.findall(r"[\w./*-]+\.(?:py|md|toml)\b", comment):
+                found = any(ROOT.glob(name)) or ("/" not in name and any(toml.parent.glob(name)))
+                named.append((toml.name, name, found))
+    assert named and [(src, name) for src, name, found in named if not found] == []
+
+
+def test_readme_and_docs_link_only_to_files_that_exist() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#]+?)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" not in target:
+                assert (page.parent / target).exists(), (page.name, target)
+    assert "docs/README.md" in README
