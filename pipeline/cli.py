@@ -140,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=_workers, default=None, metavar="进程数", help="并行进程数（默认 CPU 核数）")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="输出目录（须为空或不存在）")
+    p.add_argument(
+        "--reports",
+        action="store_true",
+        help="为无错单位另写自评报告（.docx，部分含错误，答案见 .report_key.json）",
+    )
 
     for name, text in (
         ("run", "审核收件箱中的新文件（含子目录），生成审核结果与汇总表"),
@@ -249,6 +254,14 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
         f"含错误 {info['faulty_files']} 个，共注入 {info['faults']} 处错误、应报 {info['expected']} 条：{kinds}"
     )
     console.print(f"答案：{args.out / ANSWER_KEY}")
+    if args.reports:
+        from pipeline.synth.reports import REPORT_KEY, write_reports
+
+        key = load_key(args.out / ANSWER_KEY)
+        clean = [args.out / name for name, entry in sorted(key["files"].items()) if not entry["faults"]]
+        written = write_reports(clean, args.out, seed=args.seed, fault_rate=args.fault_rate)["reports"]
+        faulty = sum(entry["fault"] is not None for entry in written.values())
+        console.print(f"自评报告 {len(written)} 份（含错误 {faulty} 份），答案：{args.out / REPORT_KEY}")
     return 0
 
 

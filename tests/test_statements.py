@@ -172,3 +172,20 @@ def test_a_folder_check_takes_the_report_not_our_own_rendered_results(tmp_path: 
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "岳阳市公共租赁房屋运营服务中心_2023_审核结果.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     assert expand_paths([tmp_path]) == [tmp_path / WORKBOOK.name, report]
+
+
+def test_synthetic_reports_are_all_found_and_clean_ones_raise_nothing(tmp_path: Path) -> None:
+    from pipeline.synth.reports import evaluate, write_reports
+
+    clean = ["翠屏区疾病预防控制中心_2023.xlsx", "松涛区水利工程管理站_2023.xlsx", "金沙县文化馆_2023.xlsx"]
+    workbooks = [Path(shutil.copy(ROOT / "sample_inputs" / name, tmp_path / name)) for name in clean]
+    seen: dict[str, list[tuple[str, str]]] = {}
+    faults = set()
+    for seed in range(4):
+        key = write_reports(workbooks, tmp_path, seed=seed, fault_rate=0.7)
+        pairs = [p for name, info in key["reports"].items() for p in (tmp_path / info["workbook"], tmp_path / name)]
+        seen = {r.file.name: [(f.rule, f.message) for f in r.findings] for r in check_files(pairs)}
+        score = evaluate(key, seen)
+        assert (score["recall"], score["false_alarms"], score["missed"]) == (1.0, 0, [])
+        faults |= {info["fault"] for info in key["reports"].values()}
+    assert faults - {None} == {"total", "breakdown", "yuan", "headcount"}  # the seeds above inject every kind
