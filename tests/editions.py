@@ -27,6 +27,7 @@ EDITION_RULES = frozenset(
         "GEN.UNREAD",
         "GEN.PROMPT",
         "GEN.YEAR",
+        "A3.SUM.SCORE_IND",
     }
 )
 #: Rules on the 自评报告 and on prose in text cells: broken in tests/test_statements.py.

@@ -388,3 +388,14 @@ def test_a_hunan_layout_under_another_editions_title_is_read_as_hunan(tmp_path: 
     wb.save(path)
     assert [(d.form, d.edition) for d in load_submission(path).forms.values()] == [("a1", "a1"), ("a2", "a2")]
     assert [f.rule for f in run(path).findings if f.level == "error"] == ["A1.SUM.PUBLIC"]
+
+
+def test_a_total_row_of_the_indicators_only(tmp_path: Path) -> None:
+    clean = workbook(
+        tmp_path / "90.xlsx", {"Sheet1": [sichuan_project(SichuanProject(total_weight=90, total_score=88))]}
+    )
+    assert run(clean).findings == []  # 合计 90 / 88: the indicator table alone, execution apart
+    wrong = workbook(
+        tmp_path / "90b.xlsx", {"Sheet1": [sichuan_project(SichuanProject(total_weight=90, total_score=90))]}
+    )
+    assert [f.rule for f in run(wrong).findings] == ["A3.SUM.SCORE_IND"]

@@ -294,6 +294,7 @@ def _condition(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.nda
             ast.Gt: left > right,
             ast.GtE: left >= right,
             ast.Eq: left == right,
+            ast.NotEq: left != right,
         }[op]
     return np.asarray(result & ~np.isnan(left) & ~np.isnan(right), dtype=bool)
 
