@@ -151,6 +151,7 @@ class FormData:
     year_source: str = ""  # where the year came from: 标题, 表头, 设置, 文件名, 填报日期 ("" = unknown)
     title_cell: str = ""  # the title's cell: findings about the whole table point there
     prompts: list[tuple[str, str]] = field(default_factory=list)  # (cell, text): template prompts left in
+    titled: bool = True  # False: the table had no title and was recognised by its labels alone
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ EDITION_RULES = frozenset(
         "GEN.PROMPT",
         "GEN.YEAR",
         "A3.SUM.SCORE_IND",
+        "GEN.NOTITLE",
     }
 )
 #: Rules on the 自评报告 and on prose in text cells: broken in tests/test_statements.py.

@@ -399,3 +399,26 @@ def test_a_total_row_of_the_indicators_only(tmp_path: Path) -> None:
         tmp_path / "90b.xlsx", {"Sheet1": [sichuan_project(SichuanProject(total_weight=90, total_score=90))]}
     )
     assert [f.rule for f in run(wrong).findings] == ["A3.SUM.SCORE_IND"]
+
+
+def test_a_table_that_lost_its_title_is_read_by_its_labels(tmp_path: Path) -> None:
+    path = workbook(tmp_path / "无标题_2022.xlsx", {"Sheet1": [national_project(Project())]})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Sheet1"]
+    for ref in ("A1", "A2", "A3"):
+        ws[ref] = None  # 附件, the title and the year row gone: the table starts at 项目名称
+    wb.save(path)
+    sub = load_submission(path)
+    assert [(d.edition, d.titled, d.year, d.year_source) for d in sub.projects] == [
+        ("a3_national", False, 2022, "文件名")
+    ]
+    assert sorted(f.rule for f in run(path).findings) == ["GEN.NOTITLE", "GEN.YEAR"]
+    words = workbook(tmp_path / "说明.xlsx", {"Sheet1": [national_project(Project())]})
+    wb = openpyxl.load_workbook(words)
+    notes = wb.create_sheet("填表说明")
+    for row, text in enumerate(
+        ["1.项目名称填写项目全称。", "2.主管部门填写一级预算单位。", "3.年初预算数按批复填写。"], 1
+    ):
+        notes.cell(row, 1, text)
+    wb.save(words)
+    assert [f.rule for f in run(words).findings] == ["GEN.UNREAD"]  # a sheet of words is not a table

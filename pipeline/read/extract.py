@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pipeline.errors import RejectedFile
 from pipeline.forms import Form, Profile, load_editions, load_profile
 from pipeline.model import FormData, Grid, Point, SheetGrid, Submission, Unread, cell_ref
-from pipeline.read.labels import Label, SheetIndex
+from pipeline.read.labels import Label, SheetIndex, spelled
 from pipeline.read.sections import Reader
 from pipeline.read.titles import Title, block_year, choose_edition, find_titles, header_year, section_labels
 from pipeline.read.values import BLANK, parse_value
@@ -42,7 +42,13 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
         titles = find_titles(sheet, whole, editions)
         titles_seen += [t.text for t in titles]
         if not titles:
-            if has_content(whole):
+            data = read_untitled(grid, sheet, whole, editions, profile) if has_content(whole) else None
+            if data is not None and data.form == "a3":
+                if _has_entries(data):
+                    projects.append(data)
+            elif data is not None and data.form not in found:
+                found[data.form] = data
+            elif has_content(whole):
                 unread.append(Unread(sheet.name, "", first_text(whole)))
             continue
         for n, title in enumerate(titles):
@@ -82,10 +88,44 @@ def share_year(tables: list[FormData]) -> None:
                 point.value, point.raw = str(year), year
 
 
-def read_block(
-    grid: Grid, sheet: SheetGrid, index: SheetIndex, title: Title, editions: Sequence[Form], profile: Profile
+#: A sheet without any title is read only when this share of one edition's labels (and at least
+#: UNTITLED_MIN_LABELS of them) stand on it: a pasted table that lost its title row, not any sheet of words.
+UNTITLED_SHARE = 0.6
+UNTITLED_MIN_LABELS = 6
+
+
+def read_untitled(
+    grid: Grid, sheet: SheetGrid, index: SheetIndex, editions: Sequence[Form], profile: Profile
 ) -> FormData | None:
-    """One table: choose its edition, settle its year, read it."""
+    """A sheet whose table lost its title: read with the edition most of whose labels it holds."""
+    best: tuple[float, Form] | None = None
+    for form in editions:
+        labels = section_labels(form)
+        hits = sum(index.find(spelled(names, None)) is not None for names in labels)
+        enough = hits >= UNTITLED_MIN_LABELS and hits >= UNTITLED_SHARE * len(labels)
+        if enough and (best is None or hits / len(labels) > best[0]):
+            best = (hits / len(labels), form)
+    if best is None:
+        return None
+    first_row, first_col = index.texts[0][0], index.texts[0][1]
+    title = Title(first_row, first_col, "", None, ((0, best[1]),))
+    data = read_block(grid, sheet, index, title, editions, profile, start=first_row)
+    if data is not None:
+        data.titled = False
+    return data
+
+
+def read_block(
+    grid: Grid,
+    sheet: SheetGrid,
+    index: SheetIndex,
+    title: Title,
+    editions: Sequence[Form],
+    profile: Profile,
+    *,
+    start: int | None = None,
+) -> FormData | None:
+    """One table: choose its edition, settle its year, read it (from the row under its title, or `start`)."""
     guess = title.year or header_year(title.editions[0][1], index)
     form = choose_edition(title, index, guess)
     if form is None:
@@ -93,7 +133,7 @@ def read_block(
     year, source = block_year(title, form, index, grid, profile)
     labels = [Label.of(n) for names in section_labels(form) for n in names if "{Y" not in n]
     reader = Reader(form, index, profile, labels)
-    reader.read(year, title.row + 1)
+    reader.read(year, title.row + 1 if start is None else start)
     if form.primary:
         reader.read_names(grid.names.get(sheet.name, {}))
     reader.points[f"{form.id}.year"] = Point(

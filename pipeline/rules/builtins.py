@@ -158,6 +158,19 @@ def template_prompt(rule: Rule, frame: Frame, ctx: Context) -> Details:
     return out
 
 
+def untitled_table(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """A table read without a title (recognised by its labels): say as what, so a reviewer can check."""
+    editions = {form.edition: form for form in load_editions()}
+    out: Details = {}
+    for row in range(len(frame.points)):
+        for data in _sheets(frame, ctx, row):
+            if not data.titled:
+                name = editions[data.edition].name if data.edition in editions else data.form
+                cells = (data.title_cell,) if data.title_cell else ()
+                out.setdefault(row, []).append({"sheet": data.sheet, "cells": cells, "label": name})
+    return out
+
+
 #: Where a year not written on the table came from, as a reviewer reads it.
 YEAR_SOURCES = {"设置": "审核口径或 --year 设置", "文件名": "文件名", "填报日期": "填报日期（填报日期的上一年）"}
 
@@ -434,6 +447,7 @@ REGISTRY: dict[str, Builtin] = {
         unread_block,
         template_prompt,
         year_source,
+        untitled_table,
         level_totals,
         indicator_nature,
         report_figure,
