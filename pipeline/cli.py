@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--profile", default="default", metavar="口径", help=PROFILE_HELP)
     p = commands.add_parser("summary", help="根据账本重新生成汇总表")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
+    p = commands.add_parser("review", help="导入在别处编辑的汇总表中的审核意见与备注，并重新生成汇总表")
+    p.add_argument("file", type=Path, metavar="汇总表", help="填写了审核意见的汇总表（.xlsx）")
+    p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
     return parser
 
 
@@ -176,6 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "watch": cmd_watch,
         "summary": cmd_summary,
+        "review": cmd_review,
     }
     try:
         return commands[args.command](args, console)
@@ -296,6 +300,21 @@ def cmd_summary(args: argparse.Namespace, console: Console) -> int:
     paths = rebuild_summaries(args.out)
     if not paths:
         console.print("账本中还没有审核过的文件，未生成汇总表。")
+    for path in paths:
+        console.print(f"已生成汇总表：{path}")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.report.summary import review_file
+
+    if not args.file.is_file():
+        return user_error(f"找不到文件：{args.file}")
+    try:
+        changed, paths = review_file(args.out, args.file)
+    except ValueError as exc:
+        return user_error(str(exc))
+    console.print(f"已导入审核意见 {changed} 条（来自 {args.file.name}）")
     for path in paths:
         console.print(f"已生成汇总表：{path}")
     return 0
@@ -445,7 +464,7 @@ def exit_code(results: Sequence[Result]) -> int:
 def render_result(console: Console, result: Result) -> None:
     style = STATUS_STYLE[result.status]
     unit = f"{result.unit or ''} {result.year or ''}".strip()
-    console.print(f"[bold]{result.file.name}[/bold]  {unit}  [{style}]{STATUS_ZH[result.status]}[/{style}]")
+    console.print(f"[bold]{result.file.name}[/bold]  {unit}  [{style}]{result.status_text}[/{style}]")
     if result.findings:
         table = Table(show_header=True, header_style="bold", expand=False)
         for col in ("级别", "规则", "工作表", "单元格", "问题说明"):

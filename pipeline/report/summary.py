@@ -35,11 +35,21 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
+from pipeline.batch.decisions import DECISIONS, harvest, import_file
 from pipeline.batch.inbox import OutputLock, cannot_write, fsync_dir
 from pipeline.batch.ledger import Ledger, StoredFinding
 from pipeline.model import LEVEL_ZH, STATUS_ZH
 from pipeline.report.summary_data import UNKNOWN_YEAR, UnitRow, YearData, unit_name
-from pipeline.report.summary_layout import HEADER_ROW, LEVEL_FILL, OPTIONS, STATUS_FILL, Col, ListSheet, Styles
+from pipeline.report.summary_layout import (
+    DECISION_FILL,
+    HEADER_ROW,
+    LEVEL_FILL,
+    OPTIONS,
+    STATUS_FILL,
+    Col,
+    ListSheet,
+    Styles,
+)
 from pipeline.report.summary_totals import charts_sheet, totals_sheet
 
 log = logging.getLogger(__name__)
@@ -73,6 +83,7 @@ def write_summaries(ledger: Ledger, out: Path, *, now: datetime | None = None) -
     written = []
     years = ledger.years() or ([None] if ledger.refused() else [])
     for year in years:
+        harvest(ledger, summary_path(out, year), year)  # what a reviewer typed into the old one is kept
         data = YearData.load(ledger, year)
         written.append(_write_atomic(summary_path(out, year), lambda wb, d=data: _fill(wb, d, now)))  # type: ignore[misc]
     return written
@@ -85,6 +96,15 @@ def rebuild_summaries(out: Path) -> list[Path]:
     (`OUT/.*.tmp`, a leftover to it) and write the same summaries. JixiaoError when a run holds it."""
     with Ledger.open_existing(out) as ledger, OutputLock(Path(out)):
         return write_summaries(ledger, Path(out))
+
+
+def review_file(out: Path, path: Path) -> tuple[int, list[Path]]:
+    """`jixiao review FILE`: take the 审核意见 and 备注 of a 汇总 copy edited elsewhere into OUT's ledger and
+    rebuild the summaries; returns how many decisions changed and the files written. ValueError when FILE
+    has no 问题清单 to read."""
+    with Ledger.open_existing(out) as ledger, OutputLock(Path(out)):
+        changed = import_file(ledger, Path(path))
+        return changed, write_summaries(ledger, Path(out))
 
 
 # ------------------------------------------------------------------------------------- writing
@@ -136,7 +156,7 @@ def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) ->
     cols = _overview_cols(data.year if data.year is not None else "本")
     sheet = ListSheet(wb, st, "总览", f"{data.label}预算单位整体支出绩效自评审核汇总", info, cols)
     sheet.ws.write_string(1, len(cols) - 3, "金额单位：万元", st.subtitle)
-    rows = [_overview_row(i, unit) for i, unit in enumerate(data.units, start=1)]
+    rows = [_overview_row(i, unit, data.status_text(unit.entry)) for i, unit in enumerate(data.units, start=1)]
     for row in rows:
         sheet.add(row)
     first, last = HEADER_ROW + 1, sheet.row - 1
@@ -175,7 +195,7 @@ def _overview_cols(y: int | str) -> list[Col]:
     ]
 
 
-def _overview_row(i: int, unit: UnitRow) -> list[Any]:
+def _overview_row(i: int, unit: UnitRow, status: str) -> list[Any]:
     e = unit.entry
     return [
         i,
@@ -190,7 +210,7 @@ def _overview_row(i: int, unit: UnitRow) -> list[Any]:
         unit.rate,
         unit.score,
         grade(unit.score),
-        STATUS_TEXT.get(e.status or "", e.status),
+        status,
         e.errors,
         e.warnings,
         unit.versions,
@@ -246,6 +266,9 @@ def _findings_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: s
         Col("问题说明", 56, "wrap"),
         Col("期望值", 12, "wrap"),
         Col("实际值", 12, "wrap"),
+        Col("单位说明", 30, "wrap"),
+        Col("审核意见", 10, "center"),
+        Col("备注", 30, "wrap"),
         Col("审核结果", 10, "link"),
     ]
     sheet = ListSheet(wb, st, "问题清单", f"{data.label}审核问题清单", info, cols)
@@ -266,11 +289,34 @@ def _findings_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: s
                 f.message,
                 f.expected,
                 f.actual,
+                data.explanation(f),
+                *data.decision(unit_name(entry), f),
                 (entry.output_path, "打开") if entry.output_path else None,
             ]
         )
     sheet.finish()
     sheet.colour_by_text(2, sheet.row - 1, LEVEL_FILL)
+    _decision_inputs(sheet, len(cols) - 3)
+
+
+def _decision_inputs(sheet: ListSheet, col: int) -> None:
+    """审核意见 as a drop-down (its colours follow the choice); 审核意见 and 备注 are the reviewer's to type in."""
+    first, last = HEADER_ROW + 1, max(sheet.row - 1, HEADER_ROW + 1) + 200  # room for rows pasted below
+    sheet.ws.data_validation(
+        first,
+        col,
+        last,
+        col,
+        {
+            "validate": "list",
+            "source": list(DECISIONS),
+            "input_title": "审核意见",
+            "input_message": "请选择：" + "／".join(DECISIONS),
+            "error_title": "审核意见",
+            "error_message": "请从下拉列表中选择：" + "／".join(DECISIONS),
+        },
+    )
+    sheet.colour_by_text(col, last, dict(zip(DECISIONS, DECISION_FILL, strict=True)))
 
 
 # -------------------------------------------------------------------------------------- 规则统计
