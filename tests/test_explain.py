@@ -94,6 +94,8 @@ def test_a_returned_workbook_with_fixes_and_explanations_passes_with_warnings_ex
     ws = wb["审核结果"]
     block = {ws.cell(r, 1).value: ws.cell(r, 3).value for r in range(2, 12) if ws.cell(r, 1).value}
     assert (block["审核结论："], block["已说明提示数："]) == ("通过（提示已说明）", 3)
+    stamp = next(ws.cell(r, 3) for r in range(2, 12) if ws.cell(r, 1).value == "审核结论：")
+    assert stamp.fill.fgColor.rgb == "FFC6EFCE"  # green like 通过, not yellow
     _, rows = _result_rows(ws)
     assert {(r["规则编号"].value, r["单位说明"].value) for r in rows} == set(EXPLAINED.items())
 

@@ -36,7 +36,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline.batch.inbox import cannot_write
-from pipeline.model import LEVEL_ZH, Finding, Grid, Result, SheetGrid, parse_ref
+from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, Finding, Grid, Result, SheetGrid, parse_ref
 from pipeline.read.explanations import is_old_result
 from pipeline.report.comments import MAX_COMMENT, comment_block, comment_options, display_width
 from pipeline.report.styles import SheetLook, is_date_format, read_styles
@@ -245,7 +245,7 @@ def _write_header_block(ws: Worksheet, formats: _Formats, result: Result, at: da
     last = len(_SUMMARY_COLUMNS) - 1
     label = formats.get({**_PLAIN_CELL, "bold": True, "align": "right"})
     plain = formats.get({**_PLAIN_CELL, "align": "left"})
-    fill, font = _STATUS_COLOURS[result.status]
+    fill, font = _STATUS_COLOURS["ok" if result.status_text == EXPLAINED_ZH else result.status]
     status = formats.get({**_PLAIN_CELL, "bold": True, "pattern": 1, "bg_color": fill, "font_color": font})
     row = 1
     for key, value in _header_lines(result, at):

@@ -38,7 +38,8 @@ from xlsxwriter.exceptions import FileCreateError
 from pipeline.batch.decisions import DECISIONS, harvest, import_file
 from pipeline.batch.inbox import OutputLock, cannot_write, fsync_dir
 from pipeline.batch.ledger import Ledger, StoredFinding
-from pipeline.model import LEVEL_ZH, STATUS_ZH
+from pipeline.batch.roster import load_roster, match_roster, roster_path
+from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH
 from pipeline.report.summary_data import UNKNOWN_YEAR, UnitRow, YearData, unit_name
 from pipeline.report.summary_layout import (
     DECISION_FILL,
@@ -50,6 +51,7 @@ from pipeline.report.summary_layout import (
     ListSheet,
     Styles,
 )
+from pipeline.report.summary_roster import missing_sheet, roster_columns, roster_values
 from pipeline.report.summary_totals import charts_sheet, totals_sheet
 
 log = logging.getLogger(__name__)
@@ -82,9 +84,14 @@ def write_summaries(ledger: Ledger, out: Path, *, now: datetime | None = None) -
     now = now or datetime.now()
     written = []
     years = ledger.years() or ([None] if ledger.refused() else [])
+    roster_file = roster_path(out)
+    roster = load_roster(roster_file) if roster_file else None
     for year in years:
         harvest(ledger, summary_path(out, year), year)  # what a reviewer typed into the old one is kept
         data = YearData.load(ledger, year)
+        if roster is not None:
+            data.roster = match_roster(roster, [u.entry.unit for u in data.units if u.entry.unit])
+            data.units.sort(key=lambda u: getattr(data.roster_entry(u.entry), "department", "") or "\uffff")
         written.append(_write_atomic(summary_path(out, year), lambda wb, d=data: _fill(wb, d, now)))  # type: ignore[misc]
     return written
 
@@ -134,13 +141,17 @@ def _write_atomic(path: Path, fill: Callable[[xlsxwriter.Workbook], None]) -> Pa
 def _fill(wb: xlsxwriter.Workbook, data: YearData, now: datetime) -> None:
     st = Styles(wb)
     stamp = now.strftime("%Y-%m-%d %H:%M")
-    counts = Counter(u.entry.status for u in data.units)
+    counts = Counter(data.status_text(u.entry) for u in data.units)
+    explained = f"（其中提示已说明 {counts[EXPLAINED_ZH]}）" if counts[EXPLAINED_ZH] else ""
     info = (
         f"生成时间：{stamp}    单位数：{len(data.units)}（各单位最新提交）    "
-        f"通过 {counts['ok']}，有提示 {counts['warnings']}，有错误 {counts['errors']}；退回文件 {len(data.refused)}"
+        f"通过 {counts['通过'] + counts[EXPLAINED_ZH]}{explained}，有提示 {counts['有提示']}，"
+        f"有错误 {counts['有错误']}；退回文件 {len(data.refused)}"
     )
     wb.set_properties({"title": f"{data.label}预算单位整体支出绩效自评审核汇总", "author": "jixiao"})
     _overview(wb, st, data, info)
+    if data.roster is not None:
+        missing_sheet(wb, st, data, info)
     _findings_sheet(wb, st, data, info)
     _rule_stats(wb, st, data, info)
     totals_sheet(wb, st, data, info)
@@ -154,9 +165,14 @@ def _fill(wb: xlsxwriter.Workbook, data: YearData, now: datetime) -> None:
 
 def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
     cols = _overview_cols(data.year if data.year is not None else "本")
+    if data.roster is not None:
+        cols[-2:-2] = roster_columns()
     sheet = ListSheet(wb, st, "总览", f"{data.label}预算单位整体支出绩效自评审核汇总", info, cols)
     sheet.ws.write_string(1, len(cols) - 3, "金额单位：万元", st.subtitle)
     rows = [_overview_row(i, unit, data.status_text(unit.entry)) for i, unit in enumerate(data.units, start=1)]
+    if data.roster is not None:
+        for row, unit in zip(rows, data.units, strict=True):
+            row[-2:-2] = roster_values(data, unit.entry)
     for row in rows:
         sheet.add(row)
     first, last = HEADER_ROW + 1, sheet.row - 1

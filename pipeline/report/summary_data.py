@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.batch.decisions import Key, decisions_for, explanations_for
 from pipeline.batch.ledger import Entry, Ledger, StoredFinding
+from pipeline.batch.roster import RosterEntry, RosterMatch
 from pipeline.model import EXPLAINED_ZH, STATUS_ZH, cell_key
 
 UNKNOWN_YEAR = "未知年度"
@@ -49,6 +50,22 @@ class YearData:
     decisions: dict[Key, tuple[str, str]] = field(default_factory=dict)  # (unit, rule, cell) → (审核意见, 备注)
     explanations: dict[tuple[int, str, str], str] = field(default_factory=dict)  # (id, rule, cell) → 单位说明
     _all_explained: set[int] | None = None
+    roster: RosterMatch | None = None  # set when OUT holds a 名单
+
+    def roster_entry(self, entry: Entry) -> RosterEntry | None:
+        """The unit's roster entry: same name, or the one its name nearly matches."""
+        if self.roster is None or entry.unit is None:
+            return None
+        return self.roster.found.get(entry.unit) or self.roster.near.get(entry.unit)
+
+    def roster_note(self, entry: Entry) -> str:
+        """名单核对: "" on the roster; else not on it, or near which entry."""
+        if self.roster is None or (entry.unit is not None and entry.unit in self.roster.found):
+            return ""
+        near = self.roster.near.get(entry.unit or "")
+        if near is not None:
+            return f"“{entry.unit}”与名单中的“{near.name}”相近，请核对单位名称"
+        return "不在名单中"
 
     @classmethod
     def load(cls, ledger: Ledger, year: int | None) -> YearData:
