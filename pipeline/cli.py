@@ -163,9 +163,33 @@ def build_parser() -> argparse.ArgumentParser:
             help="读取文件的进程数（默认 CPU 核数，最多 8；0 = 在本进程中读取）",
         )
         p.add_argument("--profile", default="default", metavar="口径", help=PROFILE_HELP)
+        p.add_argument("--roster", type=Path, default=None, metavar="名单", help=ROSTER_HELP)
     p = commands.add_parser("summary", help="根据账本重新生成汇总表")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
+    p.add_argument("--roster", type=Path, default=None, metavar="名单", help=ROSTER_HELP)
+    p = commands.add_parser("roster", help="生成空白的预算单位名单（名单.xlsx）")
+    p.add_argument("--template", action="store_true", required=True, help="写出空白名单表")
+    p.add_argument("--out", type=Path, default=Path("."), metavar="目录", help="写到哪个目录（默认当前目录）")
+    p = commands.add_parser("review", help="导入在别处编辑的汇总表中的审核意见与备注，并重新生成汇总表")
+    p.add_argument("file", type=Path, metavar="汇总表", help="填写了审核意见的汇总表（.xlsx）")
+    p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
     return parser
+
+
+ROSTER_HELP = (
+    "预算单位名单（.xlsx 或 .csv，列：单位名称、单位编码、主管部门、联系人、联系电话），复制到输出目录的 名单.xlsx"
+)
+
+
+def _install_roster(args: argparse.Namespace) -> None:
+    """`--roster FILE`: a copy in OUT, which every later summary reads (JixiaoError when it cannot be read)."""
+    if getattr(args, "roster", None) is None:
+        return
+    from pipeline.batch.roster import install_roster
+
+    if not args.roster.is_file():
+        raise JixiaoError(f"找不到名单文件：{args.roster}")
+    install_roster(args.roster, args.out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -181,8 +205,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": cmd_run,
         "watch": cmd_watch,
         "summary": cmd_summary,
+        "review": cmd_review,
+        "roster": cmd_roster,
     }
     try:
+        _install_roster(args)
         return commands[args.command](args, console)
     except JixiaoError as exc:
         return user_error(str(exc))
@@ -309,6 +336,30 @@ def cmd_summary(args: argparse.Namespace, console: Console) -> int:
     paths = rebuild_summaries(args.out)
     if not paths:
         console.print("账本中还没有审核过的文件，未生成汇总表。")
+    for path in paths:
+        console.print(f"已生成汇总表：{path}")
+    return 0
+
+
+def cmd_roster(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.batch.roster import ROSTER_STEM, write_roster_template
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = write_roster_template(args.out / f"{ROSTER_STEM}.xlsx")
+    console.print(f"已生成空白名单：{path}（填好后用 --roster 指定，或放在输出目录中命名为 名单.xlsx）")
+    return 0
+
+
+def cmd_review(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.report.summary import review_file
+
+    if not args.file.is_file():
+        return user_error(f"找不到文件：{args.file}")
+    try:
+        changed, paths = review_file(args.out, args.file)
+    except ValueError as exc:
+        return user_error(str(exc))
+    console.print(f"已导入审核意见 {changed} 条（来自 {args.file.name}）")
     for path in paths:
         console.print(f"已生成汇总表：{path}")
     return 0
@@ -458,7 +509,7 @@ def exit_code(results: Sequence[Result]) -> int:
 def render_result(console: Console, result: Result) -> None:
     style = STATUS_STYLE[result.status]
     unit = f"{result.unit or ''} {result.year or ''}".strip()
-    console.print(f"[bold]{result.file.name}[/bold]  {unit}  [{style}]{STATUS_ZH[result.status]}[/{style}]")
+    console.print(f"[bold]{result.file.name}[/bold]  {unit}  [{style}]{result.status_text}[/{style}]")
     if result.findings:
         table = Table(show_header=True, header_style="bold", expand=False)
         for col in ("级别", "规则", "工作表", "单元格", "问题说明"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,8 @@ Level = Literal["error", "warning"]
 Status = Literal["ok", "warnings", "errors", "rejected"]
 STATUS_ZH: dict[str, str] = {"ok": "通过", "warnings": "有提示", "errors": "有错误", "rejected": "退回"}
 LEVEL_ZH: dict[str, str] = {"error": "错误", "warning": "提示"}
+EXPLAINED_ZH = "通过（提示已说明）"  # status text of a unit whose every warning carries its 单位说明
+ExplanationKey = tuple[str, str, str]  # rule, sheet ("" = any sheet), first cell
 
 
 def column_letter(col: int) -> str:
@@ -36,6 +39,13 @@ def parse_ref(ref: str) -> tuple[int, int]:
     for ch in letters:
         col = col * 26 + (ord(ch) - 64)
     return int(digits) - 1, col - 1
+
+
+def cell_key(sheet: str, cells: str) -> str:
+    """`sheet!first cell` of a finding, from its sheet and its cells as the ledger or a list sheet writes
+    them (`F18,F19` or `F18、F19`): how decisions and explanations find the same finding again."""
+    first = re.split(r"[,、]", cells or "", maxsplit=1)[0].strip()
+    return f"{sheet}!{first}" if sheet or first else ""
 
 
 @dataclass(slots=True)
@@ -182,6 +192,7 @@ class Submission:
     projects: list[FormData] = field(default_factory=list)
     unread: list[Unread] = field(default_factory=list)
     report: Report | None = None  # the unit's 自评报告, when one came with the workbook
+    explanations: dict[ExplanationKey, str] = field(default_factory=dict)  # 单位说明 / 审核说明 it carries
 
     @property
     def unit(self) -> str | None:
@@ -243,6 +254,24 @@ class Result:
     def errors(self) -> int:
         return sum(f.level == "error" for f in self.findings)
 
+    def explanation(self, finding: Finding) -> str | None:
+        """The unit's explanation of `finding` (by rule and first cell, on its sheet or any), if it wrote one."""
+        notes = self.submission.explanations if self.submission else {}
+        ref = finding.cells[0] if finding.cells else ""
+        return notes.get((finding.rule, finding.sheet, ref)) or notes.get((finding.rule, "", ref))
+
+    @property
+    def explained(self) -> int:
+        """Warnings the unit explained (已说明). An explanation never clears an error."""
+        return sum(f.level == "warning" and self.explanation(f) is not None for f in self.findings)
+
+    @property
+    def status_text(self) -> str:
+        """审核结论 in Chinese: 通过（提示已说明） when every warning is explained and there is no error."""
+        if self.status == "warnings" and self.explained == self.warnings:
+            return EXPLAINED_ZH
+        return STATUS_ZH[self.status]
+
     @property
     def warnings(self) -> int:
         return sum(f.level == "warning" for f in self.findings)
@@ -262,5 +291,12 @@ class Result:
             "unit": self.unit,
             "year": self.year,
             "status": self.status,
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [self._finding_dict(f) for f in self.findings],
         }
+
+    def _finding_dict(self, finding: Finding) -> dict[str, Any]:
+        data = finding.to_dict()
+        note = self.explanation(finding)
+        if note is not None:  # only when the unit wrote one: the shape of every other finding is unchanged
+            data["explanation"] = note
+        return data

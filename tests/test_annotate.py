@@ -117,13 +117,17 @@ def test_summary_table_errors_first_with_links(written: tuple[Path, openpyxl.Wor
         (5, "提示", "A1.PLAUSIBLE.OVER", "附件1", "附件1!D5"),
         (6, "提示", "A1.FAR", "附件1", "附件1!Z40"),
     ]
-    assert rows[0][5:] == ("公用经费合计不等于各项之和", "64.70", "64.73")
+    assert rows[0][5:] == ("公用经费合计不等于各项之和", "64.70", "64.73", "")
     ws = wb["审核结果"]
+    explain = [ws.cell(first, 9).value, ws.cell(first + 4, 9), ws.cell(first + 1, 9)]
+    assert explain[0] == "单位说明"
+    assert (explain[1].protection.locked, explain[1].alignment.wrap_text) == (False, True)  # a warning row
+    assert (explain[1].fill.fgColor.rgb, explain[2].fill.fgColor.rgb) == ("FFFFF9E5", "00000000")
     assert ws.cell(first + 1, 5).hyperlink.location == "'附件1'!C5"
     assert ws.cell(first + 3, 5).hyperlink is None  # 附件2 is not in the workbook
     assert ws.cell(first + 1, 2).fill.fgColor.rgb == "FFFFC7CE"
     assert ws.cell(first + 4, 2).fill.fgColor.rgb == "FFFFEB9C"
-    assert ws.auto_filter.ref == f"A{first}:H{first + len(rows)}"
+    assert ws.auto_filter.ref == f"A{first}:I{first + len(rows)}"
     assert ws.freeze_panes == f"A{first + 1}"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
 
@@ -236,7 +240,7 @@ def test_no_findings_says_so(tmp_path: Path) -> None:
     source = make_source(tmp_path / "clean.xlsx")
     out = write_annotated(Result(file=source, findings=[]), read_grid(source), tmp_path / "clean_审核结果.xlsx")
     _, rows = summary_rows(openpyxl.load_workbook(out))
-    assert rows == [("未发现问题", None, None, None, None, None, None, None)]
+    assert rows == [("未发现问题", *[None] * 8)]
 
 
 def test_unwritable_destination_raises_output_error(tmp_path: Path) -> None:

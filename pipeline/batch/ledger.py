@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import JixiaoError, OutputError
-from pipeline.model import FormData, Point, Result, Submission
+from pipeline.model import FormData, Point, Result, Submission, cell_key
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,31 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             cell          TEXT,
             decimals      INTEGER,
             PRIMARY KEY (submission_id, part, key)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    (
+        2,
+        "reviewer decisions and unit explanations",
+        """
+        CREATE TABLE decisions (                  -- 审核意见 and 备注 typed into 问题清单 (batch/decisions.py)
+            unit          TEXT NOT NULL,          -- as 问题清单 shows it
+            year          INTEGER NOT NULL,       -- 0: year unknown
+            rule          TEXT NOT NULL,
+            cell          TEXT NOT NULL,          -- sheet!first cell, '' for a file-level finding
+            decision      TEXT NOT NULL,          -- 认可 | 不认可 | 退回修改 | ''
+            note          TEXT NOT NULL,
+            decided_at    REAL NOT NULL,          -- epoch seconds: the newer of ledger and workbook wins
+            source        TEXT NOT NULL,          -- the workbook it was read from
+            PRIMARY KEY (unit, year, rule, cell)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE explanations (               -- 单位说明 a unit wrote against a finding of its workbook
+            submission_id INTEGER NOT NULL REFERENCES submissions (id),
+            rule          TEXT NOT NULL,
+            cell          TEXT NOT NULL,          -- sheet!first cell
+            text          TEXT NOT NULL,
+            PRIMARY KEY (submission_id, rule, cell)
         ) WITHOUT ROWID;
         """,
     ),
@@ -355,6 +380,14 @@ class Ledger:
                         f.actual,
                     )
                     for seq, f in enumerate(result.findings)
+                ],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO explanations (submission_id, rule, cell, text) VALUES (?, ?, ?, ?)",
+                [
+                    (entry_id, f.rule, cell_key(f.sheet, ",".join(f.cells)), note)
+                    for f in result.findings
+                    if (note := result.explanation(f))
                 ],
             )
             if result.submission is not None:

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pipeline.errors import RejectedFile
 from pipeline.forms import Form, Profile, load_editions, load_profile
 from pipeline.model import FormData, Grid, Point, SheetGrid, Submission, Unread, cell_ref
+from pipeline.read.explanations import is_explanation_sheet, read_explanations
 from pipeline.read.labels import Label, SheetIndex, spelled
 from pipeline.read.sections import Reader
 from pipeline.read.titles import Title, block_year, choose_edition, find_titles, header_year, section_labels
@@ -37,7 +38,11 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
     projects: list[FormData] = []
     unread: list[Unread] = []
     titles_seen: list[str] = []
+    explanations = {}
     for sheet in grid.sheets:
+        if is_explanation_sheet(sheet):  # 审核结果 of a returned annotated workbook, or the unit's 审核说明
+            explanations.update(read_explanations(sheet))
+            continue
         whole = SheetIndex.build(sheet)
         titles = find_titles(sheet, whole, editions)
         titles_seen += [t.text for t in titles]
@@ -71,7 +76,7 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
     if not found and not projects:
         raise refusal(grid, titles_seen)
     share_year([*found.values(), *projects])
-    return Submission(grid.path, found, projects, unread)
+    return Submission(grid.path, found, projects, unread, explanations=explanations)
 
 
 def share_year(tables: list[FormData]) -> None:

@@ -23,7 +23,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -36,7 +36,8 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline.batch.inbox import cannot_write
-from pipeline.model import LEVEL_ZH, STATUS_ZH, Finding, Grid, Result, SheetGrid, parse_ref
+from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, Finding, Grid, Result, SheetGrid, parse_ref
+from pipeline.read.explanations import is_old_result
 from pipeline.report.comments import MAX_COMMENT, comment_block, comment_options, display_width
 from pipeline.report.styles import SheetLook, is_date_format, read_styles
 from pipeline.settings import TITLE_SEARCH_ROWS
@@ -88,7 +89,10 @@ _SUMMARY_COLUMNS = [  # header, width (characters)
     ("问题说明", 56),
     ("期望值", 14),
     ("实际值", 14),
+    ("单位说明", 36),  # the unit's 出错说明 for a warning, typed here and read back when it sends this file back
 ]
+_EXPLAIN_COL = len(_SUMMARY_COLUMNS) - 1
+_EXPLAIN_FILL = "#FFF9E5"  # an input cell: pale, unlocked, wrapping
 _LEGEND = [
     ("error", "红色单元格"),
     (None, " = 错误（强制性，必须修改）；"),
@@ -97,6 +101,7 @@ _LEGEND = [
     (None, "鼠标移到单元格上可看批注；"),
     ("frame", "红/黄色虚线框"),
     (None, " = 同一问题涉及的其他单元格（如合计的各组成项）。"),
+    (None, "\n改正红色单元格、在“单位说明”列写明各项提示的原因后，保存本文件原样报回即可。"),
 ]
 _CELL_RE = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
 _MAX_ROW, _MAX_COL = 1_048_575, 16_383
@@ -135,7 +140,7 @@ def write_annotated(result: Result, grid: Grid | None, out_path: Path, *, checke
 
 def _fill_workbook(workbook: xlsxwriter.Workbook, result: Result, grid: Grid | None, at: datetime) -> None:
     formats = _Formats(workbook)
-    sheets = grid.sheets if grid is not None and not result.rejected else []
+    sheets = [s for s in grid.sheets if not is_old_result(s)] if grid is not None and not result.rejected else []
     out_names = _output_names([s.name for s in sheets])
     # Findings name their sheet by its submitted name; a damaged workbook can hold two sheets of one name:
     # the findings (and the links) go to the first of them.
@@ -210,7 +215,7 @@ def _write_summary(ws: Worksheet, formats: _Formats, result: Result, names: dict
     row = _write_header_block(ws, formats, result, at)
     if not result.rejected:
         row = _write_legend(ws, formats, row)
-        _write_findings_table(ws, formats, result.findings, names, row)
+        _write_findings_table(ws, formats, result.findings, names, row, result.explanation)
     ws.set_paper(9)  # A4
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
@@ -223,12 +228,14 @@ def _header_lines(result: Result, at: datetime) -> list[tuple[str, str | int]]:
         ("文件", result.file.name),
         ("预算单位", result.unit or unknown),
         ("年度", str(result.year) if result.year else unknown),
-        ("审核结论", STATUS_ZH[result.status]),
+        ("审核结论", result.status_text),
     ]
     if result.rejected:
         lines.append(("退回原因", "；".join(f.message for f in result.findings) or "文件无法处理"))
     else:
         lines += [("错误数", result.errors), ("提示数", result.warnings)]
+        if result.explained:
+            lines.append(("已说明提示数", result.explained))
     lines.append(("审核时间", at.strftime("%Y-%m-%d %H:%M")))
     return lines
 
@@ -238,7 +245,7 @@ def _write_header_block(ws: Worksheet, formats: _Formats, result: Result, at: da
     last = len(_SUMMARY_COLUMNS) - 1
     label = formats.get({**_PLAIN_CELL, "bold": True, "align": "right"})
     plain = formats.get({**_PLAIN_CELL, "align": "left"})
-    fill, font = _STATUS_COLOURS[result.status]
+    fill, font = _STATUS_COLOURS["ok" if result.status_text == EXPLAINED_ZH else result.status]
     status = formats.get({**_PLAIN_CELL, "bold": True, "pattern": 1, "bg_color": fill, "font_color": font})
     row = 1
     for key, value in _header_lines(result, at):
@@ -263,14 +270,19 @@ def _write_legend(ws: Worksheet, formats: _Formats, row: int) -> int:
         colour = _MARK[key]["font"] if key in _MARK else _MARK["error"]["frame"] if key == "frame" else None
         props = {"font_name": "宋体", "bold": True, "font_color": colour} if colour else {"font_name": "宋体"}
         parts += [formats.get(props), text]
-    ws.set_row(row, 30)
+    ws.set_row(row, 44)
     ws.merge_range(row, 0, row, len(_SUMMARY_COLUMNS) - 1, "", cell)
     ws.write_rich_string(row, 0, *parts, cell)
     return row + 1
 
 
 def _write_findings_table(
-    ws: Worksheet, formats: _Formats, findings: list[Finding], names: dict[str, str], row: int
+    ws: Worksheet,
+    formats: _Formats,
+    findings: list[Finding],
+    names: dict[str, str],
+    row: int,
+    explained: Callable[[Finding], str | None],
 ) -> None:
     header = formats.get({**_GRID_CELL, "bold": True, "align": "center", "pattern": 1, "bg_color": "#D9E1F2"})
     for col, (title, _) in enumerate(_SUMMARY_COLUMNS):
@@ -284,6 +296,7 @@ def _write_findings_table(
         return
     for number, finding in enumerate(ordered, start=1):
         _write_finding_row(ws, formats, row + number, number, finding, names)
+        _write_explanation(ws, formats, row + number, finding, explained(finding))
     ws.autofilter(row, 0, row + len(ordered), len(_SUMMARY_COLUMNS) - 1)
 
 
@@ -324,6 +337,18 @@ def _write_finding_row(
     ws.set_row(row, _row_height(finding))
 
 
+def _write_explanation(ws: Worksheet, formats: _Formats, row: int, finding: Finding, text: str | None) -> None:
+    """单位说明: an unlocked, wrapping input cell on a warning row, holding what the unit already wrote."""
+    if finding.level == "warning":
+        fmt = formats.get({**_GRID_CELL, "valign": "top", "pattern": 1, "bg_color": _EXPLAIN_FILL, "locked": False})
+    else:  # an error is fixed, not explained; the cell stays usable for a remark all the same
+        fmt = formats.get({**_GRID_CELL, "valign": "top", "locked": False})
+    ws.write_string(row, _EXPLAIN_COL, text or "", fmt)
+    if text:
+        lines = -(-display_width(text) // (_SUMMARY_COLUMNS[_EXPLAIN_COL][1] - 1))
+        ws.set_row(row, max(_row_height(finding), lines * 14.5 + 4))
+
+
 def _row_height(finding: Finding) -> float:
     """Points for a findings row: wrapped text does not grow rows by itself in every viewer."""
     texts = [
@@ -335,6 +360,7 @@ def _row_height(finding: Finding) -> float:
         finding.message,
         finding.expected or "",
         finding.actual or "",
+        "",
     ]
     lines = max(
         -(-display_width(text) // max(width - 1, 1)) for text, (_, width) in zip(texts, _SUMMARY_COLUMNS, strict=True)

@@ -35,11 +35,23 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
+from pipeline.batch.decisions import DECISIONS, harvest, import_file
 from pipeline.batch.inbox import OutputLock, cannot_write, fsync_dir
 from pipeline.batch.ledger import Ledger, StoredFinding
-from pipeline.model import LEVEL_ZH, STATUS_ZH
+from pipeline.batch.roster import load_roster, match_roster, roster_path
+from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH
 from pipeline.report.summary_data import UNKNOWN_YEAR, UnitRow, YearData, unit_name
-from pipeline.report.summary_layout import HEADER_ROW, LEVEL_FILL, OPTIONS, STATUS_FILL, Col, ListSheet, Styles
+from pipeline.report.summary_layout import (
+    DECISION_FILL,
+    HEADER_ROW,
+    LEVEL_FILL,
+    OPTIONS,
+    STATUS_FILL,
+    Col,
+    ListSheet,
+    Styles,
+)
+from pipeline.report.summary_roster import missing_sheet, roster_columns, roster_values
 from pipeline.report.summary_totals import charts_sheet, totals_sheet
 
 log = logging.getLogger(__name__)
@@ -72,8 +84,14 @@ def write_summaries(ledger: Ledger, out: Path, *, now: datetime | None = None) -
     now = now or datetime.now()
     written = []
     years = ledger.years() or ([None] if ledger.refused() else [])
+    roster_file = roster_path(out)
+    roster = load_roster(roster_file) if roster_file else None
     for year in years:
+        harvest(ledger, summary_path(out, year), year)  # what a reviewer typed into the old one is kept
         data = YearData.load(ledger, year)
+        if roster is not None:
+            data.roster = match_roster(roster, [u.entry.unit for u in data.units if u.entry.unit])
+            data.units.sort(key=lambda u: getattr(data.roster_entry(u.entry), "department", "") or "\uffff")
         written.append(_write_atomic(summary_path(out, year), lambda wb, d=data: _fill(wb, d, now)))  # type: ignore[misc]
     return written
 
@@ -85,6 +103,15 @@ def rebuild_summaries(out: Path) -> list[Path]:
     (`OUT/.*.tmp`, a leftover to it) and write the same summaries. JixiaoError when a run holds it."""
     with Ledger.open_existing(out) as ledger, OutputLock(Path(out)):
         return write_summaries(ledger, Path(out))
+
+
+def review_file(out: Path, path: Path) -> tuple[int, list[Path]]:
+    """`jixiao review FILE`: take the 审核意见 and 备注 of a 汇总 copy edited elsewhere into OUT's ledger and
+    rebuild the summaries; returns how many decisions changed and the files written. ValueError when FILE
+    has no 问题清单 to read."""
+    with Ledger.open_existing(out) as ledger, OutputLock(Path(out)):
+        changed = import_file(ledger, Path(path))
+        return changed, write_summaries(ledger, Path(out))
 
 
 # ------------------------------------------------------------------------------------- writing
@@ -114,13 +141,17 @@ def _write_atomic(path: Path, fill: Callable[[xlsxwriter.Workbook], None]) -> Pa
 def _fill(wb: xlsxwriter.Workbook, data: YearData, now: datetime) -> None:
     st = Styles(wb)
     stamp = now.strftime("%Y-%m-%d %H:%M")
-    counts = Counter(u.entry.status for u in data.units)
+    counts = Counter(data.status_text(u.entry) for u in data.units)
+    explained = f"（其中提示已说明 {counts[EXPLAINED_ZH]}）" if counts[EXPLAINED_ZH] else ""
     info = (
         f"生成时间：{stamp}    单位数：{len(data.units)}（各单位最新提交）    "
-        f"通过 {counts['ok']}，有提示 {counts['warnings']}，有错误 {counts['errors']}；退回文件 {len(data.refused)}"
+        f"通过 {counts['通过'] + counts[EXPLAINED_ZH]}{explained}，有提示 {counts['有提示']}，"
+        f"有错误 {counts['有错误']}；退回文件 {len(data.refused)}"
     )
     wb.set_properties({"title": f"{data.label}预算单位整体支出绩效自评审核汇总", "author": "jixiao"})
     _overview(wb, st, data, info)
+    if data.roster is not None:
+        missing_sheet(wb, st, data, info)
     _findings_sheet(wb, st, data, info)
     _rule_stats(wb, st, data, info)
     totals_sheet(wb, st, data, info)
@@ -134,9 +165,14 @@ def _fill(wb: xlsxwriter.Workbook, data: YearData, now: datetime) -> None:
 
 def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
     cols = _overview_cols(data.year if data.year is not None else "本")
+    if data.roster is not None:
+        cols[-2:-2] = roster_columns()
     sheet = ListSheet(wb, st, "总览", f"{data.label}预算单位整体支出绩效自评审核汇总", info, cols)
     sheet.ws.write_string(1, len(cols) - 3, "金额单位：万元", st.subtitle)
-    rows = [_overview_row(i, unit) for i, unit in enumerate(data.units, start=1)]
+    rows = [_overview_row(i, unit, data.status_text(unit.entry)) for i, unit in enumerate(data.units, start=1)]
+    if data.roster is not None:
+        for row, unit in zip(rows, data.units, strict=True):
+            row[-2:-2] = roster_values(data, unit.entry)
     for row in rows:
         sheet.add(row)
     first, last = HEADER_ROW + 1, sheet.row - 1
@@ -175,7 +211,7 @@ def _overview_cols(y: int | str) -> list[Col]:
     ]
 
 
-def _overview_row(i: int, unit: UnitRow) -> list[Any]:
+def _overview_row(i: int, unit: UnitRow, status: str) -> list[Any]:
     e = unit.entry
     return [
         i,
@@ -190,7 +226,7 @@ def _overview_row(i: int, unit: UnitRow) -> list[Any]:
         unit.rate,
         unit.score,
         grade(unit.score),
-        STATUS_TEXT.get(e.status or "", e.status),
+        status,
         e.errors,
         e.warnings,
         unit.versions,
@@ -246,6 +282,9 @@ def _findings_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: s
         Col("问题说明", 56, "wrap"),
         Col("期望值", 12, "wrap"),
         Col("实际值", 12, "wrap"),
+        Col("单位说明", 30, "wrap"),
+        Col("审核意见", 10, "center"),
+        Col("备注", 30, "wrap"),
         Col("审核结果", 10, "link"),
     ]
     sheet = ListSheet(wb, st, "问题清单", f"{data.label}审核问题清单", info, cols)
@@ -266,11 +305,34 @@ def _findings_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: s
                 f.message,
                 f.expected,
                 f.actual,
+                data.explanation(f),
+                *data.decision(unit_name(entry), f),
                 (entry.output_path, "打开") if entry.output_path else None,
             ]
         )
     sheet.finish()
     sheet.colour_by_text(2, sheet.row - 1, LEVEL_FILL)
+    _decision_inputs(sheet, len(cols) - 3)
+
+
+def _decision_inputs(sheet: ListSheet, col: int) -> None:
+    """审核意见 as a drop-down (its colours follow the choice); 审核意见 and 备注 are the reviewer's to type in."""
+    first, last = HEADER_ROW + 1, max(sheet.row - 1, HEADER_ROW + 1) + 200  # room for rows pasted below
+    sheet.ws.data_validation(
+        first,
+        col,
+        last,
+        col,
+        {
+            "validate": "list",
+            "source": list(DECISIONS),
+            "input_title": "审核意见",
+            "input_message": "请选择：" + "／".join(DECISIONS),
+            "error_title": "审核意见",
+            "error_message": "请从下拉列表中选择：" + "／".join(DECISIONS),
+        },
+    )
+    sheet.colour_by_text(col, last, dict(zip(DECISIONS, DECISION_FILL, strict=True)))
 
 
 # -------------------------------------------------------------------------------------- 规则统计

@@ -6,10 +6,13 @@ Shared by `summary` (the list sheets) and `summary_totals` (汇总数, 图表); 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.batch.decisions import Key, decisions_for, explanations_for
 from pipeline.batch.ledger import Entry, Ledger, StoredFinding
+from pipeline.batch.roster import RosterEntry, RosterMatch
+from pipeline.model import EXPLAINED_ZH, STATUS_ZH, cell_key
 
 UNKNOWN_YEAR = "未知年度"
 
@@ -44,6 +47,25 @@ class YearData:
     findings: list[StoredFinding]
     history: list[Entry]
     refused: list[Entry]
+    decisions: dict[Key, tuple[str, str]] = field(default_factory=dict)  # (unit, rule, cell) → (审核意见, 备注)
+    explanations: dict[tuple[int, str, str], str] = field(default_factory=dict)  # (id, rule, cell) → 单位说明
+    _all_explained: set[int] | None = None
+    roster: RosterMatch | None = None  # set when OUT holds a 名单
+
+    def roster_entry(self, entry: Entry) -> RosterEntry | None:
+        """The unit's roster entry: same name, or the one its name nearly matches."""
+        if self.roster is None or entry.unit is None:
+            return None
+        return self.roster.found.get(entry.unit) or self.roster.near.get(entry.unit)
+
+    def roster_note(self, entry: Entry) -> str:
+        """名单核对: "" on the roster; else not on it, or near which entry."""
+        if self.roster is None or (entry.unit is not None and entry.unit in self.roster.found):
+            return ""
+        near = self.roster.near.get(entry.unit or "")
+        if near is not None:
+            return f"“{entry.unit}”与名单中的“{near.name}”相近，请核对单位名称"
+        return "不在名单中"
 
     @classmethod
     def load(cls, ledger: Ledger, year: int | None) -> YearData:
@@ -51,7 +73,9 @@ class YearData:
         ids = [e.id for e, _ in latest]
         numbers = ledger.numbers(ids)
         units = [UnitRow(e, n, numbers.get(e.id, {})) for e, n in latest]
-        return cls(year, units, ledger.findings(ids), ledger.history(year), ledger.refused())
+        findings, history = ledger.findings(ids), ledger.history(year)
+        notes = explanations_for(ledger, ids)
+        return cls(year, units, findings, history, ledger.refused(), decisions_for(ledger, year), notes)
 
     @property
     def label(self) -> str:
@@ -59,6 +83,27 @@ class YearData:
 
     def by_id(self) -> dict[int, UnitRow]:
         return {u.entry.id: u for u in self.units}
+
+    def decision(self, unit: str, f: StoredFinding) -> tuple[str, str]:
+        """(审核意见, 备注) recorded for a finding of `unit` (as 问题清单 names it), ("", "") when none."""
+        return self.decisions.get((unit, f.rule, cell_key(f.sheet, f.cells)), ("", ""))
+
+    def all_explained(self) -> set[int]:
+        """Submissions whose every warning carries a 单位说明 (computed once)."""
+        if self._all_explained is None:
+            open_ = {f.submission_id for f in self.findings if f.level == "warning" and not self.explanation(f)}
+            self._all_explained = {sid for sid, _, _ in self.explanations} - open_
+        return self._all_explained
+
+    def explanation(self, f: StoredFinding) -> str:
+        """The unit's 单位说明 of a finding, "" when it wrote none."""
+        return self.explanations.get((f.submission_id, f.rule, cell_key(f.sheet, f.cells)), "")
+
+    def status_text(self, entry: Entry) -> str:
+        """审核状态 as 总览 shows it: 通过（提示已说明） when every warning of the unit is explained."""
+        if entry.status == "warnings" and entry.id in self.all_explained():
+            return EXPLAINED_ZH
+        return STATUS_ZH.get(entry.status or "", entry.status or "")
 
 
 def unit_name(entry: Entry) -> str:

@@ -23,12 +23,14 @@ OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_n
 FONT = "宋体"
 STATUS_FILL = {  # Excel's Good / Neutral / Bad cell styles
     "通过": ("#C6EFCE", "#006100"),
+    "通过（提示已说明）": ("#C6EFCE", "#006100"),
     "有提示": ("#FFEB9C", "#9C5700"),
     "有错误": ("#FFC7CE", "#9C0006"),
     "退回": ("#D9D9D9", "#404040"),
     "重复提交": ("#EDEDED", "#595959"),
 }
 LEVEL_FILL = {"错误": STATUS_FILL["有错误"], "提示": STATUS_FILL["有提示"]}
+DECISION_FILL = (STATUS_FILL["通过"], STATUS_FILL["有错误"], STATUS_FILL["退回"])  # 认可, 不认可, 退回修改
 HEADER_ROW = 2  # rows 0–1: title and generation line; 2: column headers; data from 3
 
 
@@ -64,6 +66,8 @@ class Styles:
             text: wb.add_format({"bg_color": fill, "font_color": font, "pattern": 1})
             for text, (fill, font) in {**STATUS_FILL, **LEVEL_FILL}.items()
         }
+        for text, (fill, font) in zip(("认可", "不认可", "退回修改"), DECISION_FILL, strict=True):
+            self.fills[text] = wb.add_format({"bg_color": fill, "font_color": font, "pattern": 1})
 
     def number(self, kind: str, *, total: bool = False) -> Format:
         return getattr(self, f"total_{kind}" if total else kind)
