@@ -29,6 +29,7 @@ EDITION_RULES = frozenset(
         "GEN.YEAR",
         "A3.SUM.SCORE_IND",
         "GEN.NOTITLE",
+        "IND.CATEGORY",
     }
 )
 #: Rules on the 自评报告 and on prose in text cells: broken in tests/test_statements.py.

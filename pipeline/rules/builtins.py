@@ -243,6 +243,28 @@ def level_totals(rule: Rule, frame: Frame, ctx: Context) -> Details:
     return out
 
 
+def indicator_category(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """An indicator filed under the wrong 一级指标: its 二级指标 belongs to another 一级 in the profile."""
+    owner = {sub: cat for cat in ctx.profile.categories for sub in cat.subs}
+    keys = {cat.key: cat for cat in ctx.profile.categories}
+    out: Details = {}
+    for row, ind in enumerate(frame.indicators):
+        if ind is None or ind.level1 not in keys or ind.level2 not in owner:
+            continue
+        home = owner[ind.level2]
+        if home.key != ind.level1:
+            where = ind.cells.get("level2_name") or ind.cells.get("name")
+            out[row] = [
+                {
+                    "cells": where.cells if where is not None else (),
+                    "label": ind.level2,
+                    "expected": home.label,
+                    "actual": keys[ind.level1].label,
+                }
+            ]
+    return out
+
+
 NATURES = ("=", "＝", "≥", "≤", ">", "<", ">=", "<=", "＞", "＜", "定性", "定量", "定量指标", "定性指标")
 
 
@@ -450,6 +472,7 @@ REGISTRY: dict[str, Builtin] = {
         untitled_table,
         level_totals,
         indicator_nature,
+        indicator_category,
         report_figure,
         report_unit,
         report_breakdown,
