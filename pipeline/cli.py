@@ -164,9 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--profile", default="default", metavar="口径", help=PROFILE_HELP)
         p.add_argument("--roster", type=Path, default=None, metavar="名单", help=ROSTER_HELP)
+        p.add_argument("--include-errors", action=argparse.BooleanOptionalAction, default=None, help=ERRORS_HELP)
     p = commands.add_parser("summary", help="根据账本重新生成汇总表")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
     p.add_argument("--roster", type=Path, default=None, metavar="名单", help=ROSTER_HELP)
+    p.add_argument("--include-errors", action=argparse.BooleanOptionalAction, default=None, help=ERRORS_HELP)
+    p = commands.add_parser("export", help="将总览和问题清单导出为 CSV（UTF-8 带 BOM，Excel 可直接打开）")
+    p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录（CSV 也写在这里）")
     p = commands.add_parser("roster", help="生成空白的预算单位名单（名单.xlsx）")
     p.add_argument("--template", action="store_true", required=True, help="写出空白名单表")
     p.add_argument("--out", type=Path, default=Path("."), metavar="目录", help="写到哪个目录（默认当前目录）")
@@ -176,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+ERRORS_HELP = "汇总数是否计入审核状态为“有错误”的单位（默认不计入；设置保存在输出目录，之后的汇总沿用）"
 ROSTER_HELP = (
     "预算单位名单（.xlsx 或 .csv，列：单位名称、单位编码、主管部门、联系人、联系电话），复制到输出目录的 名单.xlsx"
 )
@@ -190,6 +195,14 @@ def _install_roster(args: argparse.Namespace) -> None:
     if not args.roster.is_file():
         raise JixiaoError(f"找不到名单文件：{args.roster}")
     install_roster(args.roster, args.out)
+
+
+def _install_options(args: argparse.Namespace) -> None:
+    """`--include-errors` / `--no-include-errors`: kept in OUT for every later rebuild."""
+    if getattr(args, "include_errors", None) is not None:
+        from pipeline.batch.summary_options import save_options
+
+        save_options(args.out, include_errors=args.include_errors)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -207,9 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "summary": cmd_summary,
         "review": cmd_review,
         "roster": cmd_roster,
+        "export": cmd_export,
     }
     try:
         _install_roster(args)
+        _install_options(args)
         return commands[args.command](args, console)
     except JixiaoError as exc:
         return user_error(str(exc))
@@ -333,11 +348,20 @@ def cmd_watch(args: argparse.Namespace, console: Console) -> int:
 def cmd_summary(args: argparse.Namespace, console: Console) -> int:
     from pipeline.report.summary import rebuild_summaries
 
-    paths = rebuild_summaries(args.out)
+    return _list_written(console, rebuild_summaries(args.out), "生成汇总表", "已生成汇总表")
+
+
+def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.report.export import export_csv
+
+    return _list_written(console, export_csv(args.out), "导出", "已导出")
+
+
+def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str) -> int:
     if not paths:
-        console.print("账本中还没有审核过的文件，未生成汇总表。")
+        console.print(f"账本中还没有审核过的文件，未{verb}。")
     for path in paths:
-        console.print(f"已生成汇总表：{path}")
+        console.print(f"{done}：{path}")
     return 0
 
 

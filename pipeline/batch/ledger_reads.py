@@ -1,0 +1,45 @@
+"""Reads of the ledger the 汇总 needs beyond `Ledger`'s own: text points (填表人, 联系电话) and a unit's
+newest workbook of another year. Kept apart from `ledger.py` so the schema module stays about writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from pipeline.batch.ledger import Entry, Ledger
+
+_CHUNK = 500
+
+
+def texts(ledger: Ledger, ids: Iterable[int], keys: Sequence[str]) -> dict[int, dict[str, str]]:
+    """Text data points of part 0 per submission: id → {key: text}, for `keys` only."""
+    out: dict[int, dict[str, str]] = {}
+    ids = list(ids)
+    key_marks = ", ".join("?" * len(keys))
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        for sid, key, value in ledger.conn.execute(
+            f"SELECT submission_id, key, value_text FROM points WHERE part = 0 AND key IN ({key_marks})"
+            f" AND submission_id IN ({marks}) AND value_text IS NOT NULL",
+            [*keys, *chunk],
+        ):
+            out.setdefault(sid, {})[key] = value
+    return out
+
+
+def latest_of_units(ledger: Ledger, year: int | None) -> dict[str, Entry]:
+    """Each named unit's newest checked workbook of `year`, by unit name (nothing when `year` is None)."""
+    if year is None:
+        return {}
+    return {e.unit: e for e, _ in ledger.latest(year) if e.unit}
+
+
+def point_rows(ledger: Ledger, entry_id: int) -> list[tuple[str, float | None, str | None, str, int | None]]:
+    """(key, value_num, value_text, sheet, decimals) of every part-0 point of one submission."""
+    return list(
+        ledger.conn.execute(
+            "SELECT key, value_num, value_text, sheet, decimals FROM points WHERE part = 0 AND submission_id = ?",
+            (entry_id,),
+        )
+    )
