@@ -188,7 +188,22 @@ def overview_table(data: YearData) -> tuple[list[Col], list[list[Any]]]:
         if data.roster is not None:
             row[-2:-2] = roster_values(data, unit.entry)
         rows.append(row)
+    if data.previous:
+        _beside_last_year(data, cols, rows)
     return cols, rows
+
+
+def _beside_last_year(data: YearData, cols: list[Col], rows: list[list[Any]]) -> None:
+    """上年执行率 and 上年自评总分 next to this year's, from the unit's newest workbook of the year before."""
+    lasts = [data.last_year(unit.entry) for unit in data.units]
+    for header, new, value in (
+        ("自评总分", Col("上年\n自评总分", 8, "score"), lambda u: u.score),
+        ("执行率", Col("上年\n执行率", 9, "percent"), lambda u: u.rate),
+    ):
+        at = next(c for c, col in enumerate(cols) if col.header == header) + 1
+        cols.insert(at, new)
+        for row, last in zip(rows, lasts, strict=True):
+            row.insert(at, value(last) if last is not None else None)
 
 
 def contact_columns() -> list[Col]:
