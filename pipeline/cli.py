@@ -17,7 +17,7 @@ from rich.table import Table
 
 from pipeline.batch.inbox import MSG_NO_INBOX, cannot_write
 from pipeline.errors import JixiaoError
-from pipeline.model import LEVEL_ZH, STATUS_ZH, Result
+from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH, Result
 from pipeline.settings import DEFAULT_YEAR
 
 STATUS_STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "rejected": "magenta"}
@@ -467,13 +467,15 @@ def render_run(console: Console, report: Any) -> None:
     counts = report.counts()
     if not report.outcomes:
         console.print("收件箱中没有新文件（已处理过的文件不会再次审核）。")
+    explained = _explained(report)
     table = Table(title="审核结果", show_header=True, header_style="bold", title_justify="left")
-    for col in ("单位数", "通过", "有提示", "有错误", "退回", "重复提交"):
+    for col in ("单位数", "通过", EXPLAINED_ZH, "有提示", "有错误", "退回", "重复提交"):
         table.add_column(col, justify="right")
     table.add_row(
         str(report.units),
         f"[green]{counts['ok']}[/green]",
-        f"[yellow]{counts['warnings']}[/yellow]",
+        f"[green]{explained}[/green]",
+        f"[yellow]{counts['warnings'] - explained}[/yellow]",
         f"[red]{counts['errors']}[/red]",
         f"[magenta]{counts['rejected']}[/magenta]",
         str(counts["duplicate"]),
@@ -547,7 +549,23 @@ def render_result(console: Console, result: Result) -> None:
     console.print()
 
 
+def _explained(report: Any) -> int:
+    """Files of this run whose warnings are all explained by the unit (通过（提示已说明）), from the ledger."""
+    ids = [o.id for o in report.outcomes if o.status == "warnings"]
+    if not ids or not report.ledger.is_file():
+        return 0
+    from pipeline.batch.ledger import Ledger
+    from pipeline.batch.ledger_reads import explained_ids
+
+    with Ledger(report.ledger) as ledger:
+        return len(explained_ids(ledger, ids))
+
+
 def render_totals(console: Console, results: Sequence[Result]) -> None:
     counts = {s: sum(r.status == s for r in results) for s in STATUS_ZH}
+    explained = sum(r.status_text == EXPLAINED_ZH for r in results)
+    counts["warnings"] -= explained
     parts = [f"{STATUS_ZH[s]} {n}" for s, n in counts.items()]
+    if explained:
+        parts.insert(1, f"{EXPLAINED_ZH} {explained}")
     console.print(f"共审核 {len(results)} 个文件：" + "，".join(parts))

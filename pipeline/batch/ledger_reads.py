@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from pipeline.batch.decisions import explanations_for
 from pipeline.batch.ledger import Entry, Ledger
+from pipeline.model import cell_key
 
 _CHUNK = 500
 
@@ -43,3 +45,15 @@ def point_rows(ledger: Ledger, entry_id: int) -> list[tuple[str, float | None, s
             (entry_id,),
         )
     )
+
+
+def explained_ids(ledger: Ledger, ids: Iterable[int]) -> set[int]:
+    """Submissions with warnings only, every one of them carrying the unit's 单位说明 (通过（提示已说明）)."""
+    ids = list(ids)
+    notes = explanations_for(ledger, ids)
+    open_ = {
+        f.submission_id
+        for f in ledger.findings(ids)
+        if f.level == "error" or (f.submission_id, f.rule, cell_key(f.sheet, f.cells)) not in notes
+    }
+    return {sid for sid, _, _ in notes} - open_
