@@ -17,7 +17,7 @@ from rich.table import Table
 
 from pipeline.batch.inbox import MSG_NO_INBOX, cannot_write
 from pipeline.errors import JixiaoError
-from pipeline.model import LEVEL_ZH, STATUS_ZH, Result
+from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH, Result
 from pipeline.settings import DEFAULT_YEAR
 
 STATUS_STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "rejected": "magenta"}
@@ -164,9 +164,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--profile", default="default", metavar="口径", help=PROFILE_HELP)
         p.add_argument("--roster", type=Path, default=None, metavar="名单", help=ROSTER_HELP)
+        p.add_argument("--include-errors", action=argparse.BooleanOptionalAction, default=None, help=ERRORS_HELP)
     p = commands.add_parser("summary", help="根据账本重新生成汇总表")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
     p.add_argument("--roster", type=Path, default=None, metavar="名单", help=ROSTER_HELP)
+    p.add_argument("--include-errors", action=argparse.BooleanOptionalAction, default=None, help=ERRORS_HELP)
+    p = commands.add_parser("export", help="将总览和问题清单导出为 CSV（UTF-8 带 BOM，Excel 可直接打开）")
+    p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录（CSV 也写在这里）")
     p = commands.add_parser("roster", help="生成空白的预算单位名单（名单.xlsx）")
     p.add_argument("--template", action="store_true", required=True, help="写出空白名单表")
     p.add_argument("--out", type=Path, default=Path("."), metavar="目录", help="写到哪个目录（默认当前目录）")
@@ -176,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+ERRORS_HELP = "汇总数是否计入审核状态为“有错误”的单位（默认不计入；设置保存在输出目录，之后的汇总沿用）"
 ROSTER_HELP = (
     "预算单位名单（.xlsx 或 .csv，列：单位名称、单位编码、主管部门、联系人、联系电话），复制到输出目录的 名单.xlsx"
 )
@@ -190,6 +195,14 @@ def _install_roster(args: argparse.Namespace) -> None:
     if not args.roster.is_file():
         raise JixiaoError(f"找不到名单文件：{args.roster}")
     install_roster(args.roster, args.out)
+
+
+def _install_options(args: argparse.Namespace) -> None:
+    """`--include-errors` / `--no-include-errors`: kept in OUT for every later rebuild."""
+    if getattr(args, "include_errors", None) is not None:
+        from pipeline.batch.summary_options import save_options
+
+        save_options(args.out, include_errors=args.include_errors)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -207,9 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "summary": cmd_summary,
         "review": cmd_review,
         "roster": cmd_roster,
+        "export": cmd_export,
     }
     try:
         _install_roster(args)
+        _install_options(args)
         return commands[args.command](args, console)
     except JixiaoError as exc:
         return user_error(str(exc))
@@ -333,11 +348,20 @@ def cmd_watch(args: argparse.Namespace, console: Console) -> int:
 def cmd_summary(args: argparse.Namespace, console: Console) -> int:
     from pipeline.report.summary import rebuild_summaries
 
-    paths = rebuild_summaries(args.out)
+    return _list_written(console, rebuild_summaries(args.out), "生成汇总表", "已生成汇总表")
+
+
+def cmd_export(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.report.export import export_csv
+
+    return _list_written(console, export_csv(args.out), "导出", "已导出")
+
+
+def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str) -> int:
     if not paths:
-        console.print("账本中还没有审核过的文件，未生成汇总表。")
+        console.print(f"账本中还没有审核过的文件，未{verb}。")
     for path in paths:
-        console.print(f"已生成汇总表：{path}")
+        console.print(f"{done}：{path}")
     return 0
 
 
@@ -443,13 +467,15 @@ def render_run(console: Console, report: Any) -> None:
     counts = report.counts()
     if not report.outcomes:
         console.print("收件箱中没有新文件（已处理过的文件不会再次审核）。")
+    explained = _explained(report)
     table = Table(title="审核结果", show_header=True, header_style="bold", title_justify="left")
-    for col in ("单位数", "通过", "有提示", "有错误", "退回", "重复提交"):
+    for col in ("单位数", "通过", EXPLAINED_ZH, "有提示", "有错误", "退回", "重复提交"):
         table.add_column(col, justify="right")
     table.add_row(
         str(report.units),
         f"[green]{counts['ok']}[/green]",
-        f"[yellow]{counts['warnings']}[/yellow]",
+        f"[green]{explained}[/green]",
+        f"[yellow]{counts['warnings'] - explained}[/yellow]",
         f"[red]{counts['errors']}[/red]",
         f"[magenta]{counts['rejected']}[/magenta]",
         str(counts["duplicate"]),
@@ -523,7 +549,23 @@ def render_result(console: Console, result: Result) -> None:
     console.print()
 
 
+def _explained(report: Any) -> int:
+    """Files of this run whose warnings are all explained by the unit (通过（提示已说明）), from the ledger."""
+    ids = [o.id for o in report.outcomes if o.status == "warnings"]
+    if not ids or not report.ledger.is_file():
+        return 0
+    from pipeline.batch.ledger import Ledger
+    from pipeline.batch.ledger_reads import explained_ids
+
+    with Ledger(report.ledger) as ledger:
+        return len(explained_ids(ledger, ids))
+
+
 def render_totals(console: Console, results: Sequence[Result]) -> None:
     counts = {s: sum(r.status == s for r in results) for s in STATUS_ZH}
+    explained = sum(r.status_text == EXPLAINED_ZH for r in results)
+    counts["warnings"] -= explained
     parts = [f"{STATUS_ZH[s]} {n}" for s, n in counts.items()]
+    if explained:
+        parts.insert(1, f"{EXPLAINED_ZH} {explained}")
     console.print(f"共审核 {len(results)} 个文件：" + "，".join(parts))

@@ -184,6 +184,15 @@ class Report:
 
 
 @dataclass(slots=True)
+class Previous:
+    """The same unit's newest workbook of the year before, as a batch run's ledger holds it (`prev.*` points)."""
+
+    file: str  # the name last year's workbook was received under
+    points: dict[str, Point]  # its 附件1 / 附件2 points by key, without cells (they are in that other file)
+    current: str = ""  # the name this year's workbook was received under (what is read is its archive copy)
+
+
+@dataclass(slots=True)
 class Submission:
     """One workbook's forms: 附件1, 附件2 and any number of 附件3 sheets."""
 
@@ -193,6 +202,7 @@ class Submission:
     unread: list[Unread] = field(default_factory=list)
     report: Report | None = None  # the unit's 自评报告, when one came with the workbook
     explanations: dict[ExplanationKey, str] = field(default_factory=dict)  # 单位说明 / 审核说明 it carries
+    previous: Previous | None = None  # last year's workbook of the unit, when a ledger holds one
 
     @property
     def unit(self) -> str | None:

@@ -34,6 +34,8 @@ EDITION_RULES = frozenset(
 )
 #: Rules on the 自评报告 and on prose in text cells: broken in tests/test_statements.py.
 REPORT_RULES = frozenset({"RPT.FIGURE", "RPT.UNIT", "RPT.BREAKDOWN", "RPT.UNREADABLE", "RPT.MISSING", "TXT.BREAKDOWN"})
+#: Rules over last year's points (prev.*): they need a ledger holding the year before; broken in test_last_year.py.
+HISTORY_RULES = frozenset({"A1.PREV.ACTUAL"})
 
 
 @dataclass

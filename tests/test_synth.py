@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from editions import EDITION_RULES, REPORT_RULES
+from editions import EDITION_RULES, HISTORY_RULES, REPORT_RULES
 
 from pipeline.check import check_files
 from pipeline.cli import main
@@ -179,7 +179,7 @@ def test_every_catalogue_rule_is_the_target_of_a_fault(each_fault: tuple[dict[st
     key, _ = each_fault
     raw = tomllib.loads((SCHEMAS_DIR / "rules.toml").read_text(encoding="utf-8"))
     targeted = {e["rule"] for info in key["files"].values() for e in info["faults"]}
-    others = EDITION_RULES | REPORT_RULES  # broken in test_editions.py and test_statements.py
+    others = EDITION_RULES | REPORT_RULES | HISTORY_RULES  # broken in test_editions, test_statements, test_last_year
     assert targeted == {r["id"] for r in raw["rules"]} - others
 
 

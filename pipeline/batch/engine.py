@@ -85,6 +85,7 @@ from pipeline.batch.inbox import (
 )
 from pipeline.batch.ledger import LEDGER_NAME, Entry, Ledger
 from pipeline.batch.outcomes import FileOutcome, Listener, RunReport
+from pipeline.batch.previous import attach_previous
 from pipeline.batch.workers import load_worker, write_fallback, write_worker
 from pipeline.check import rejected
 from pipeline.errors import OutputError, RejectedFile
@@ -406,6 +407,7 @@ class _Engine:
             elif value is not None:
                 read.append((entry.id, value))
         originals = {e.id: e.original_path for e in entries}
+        attach_previous(self.ledger, [(s, originals[i]) for i, s in read])  # prev.* points: last year's workbook
         for (entry_id, submission), findings in zip(read, self._findings([s for _, s in read]), strict=True):
             original = originals[entry_id]
             if isinstance(findings, RejectedFile):

@@ -38,9 +38,8 @@ from xlsxwriter.exceptions import FileCreateError
 from pipeline.batch.decisions import DECISIONS, harvest, import_file
 from pipeline.batch.inbox import OutputLock, cannot_write, fsync_dir
 from pipeline.batch.ledger import Ledger, StoredFinding
-from pipeline.batch.roster import load_roster, match_roster, roster_path
 from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH
-from pipeline.report.summary_data import UNKNOWN_YEAR, UnitRow, YearData, unit_name
+from pipeline.report.summary_data import UNKNOWN_YEAR, UnitRow, YearData, unit_name, year_data
 from pipeline.report.summary_layout import (
     DECISION_FILL,
     HEADER_ROW,
@@ -84,14 +83,9 @@ def write_summaries(ledger: Ledger, out: Path, *, now: datetime | None = None) -
     now = now or datetime.now()
     written = []
     years = ledger.years() or ([None] if ledger.refused() else [])
-    roster_file = roster_path(out)
-    roster = load_roster(roster_file) if roster_file else None
     for year in years:
         harvest(ledger, summary_path(out, year), year)  # what a reviewer typed into the old one is kept
-        data = YearData.load(ledger, year)
-        if roster is not None:
-            data.roster = match_roster(roster, [u.entry.unit for u in data.units if u.entry.unit])
-            data.units.sort(key=lambda u: getattr(data.roster_entry(u.entry), "department", "") or "\uffff")
+        data = year_data(ledger, Path(out), year)
         written.append(_write_atomic(summary_path(out, year), lambda wb, d=data: _fill(wb, d, now)))  # type: ignore[misc]
     return written
 
@@ -164,27 +158,57 @@ def _fill(wb: xlsxwriter.Workbook, data: YearData, now: datetime) -> None:
 
 
 def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
-    cols = _overview_cols(data.year if data.year is not None else "本")
-    if data.roster is not None:
-        cols[-2:-2] = roster_columns()
+    cols, rows = overview_table(data)
+    at = {col.header: c for c, col in enumerate(cols)}
     sheet = ListSheet(wb, st, "总览", f"{data.label}预算单位整体支出绩效自评审核汇总", info, cols)
     sheet.ws.write_string(1, len(cols) - 3, "金额单位：万元", st.subtitle)
-    rows = [_overview_row(i, unit, data.status_text(unit.entry)) for i, unit in enumerate(data.units, start=1)]
-    if data.roster is not None:
-        for row, unit in zip(rows, data.units, strict=True):
-            row[-2:-2] = roster_values(data, unit.entry)
     for row in rows:
         sheet.add(row)
     first, last = HEADER_ROW + 1, sheet.row - 1
     _totals_row(sheet, cols, rows, first, last)
     sheet.finish(filter_rows=len(data.units))
-    sheet.colour_by_text(12, last, {k: v for k, v in STATUS_FILL.items() if k != "重复提交"})
-    sheet.ws.conditional_format(
-        first, 9, max(last, first), 9, {"type": "cell", "criteria": "<", "value": 0.9, "format": st.fills["有提示"]}
-    )
+    sheet.colour_by_text(at["审核状态"], last, {k: v for k, v in STATUS_FILL.items() if k != "重复提交"})
+    low = {"type": "cell", "criteria": "<", "value": 0.9, "format": st.fills["有提示"]}
+    sheet.ws.conditional_format(first, at["执行率"], max(last, first), at["执行率"], low)
     sheet.ws.freeze_panes(HEADER_ROW + 1, 2)
     sheet.ws.print_area(0, 0, sheet.row - 1, len(cols) - 3)  # paper has no use for the link and file columns
     sheet.ws.activate()
+
+
+def overview_table(data: YearData) -> tuple[list[Col], list[list[Any]]]:
+    """总览's columns and one row per unit (no 合计): what the sheet and the CSV export show."""
+    cols = _overview_cols(data.year if data.year is not None else "本")
+    cols[-2:-2] = contact_columns()
+    if data.roster is not None:
+        cols[-2:-2] = roster_columns()
+    rows = []
+    for i, unit in enumerate(data.units, start=1):
+        row = _overview_row(i, unit, data.status_text(unit.entry))
+        row[-2:-2] = data.contact(unit.entry)
+        if data.roster is not None:
+            row[-2:-2] = roster_values(data, unit.entry)
+        rows.append(row)
+    if data.previous:
+        _beside_last_year(data, cols, rows)
+    return cols, rows
+
+
+def _beside_last_year(data: YearData, cols: list[Col], rows: list[list[Any]]) -> None:
+    """上年执行率 and 上年自评总分 next to this year's, from the unit's newest workbook of the year before."""
+    lasts = [data.last_year(unit.entry) for unit in data.units]
+    for header, new, value in (
+        ("自评总分", Col("上年\n自评总分", 8, "score"), lambda u: u.score),
+        ("执行率", Col("上年\n执行率", 9, "percent"), lambda u: u.rate),
+    ):
+        at = next(c for c, col in enumerate(cols) if col.header == header) + 1
+        cols.insert(at, new)
+        for row, last in zip(rows, lasts, strict=True):
+            row.insert(at, value(last) if last is not None else None)
+
+
+def contact_columns() -> list[Col]:
+    """填表人 and 联系电话 as the unit wrote them in its own forms (the 名单's 联系人 may differ)."""
+    return [Col("填表人", 8, "text"), Col("联系电话\n（表内）", 13, "text")]
 
 
 def _overview_cols(y: int | str) -> list[Col]:
@@ -272,6 +296,17 @@ def _totals_row(sheet: ListSheet, cols: list[Col], rows: list[list[Any]], first:
 
 
 def _findings_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
+    cols, rows = findings_table(data)
+    sheet = ListSheet(wb, st, "问题清单", f"{data.label}审核问题清单", info, cols)
+    for row in rows:
+        sheet.add(row)
+    sheet.finish()
+    sheet.colour_by_text(2, sheet.row - 1, LEVEL_FILL)
+    _decision_inputs(sheet, len(cols) - 3)
+
+
+def findings_table(data: YearData) -> tuple[list[Col], list[list[Any]]]:
+    """问题清单's columns and rows: every finding of every unit, a unit's errors first."""
     cols = [
         Col("序号", 6, "int"),
         Col("预算单位", 26, "wrap"),
@@ -287,14 +322,14 @@ def _findings_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: s
         Col("备注", 30, "wrap"),
         Col("审核结果", 10, "link"),
     ]
-    sheet = ListSheet(wb, st, "问题清单", f"{data.label}审核问题清单", info, cols)
     units = data.by_id()
     ordered = sorted(
         data.findings, key=lambda f: (unit_name(units[f.submission_id].entry), f.level != "error", f.submission_id)
     )
+    rows = []
     for i, f in enumerate(ordered, start=1):
         entry = units[f.submission_id].entry
-        sheet.add(
+        rows.append(
             [
                 i,
                 unit_name(entry),
@@ -310,9 +345,7 @@ def _findings_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: s
                 (entry.output_path, "打开") if entry.output_path else None,
             ]
         )
-    sheet.finish()
-    sheet.colour_by_text(2, sheet.row - 1, LEVEL_FILL)
-    _decision_inputs(sheet, len(cols) - 3)
+    return cols, rows
 
 
 def _decision_inputs(sheet: ListSheet, col: int) -> None:

@@ -11,10 +11,13 @@ from pathlib import Path
 
 from pipeline.batch.decisions import Key, decisions_for, explanations_for
 from pipeline.batch.ledger import Entry, Ledger, StoredFinding
-from pipeline.batch.roster import RosterEntry, RosterMatch
+from pipeline.batch.ledger_reads import latest_of_units, texts
+from pipeline.batch.roster import RosterEntry, RosterMatch, load_roster, match_roster, roster_path
+from pipeline.batch.summary_options import load_options
 from pipeline.model import EXPLAINED_ZH, STATUS_ZH, cell_key
 
 UNKNOWN_YEAR = "未知年度"
+CONTACT_KEYS = (("a1.preparer", "a2.preparer", "a2.contact"), ("a1.phone", "a2.phone"))
 
 
 @dataclass(slots=True)
@@ -51,6 +54,24 @@ class YearData:
     explanations: dict[tuple[int, str, str], str] = field(default_factory=dict)  # (id, rule, cell) → 单位说明
     _all_explained: set[int] | None = None
     roster: RosterMatch | None = None  # set when OUT holds a 名单
+    include_errors: bool = False  # 汇总数 adds in units with errors (OUT's summary options)
+    contacts: dict[int, dict[str, str]] = field(default_factory=dict)  # id → {填表人, 联系电话 point: text}
+    previous: dict[str, UnitRow] = field(default_factory=dict)  # unit name → its newest workbook of last year
+
+    @property
+    def counted(self) -> list[UnitRow]:
+        """The units 汇总数 adds up: all, or (by default) those whose newest workbook has no errors."""
+        return self.units if self.include_errors else [u for u in self.units if u.entry.status != "errors"]
+
+    def contact(self, entry: Entry) -> tuple[str | None, str | None]:
+        """(填表人, 联系电话) as the unit wrote them in its own forms (附件1 first, then 附件2)."""
+        found = self.contacts.get(entry.id, {})
+        preparer = next((found[k] for k in CONTACT_KEYS[0] if found.get(k)), None)
+        phone = next((found[k] for k in CONTACT_KEYS[1] if found.get(k)), None)
+        return preparer, phone
+
+    def last_year(self, entry: Entry) -> UnitRow | None:
+        return self.previous.get(entry.unit) if entry.unit else None
 
     def roster_entry(self, entry: Entry) -> RosterEntry | None:
         """The unit's roster entry: same name, or the one its name nearly matches."""
@@ -104,6 +125,24 @@ class YearData:
         if entry.status == "warnings" and entry.id in self.all_explained():
             return EXPLAINED_ZH
         return STATUS_ZH.get(entry.status or "", entry.status or "")
+
+
+def year_data(ledger: Ledger, out: Path, year: int | None) -> YearData:
+    """Everything one year's 汇总 (and its CSV export) shows: the ledger's year, OUT's roster and options,
+    the units' own contacts and, for units the ledger also holds for the year before, last year's figures."""
+    data = YearData.load(ledger, year)
+    data.include_errors = load_options(out).include_errors
+    ids = [u.entry.id for u in data.units]
+    data.contacts = texts(ledger, ids, [k for keys in CONTACT_KEYS for k in keys])
+    if year is not None:
+        before = latest_of_units(ledger, year - 1)
+        numbers = ledger.numbers([e.id for e in before.values()])
+        data.previous = {name: UnitRow(e, 1, numbers.get(e.id, {})) for name, e in before.items()}
+    roster_file = roster_path(out)
+    if roster_file is not None:
+        data.roster = match_roster(load_roster(roster_file), [u.entry.unit for u in data.units if u.entry.unit])
+        data.units.sort(key=lambda u: getattr(data.roster_entry(u.entry), "department", "") or "\uffff")
+    return data
 
 
 def unit_name(entry: Entry) -> str:

@@ -57,14 +57,15 @@ def _ratio_points() -> list[tuple[str, str, str]]:
 def totals_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
     ws = wb.add_worksheet("汇总数")
     year = data.year if data.year is not None else 0
-    values = total_values(data.units)
-    scores = [u.score for u in data.units if u.score is not None]
+    counted = data.counted
+    values = total_values(counted)
+    scores = [u.score for u in counted if u.score is not None]
     averages = {"a2.sum.score": sum(scores) / len(scores)} if scores else {}
     ws.set_column(0, 0, 34)
     ws.set_column(1, 8, 14)
     ws.write_string(0, 0, f"{data.label}预算单位整体支出绩效基础数据汇总表", st.title)
     ws.set_row(0, 28)
-    ws.write_string(1, 0, f"汇总单位数：{len(data.units)}（各单位最新提交）    {info.split('    ')[0]}", st.subtitle)
+    ws.write_string(1, 0, f"{counted_text(data)}    {info.split('    ')[0]}", st.subtitle)
     ws.write_string(2, 0, "金额单位：万元；控制率、执行率由汇总数重新计算", st.subtitle)
     row = 4
     ratios = {r for r, _, _ in _ratio_points()}
@@ -83,6 +84,17 @@ def totals_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str)
     print_setup(ws, "汇总数")
     ws.fit_to_pages(1, 0)
     ws.set_portrait()
+
+
+def counted_text(data: YearData) -> str:
+    """What 汇总数 adds up, in words: how many units, and how many with errors were left out."""
+    left_out = len(data.units) - len(data.counted)
+    text = f"汇总单位数：{len(data.counted)}（各单位最新提交"
+    if left_out:
+        return text + f"；未计入审核状态为“有错误”的单位 {left_out} 个，其数据待更正后计入）"
+    if data.include_errors and any(u.entry.status == "errors" for u in data.units):
+        return text + "；含审核状态为“有错误”的单位）"
+    return text + "）"
 
 
 class _FormTotals:

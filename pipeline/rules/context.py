@@ -36,3 +36,4 @@ class Context:
     vocab: dict[str, dict[str, str]]
     types: dict[str, str]
     params: dict[str, float]
+    prev_keys: tuple[str, ...] = ()  # the `prev.*` points the catalogue names (rules/previous.py)

@@ -24,6 +24,7 @@ from pipeline.read.values import format_number, normalize
 from pipeline.rules import builtins
 from pipeline.rules.catalogue import Interval, Lookup, Rule, dotted, evaluate, holds, load_rules
 from pipeline.rules.context import Context, Frame
+from pipeline.rules.previous import FILE_KEY, PREFIX, previous_points, previous_types
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,10 @@ def validate(
     profile = profile or load_profile()
     types = point_types(profile)
     percent = frozenset(k for k, t in types.items() if t == "percent")
-    ctx = Context(submissions, forms, profile, vocabulary(forms, profile), types, profile_params(profile))
-    frames = build_frames(ctx)
     rules = load_rules(profile, percent_points=percent, known=frozenset(types))
+    prev_keys = tuple(dict.fromkeys(p for r in rules for p in r.points if p.startswith(PREFIX)))
+    ctx = Context(submissions, forms, profile, vocabulary(forms, profile), types, profile_params(profile), prev_keys)
+    frames = build_frames(ctx)
     out: list[list[Finding]] = [[] for _ in submissions]
     for name, frame in frames.items():
         if frame.data.empty:
@@ -59,6 +61,7 @@ def point_types(profile: Profile) -> dict[str, str]:
         for group in (*(c.key for c in profile.categories), "all"):
             types.update({f"{fid}.ind.w.{group}": "score", f"{fid}.ind.s.{group}": "score"})
     types.update({key: INDICATOR_TYPES.get(key, "target") for key in INDICATOR_COLUMNS})
+    types.update(previous_types(types))
     return types
 
 
@@ -84,6 +87,7 @@ def _blank_points(keys: Sequence[str], **flags: bool) -> dict[str, Point]:
 
 def build_frames(ctx: Context) -> dict[str, Frame]:
     all_keys = [k for k in ctx.types if "." in k and not k.endswith(".year") and ".ind." not in k]
+    all_keys = [k for k in all_keys if not k.startswith(PREFIX)]  # last year's: only those rules name, below
     unit_keys = [k for k in all_keys if k.startswith(("a1.", "a2."))]
     project_keys = [k for k in all_keys if k.startswith("a3.")]
     units: list[dict[str, Point]] = []
@@ -98,6 +102,7 @@ def build_frames(ctx: Context) -> dict[str, Frame]:
             if fid in sub.forms:
                 points.update(_blank_points([k for k in unit_keys if k.startswith(fid)], absent=True))
                 points.update(form_points(sub.forms[fid], ctx.profile))
+        points.update(previous_points(sub, ctx.prev_keys))
         units.append(points)
         unit_subs.append(i)
         unit_years.append(sub.year)
@@ -355,6 +360,10 @@ def make_finding(
     values = {"actual": actual or "（空）", "expected": expected or "（空）", "diff": _diff(actual, expected)}
     form = rule.points[0].split(".")[0] if rule.points and "." in rule.points[0] else ""
     values.update({k: label_of(v, ctx, year, form) for k, v in rule.bindings.items()})
+    if FILE_KEY in points:  # a rule over last year's points: name both workbooks
+        submission = ctx.submissions[frame.subs[row]]
+        current = submission.previous.current if submission.previous else ""
+        values.update({"prev_file": str(points[FILE_KEY].value or ""), "file": current or submission.file.name})
     if "name" in points:  # an indicator row: name it, the reviewer may be looking at the list, not the cell
         values["name"] = str(points["name"].value or "（未命名）")
     values.update({k: str(v) for k, v in detail.items() if k not in ("cells", "sheet")})

@@ -1,0 +1,99 @@
+"""`jixiao export --out OUT`: 总览 and 问题清单 of every year as CSV, for the bureau's own report.
+
+`OUT/总览_{Y}.csv` and `OUT/问题清单_{Y}.csv`, UTF-8 with a BOM (Excel then opens them without asking the
+encoding), the same columns and rows as the sheets of `汇总_{Y}.xlsx` — built from the ledger the same way,
+after taking in the 审核意见 typed into the current 汇总. Links become the path relative to OUT; 总览 ends
+with a 合计 row computed as the sheet's. A text a unit typed that Excel would take for a formula (=, +, -, @)
+is written behind an apostrophe, so a CSV cannot run anything when opened.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pipeline.batch.decisions import harvest
+from pipeline.batch.inbox import OutputLock, cannot_write
+from pipeline.batch.ledger import Ledger
+from pipeline.report.summary import findings_table, overview_table, summary_path, summary_paths
+from pipeline.report.summary_data import UNKNOWN_YEAR, year_data
+from pipeline.report.summary_layout import Col
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_csv(out: Path) -> list[Path]:
+    """Write the CSV files of every year in OUT's ledger; returns them (none before anything was read)."""
+    out = Path(out)
+    written: list[Path] = []
+    with Ledger.open_existing(out) as ledger, OutputLock(out):
+        if not summary_paths(ledger, out):
+            return []
+        for year in ledger.years():
+            harvest(ledger, summary_path(out, year), year)
+            data = year_data(ledger, out, year)
+            label = year if year is not None else UNKNOWN_YEAR
+            cols, rows = overview_table(data)
+            written.append(_write(out / f"总览_{label}.csv", cols, [*rows, _total(cols, rows)]))
+            cols, rows = findings_table(data)
+            written.append(_write(out / f"问题清单_{label}.csv", cols, rows))
+    return written
+
+
+def _total(cols: list[Col], rows: list[list[Any]]) -> list[Any]:
+    """The 合计 row as the 总览 sheet computes it: sums, 执行率 from the sums, 自评总分 averaged."""
+    at = {col.header: c for c, col in enumerate(cols)}
+
+    def numbers(c: int) -> list[float]:
+        return [float(row[c]) for row in rows if isinstance(row[c], int | float)]
+
+    total: list[Any] = [None] * len(cols)
+    total[1] = "合计（自评总分为平均分）"
+    for c, col in enumerate(cols):
+        if c and col.kind in ("int", "amount") and col.header != "提交次数" and numbers(c):
+            total[c] = sum(numbers(c))
+    budget, spent = sum(numbers(at["全年预算数"])), sum(numbers(at["全年执行数"]))
+    total[at["执行率"]] = spent / budget if budget else None
+    scores = numbers(at["自评总分"])
+    total[at["自评总分"]] = sum(scores) / len(scores) if scores else None
+    return total
+
+
+def _text(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, tuple):  # a link: (path relative to OUT, text)
+        return str(value[0])
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int | float):
+        if kind == "percent":
+            return f"{value * 100:.2f}%"
+        if kind == "amount":
+            return f"{value:.2f}"
+        if kind == "int" and float(value).is_integer():
+            return str(int(value))
+        return f"{value:g}" if kind != "score" else f"{value:.2f}".rstrip("0").rstrip(".")
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _write(path: Path, cols: list[Col], rows: list[list[Any]]) -> Path:
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([col.header.replace("\n", "") for col in cols])
+            writer.writerows([_text(v, col.kind) for v, col in zip(row, cols, strict=True)] for row in rows)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise cannot_write(f"导出文件 {path.name}", exc) from exc
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
