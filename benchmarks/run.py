@@ -91,6 +91,7 @@ def corpus(units: int, *, xls_share: float, workers: int) -> tuple[Path, float]:
     t0 = time.perf_counter()
     generate(partial, units=units, fault_rate=FAULT_RATE, seed=SEED, xls_share=xls_share, workers=workers)
     seconds = time.perf_counter() - t0
+    shutil.rmtree(path, ignore_errors=True)  # an incomplete cache (no answer key, e.g. under its old name)
     partial.rename(path)
     return path, seconds
 
