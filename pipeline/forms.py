@@ -167,6 +167,7 @@ class Profile:
     levels: dict[str, str]
     collect: str = "自动"
     year: int | None = None
+    explainable: tuple[str, ...] = ()  # error rules a unit's 单位说明 may clear (then shown as explained warnings)
 
     def with_year(self, year: int | None) -> Profile:
         return self if year is None else replace(self, year=year)
@@ -433,6 +434,7 @@ def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Prof
         ),
         params={k: float(v) for k, v in raw.get("params", {}).items()},
         levels=dict(raw.get("levels", {})),
+        explainable=tuple(raw.get("explainable", ())),
         collect=collect,
         year=int(raw["year"]) if raw.get("year") else None,
     )

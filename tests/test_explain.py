@@ -126,3 +126,27 @@ def test_a_units_own_explanation_sheet_is_read(tmp_path: Path) -> None:
     explained = {f.rule: result.explanation(f) for f in result.findings if result.explanation(f)}
     assert explained == {"A1.REQ.FRUGALITY": "无单独制度，执行上级规定"}
     assert (result.status, result.status_text) == ("warnings", "有提示")  # A2.REQ.GOALS still unexplained
+
+
+def test_an_error_the_profile_lets_a_unit_explain(tmp_path: Path) -> None:
+    import dataclasses
+
+    from pipeline.forms import load_profile
+
+    path = Path(shutil.copyfile(SOURCE, tmp_path / "unit.xlsx"))
+    wb = openpyxl.load_workbook(path)
+    ws = wb.create_sheet("说明")
+    ws.append(["审核说明"])
+    ws.append(["规则编号", "工作表", "单元格", "说明"])
+    ws.append(["A1.SUM.PUBLIC", A1, "F18", "含其他商品和服务支出 0.03 万元"])
+    for rule, note in EXPLAINED.items():
+        for cell in ("B26", "B12", "F12"):
+            ws.append([rule, "", cell, note])
+    wb.save(path)
+    (strict,) = check_files([path])
+    assert strict.status == "errors"  # by default an explanation never clears an error
+    lenient = dataclasses.replace(load_profile(), explainable=("A1.SUM.PUBLIC",))
+    (result,) = check_files([path], profile=lenient)
+    [public] = [f for f in result.findings if f.rule == "A1.SUM.PUBLIC"]
+    assert public.level == "warning" and "可由单位说明" in public.message
+    assert (result.status, result.status_text) == ("warnings", "通过（提示已说明）")

@@ -9,6 +9,7 @@ about the same for 1 row as for 10,000). Failing rows come back as findings that
 from __future__ import annotations
 
 import ast
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -50,6 +51,21 @@ def validate(
     order = {rule.id: n for n, rule in reversed(list(enumerate(rules)))}
     for findings in out:
         findings.sort(key=lambda f: order.get(f.rule, len(order)))  # catalogue order, as a reader expects
+    if profile.explainable:
+        out = [explained_errors(s, f, profile.explainable) for s, f in zip(submissions, out, strict=True)]
+    return out
+
+
+def explained_errors(sub: Submission, findings: list[Finding], rules: tuple[str, ...]) -> list[Finding]:
+    """Errors of the rules a profile lets a unit explain, that the unit did explain, become warnings (and so
+    count as 已说明); every other error stays an error whatever the unit wrote."""
+    out: list[Finding] = []
+    for f in findings:
+        ref = f.cells[0] if f.cells else ""
+        note = sub.explanations.get((f.rule, f.sheet, ref)) or sub.explanations.get((f.rule, "", ref))
+        if f.level == "error" and f.rule in rules and note:
+            f = dataclasses.replace(f, level="warning", message=f"{f.message}（按审核口径可由单位说明）")
+        out.append(f)
     return out
 
 
