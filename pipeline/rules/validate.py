@@ -23,7 +23,7 @@ from pipeline.model import Finding, FormData, Indicator, Point, Submission
 from pipeline.read.points import INDICATOR_TYPES, NUMERIC_TYPES, combine
 from pipeline.read.values import format_number, normalize
 from pipeline.rules import builtins
-from pipeline.rules.catalogue import Interval, Lookup, Rule, dotted, evaluate, holds, load_rules
+from pipeline.rules.catalogue import FRAMES, Interval, Lookup, Rule, dotted, evaluate, holds, load_rules
 from pipeline.rules.context import Context, Frame
 from pipeline.rules.previous import FILE_KEY, PREFIX, previous_points, previous_types
 
@@ -41,7 +41,8 @@ def validate(
     rules = load_rules(profile, percent_points=percent, known=frozenset(types))
     prev_keys = tuple(dict.fromkeys(p for r in rules for p in r.points if p.startswith(PREFIX)))
     ctx = Context(submissions, forms, profile, vocabulary(forms, profile), types, profile_params(profile), prev_keys)
-    frames = build_frames(ctx)
+    needed = {name: frozenset(p for r in rules if r.frame == name for p in r.points) for name in FRAMES}
+    frames = build_frames(ctx, needed)
     out: list[list[Finding]] = [[] for _ in submissions]
     for name, frame in frames.items():
         if frame.data.empty:
@@ -97,11 +98,23 @@ INDICATOR_COLUMNS = tuple(
 # --- frames ---------------------------------------------------------------------------------------
 
 
-def _blank_points(keys: Sequence[str], **flags: bool) -> dict[str, Point]:
-    return {k: Point(None, "", (), **flags) for k in keys}
+#: The blank points that fill a frame row where a sheet or an edition has nothing: one shared instance
+#: per kind (read only), not one object per key and unit (a million at 10,000 units).
+_BLANKS = {
+    "unknown": Point(None, "", (), unknown=True),
+    "absent": Point(None, "", (), absent=True),
+    "": Point(None, "", ()),
+}
 
 
-def build_frames(ctx: Context) -> dict[str, Frame]:
+def _blank_points(keys: Sequence[str], *, unknown: bool = False, absent: bool = False) -> dict[str, Point]:
+    blank = _BLANKS["unknown" if unknown else "absent" if absent else ""]
+    return dict.fromkeys(keys, blank)
+
+
+def build_frames(ctx: Context, needed: dict[str, frozenset[str]] | None = None) -> dict[str, Frame]:
+    """The unit, project and indicator frames; with `needed`, only the columns the rules read (a frame
+    over every point of every edition would be several times wider than the catalogue needs)."""
     all_keys = [k for k in ctx.types if "." in k and not k.endswith(".year") and ".ind." not in k]
     all_keys = [k for k in all_keys if not k.startswith(PREFIX)]  # last year's: only those rules name, below
     unit_keys = [k for k in all_keys if k.startswith(("a1.", "a2."))]
@@ -135,13 +148,16 @@ def build_frames(ctx: Context) -> dict[str, Frame]:
                 indicators.append(ind)
                 ind_subs.append(i)
                 ind_years.append(data.year if data else None)
-    ind_points = [{**_blank_points(INDICATOR_COLUMNS, absent=True), **ind.cells} for ind in indicators]
+    need = needed or {}
+    ind_keys = [k for k in INDICATOR_COLUMNS if "indicator" not in need or k in need["indicator"]]
+    ind_points = [{**_blank_points(ind_keys, absent=True), **ind.cells} for ind in indicators]
+    unit_frame = to_frame(units, ctx.types, keys=need.get("unit"))
+    project_frame = to_frame(projects, ctx.types, keys=need.get("project"))
+    ind_frame = to_frame(ind_points, ctx.types, prefix="", keys=need.get("indicator"))
     return {
-        "unit": Frame("unit", to_frame(units, ctx.types), units, unit_subs, unit_years),
-        "project": Frame("project", to_frame(projects, ctx.types), projects, project_subs, project_years),
-        "indicator": Frame(
-            "indicator", to_frame(ind_points, ctx.types, prefix=""), ind_points, ind_subs, ind_years, list(indicators)
-        ),
+        "unit": Frame("unit", unit_frame, units, unit_subs, unit_years),
+        "project": Frame("project", project_frame, projects, project_subs, project_years),
+        "indicator": Frame("indicator", ind_frame, ind_points, ind_subs, ind_years, list(indicators)),
     }
 
 
@@ -165,14 +181,23 @@ def form_points(data: FormData, profile: Profile) -> dict[str, Point]:
     return points
 
 
-def to_frame(rows: list[dict[str, Point]], types: dict[str, str], *, prefix: str = "x") -> pd.DataFrame:
-    """Values (NaN when blank or not a number), tolerances and, for texts, normalised text."""
+def to_frame(
+    rows: list[dict[str, Point]],
+    types: dict[str, str],
+    *,
+    prefix: str = "x",
+    keys: frozenset[str] | None = None,
+) -> pd.DataFrame:
+    """Values (NaN when blank or not a number), tolerances and, for texts, normalised text; with `keys`,
+    only those points."""
     if not rows:
         return pd.DataFrame()
     records: list[dict[str, Any]] = []
     for points in rows:
         rec: dict[str, Any] = {}
         for key, p in points.items():
+            if keys is not None and key not in keys:
+                continue
             numeric = types.get(key, "amount" if prefix else _indicator_type(key)) in NUMERIC_TYPES
             if numeric and isinstance(p.value, float):
                 rec[key] = p.value
