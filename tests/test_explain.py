@@ -150,3 +150,19 @@ def test_an_error_the_profile_lets_a_unit_explain(tmp_path: Path) -> None:
     [public] = [f for f in result.findings if f.rule == "A1.SUM.PUBLIC"]
     assert public.level == "warning" and "可由单位说明" in public.message
     assert (result.status, result.status_text) == ("warnings", "通过（提示已说明）")
+
+
+def test_the_template_carries_an_explanation_sheet_a_unit_can_fill(tmp_path: Path) -> None:
+    from pipeline.report.template import write_template
+
+    template = write_template(tmp_path / "模板_2023.xlsx", year=2023)
+    wb = openpyxl.load_workbook(template)
+    ws = wb["审核说明"]
+    assert [c.value for c in ws[3]] == ["规则编号", "工作表", "单元格", "说明"]
+    assert ws["A4"].protection.locked is False
+    (blank,) = check_files([template])
+    assert [f.rule for f in blank.findings if f.rule == "GEN.UNREAD"] == []  # the blank sheet is not a table
+    ws.append(["A1.REQ.FRUGALITY", "", "B26", "本单位执行上级规定"])
+    wb.save(template)
+    (filled,) = check_files([template])
+    assert "本单位执行上级规定" in filled.submission.explanations.values()  # type: ignore[union-attr]

@@ -29,6 +29,7 @@ from xlsxwriter.workbook import Workbook
 from pipeline import settings
 from pipeline.errors import OutputError
 from pipeline.forms import Form, Profile, for_year, load_editions, load_forms, load_profile
+from pipeline.read.explanations import EXPLAIN_COLUMNS, EXPLAIN_TITLE
 from pipeline.report.filling import Filling, Layout
 from pipeline.report.template_sheet import Book, SheetWriter
 
@@ -86,6 +87,7 @@ def write_workbook(
     filling: Filling | None = None,
     layout: Layout | None = None,
     editions: Sequence[str] = (),
+    explanation_sheet: bool = False,
 ) -> Path:
     """Write 附件1, 附件2 and one 附件3 sheet per project (or one blank/placeholder 附件3) to `path`, each
     in its kind's primary edition or in the edition `editions` names for that kind ("a3_national")."""
@@ -123,6 +125,8 @@ def write_workbook(
             _check_keys(sheet_filling, writer.used, form_id="a3")
     for fid, keys in used.items():
         _check_keys(filling, keys, form_id=fid)
+    if explanation_sheet:
+        write_explanation_sheet(wb)
     try:
         wb.close()
     except OSError as exc:
@@ -132,7 +136,33 @@ def write_workbook(
 
 def write_template(path: Path, *, year: int, profile: Profile | None = None, editions: Sequence[str] = ()) -> Path:
     """The blank official template for `year` (in other editions for the kinds `editions` names)."""
-    return write_workbook(path, year=year, profile=profile, editions=editions)
+    return write_workbook(path, year=year, profile=profile, editions=editions, explanation_sheet=True)
+
+
+#: Rows of the blank 审核说明 sheet; a unit needing more inserts rows.
+EXPLANATION_ROWS = 30
+EXPLANATION_NOTE = (
+    "如对审核提示有需要说明的情况，请逐条填写：规则编号与单元格照抄审核结果（如 A1.PLAUS.PUBLIC、F18），"
+    "工作表可不填；说明请写明原因。提交时与本工作簿一并报送。强制性错误须改正，说明不能代替改正。"
+)
+
+
+def write_explanation_sheet(wb: Workbook) -> None:
+    """The 审核说明 sheet a unit may fill (pipeline/read/explanations.py reads it back)."""
+    ws = wb.add_worksheet(EXPLAIN_TITLE)
+    title = wb.add_format({"bold": True, "font_size": 14})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center"})
+    cell = wb.add_format({"border": 1, "text_wrap": True, "valign": "top", "locked": False})
+    note = wb.add_format({"text_wrap": True, "font_size": 9, "valign": "top"})
+    ws.write_string(0, 0, EXPLAIN_TITLE, title)
+    ws.merge_range(1, 0, 1, 3, EXPLANATION_NOTE, note)
+    ws.set_row(1, 48)
+    for col, (text, width) in enumerate(zip(EXPLAIN_COLUMNS, (18, 24, 12, 60), strict=True)):
+        ws.write_string(2, col, text, head)
+        ws.set_column(col, col, width)
+    for row in range(3, 3 + EXPLANATION_ROWS):
+        for col in range(len(EXPLAIN_COLUMNS)):
+            ws.write_blank(row, col, None, cell)
 
 
 def build_templates(out_dir: Path, year: int = settings.DEFAULT_YEAR) -> Path:
