@@ -154,9 +154,9 @@ STAGES: dict[str, tuple[Callable[[pytest.MonkeyPatch, Path], Fault], str]] = {
     "annotated workbook, disk full": (
         lambda mp, out: inject(
             mp,
-            "xlsxwriter.workbook.Workbook._store_workbook",
+            "pipeline.report.annotate.patch_package",  # an .xlsx is annotated by patching its package
             full(),
-            when=lambda self: "/results/" in str(self.filename),
+            when=lambda src, dest, **kw: "/results/" in str(dest),
             nth=1,  # only files with findings are annotated: here the first is the only one
         ),
         "磁盘已满",
@@ -299,14 +299,20 @@ def _fail_content(monkeypatch: pytest.MonkeyPatch, name: str, *, also_findings_s
     """The annotated writer raises on `name`: on its sheets, or (also_findings_sheet) on anything of it."""
     import pipeline.report.annotate as annotate
 
-    real = annotate._fill_workbook
+    real, real_patched = annotate._fill_workbook, annotate._write_patched
 
     def fill(workbook: Any, result: Any, grid: Any, at: Any) -> None:
         if result.file.name == name and not result.rejected and (grid is not None or also_findings_sheet):
             raise ValueError("a cell this writer cannot handle")
         real(workbook, result, grid, at)
 
+    def patched(result: Any, grid: Any, out: Any, at: Any) -> bool:
+        if result.file.name == name and not result.rejected and grid is not None:
+            raise ValueError("a cell this writer cannot handle")
+        return real_patched(result, grid, out, at)
+
     monkeypatch.setattr(annotate, "_fill_workbook", fill)
+    monkeypatch.setattr(annotate, "_write_patched", patched)
 
 
 def test_a_writer_failing_on_one_files_sheets_keeps_its_findings_and_the_batch_goes_on(

@@ -7,9 +7,9 @@ fills, number formats). A finding's first cell is filled red (error) or yellow (
 批注 naming the rule, the expected and the actual value; the other cells the finding names get a dashed
 frame in the same colour, so a wrong total shows which parts it was checked against.
 
-Styles come from `styles.read_styles` (openpyxl read-only, ≈ 40–50 ms per form). Styles are
-cosmetic: when they cannot be read the sheets are written with values, merged ranges and a default
-grid, as for .xls/.ods sources. Writing a 3-sheet form with 9 findings takes ≈ 65–85 ms, styles included.
+An .xlsx is annotated by patching its own package (package.py, ≈ 10 ms: every other part is kept
+byte for byte, defined names and data validation included). Other sources (.xls/.ods, odd packages)
+are rewritten here: styles from `styles.read_styles` (openpyxl, ≈ 40–50 ms) or a default grid.
 
 Everything a unit typed goes through `write_string` in a workbook opened with the string conversions
 off, so `=HYPERLINK(…)`, `+1` or `http://…` in a cell never become formulas or links in the output.
@@ -18,17 +18,17 @@ The 批注 texts and their boxes are made in comments.py.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError, OverlappingRange
@@ -36,11 +36,15 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline.batch.inbox import cannot_write
-from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, Finding, Grid, Result, SheetGrid, parse_ref
+from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, Finding, Grid, Result, SheetGrid
 from pipeline.read.explanations import is_old_result
 from pipeline.report.comments import MAX_COMMENT, comment_block, comment_options, display_width
-from pipeline.report.styles import SheetLook, is_date_format, read_styles
+from pipeline.report.marks import CELL_RE, LEVEL_RANK, MAX_COL, Marks, drawable
+from pipeline.report.package import Unpatchable, patch_package
 from pipeline.settings import TITLE_SEARCH_ROWS
+
+if TYPE_CHECKING:
+    from pipeline.report.styles import SheetLook
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,6 @@ _STATUS_COLOURS = {
     "ok": ("#C6EFCE", "#006100"),
     "rejected": ("#D9D9D9", "#404040"),
 }
-_LEVEL_RANK = {"error": 2, "warning": 1}
 
 _DATE_FORMATS: dict[type, str] = {
     datetime: "yyyy-mm-dd hh:mm:ss",
@@ -103,9 +106,6 @@ _LEGEND = [
     (None, " = 同一问题涉及的其他单元格（如合计的各组成项）。"),
     (None, "\n改正红色单元格、在“单位说明”列写明各项提示的原因后，保存本文件原样报回即可。"),
 ]
-_CELL_RE = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
-_MAX_ROW, _MAX_COL = 1_048_575, 16_383
-_MAX_MERGE_CELLS = 10_000  # a form's largest merge is a title row of ~10 cells; beyond this it is decoration
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -124,9 +124,10 @@ def write_annotated(result: Result, grid: Grid | None, out_path: Path, *, checke
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=".tmp", dir=out_path.parent)
         os.close(fd)
-        workbook = xlsxwriter.Workbook(tmp, _WORKBOOK_OPTIONS)
-        _fill_workbook(workbook, result, grid, checked_at or datetime.now())
-        workbook.close()
+        if not _write_patched(result, grid, Path(tmp), checked_at or datetime.now()):
+            workbook = xlsxwriter.Workbook(tmp, _WORKBOOK_OPTIONS)
+            _fill_workbook(workbook, result, grid, checked_at or datetime.now())
+            workbook.close()
         os.replace(tmp, out_path)
         tmp = None
     except (OSError, FileCreateError) as exc:
@@ -152,13 +153,56 @@ def _fill_workbook(workbook: xlsxwriter.Workbook, result: Result, grid: Grid | N
     if not sheets:
         return
     assert grid is not None
+    from pipeline.report.styles import read_styles  # openpyxl: only when a workbook is rewritten
+
     look = read_styles(grid.path) if grid.fmt in ("xlsx", "xlsm") else None
     for sheet, out_name in zip(sheets, out_names, strict=True):
         own = [f for f in result.findings if f.sheet == sheet.name] if names[sheet.name] == out_name else []
-        marks = _Marks.of(sheet, own)
+        marks = Marks.of(sheet, own)
         sheet_look = look.sheets.get(sheet.name) if look else None
         styles = look.styles if look and sheet_look else [{}]
         _write_sheet(workbook.add_worksheet(out_name), formats, sheet, marks, sheet_look, styles)
+
+
+def _write_patched(result: Result, grid: Grid | None, out: Path, at: datetime) -> bool:
+    """The unit's own .xlsx with the 审核结果 sheet and the marks patched in (package.py); False when the
+    workbook is to be rewritten instead (.xls/.ods, rejected, a package package.py does not patch)."""
+    if grid is None or result.rejected or grid.fmt != "xlsx" or not grid.sheets:
+        return False
+    names = [s.name for s in grid.sheets]
+    if _output_names(names) != names or any(not drawable(*rng) for s in grid.sheets for rng in s.merged):
+        return False  # names to change, or a merge over a whole sheet (a viewer would bind it cell by cell)
+    buffer = io.BytesIO()
+    mini = xlsxwriter.Workbook(buffer, _WORKBOOK_OPTIONS)
+    _write_summary(mini.add_worksheet(_summary_name(names)), _Formats(mini), result, {n: n for n in names}, at)
+    marks: dict[str, tuple[dict[tuple[int, int], str], dict[tuple[int, int], str]]] = {}
+    commented: dict[str, int] = {}
+    for sheet in grid.sheets:
+        own = Marks.of(sheet, [f for f in result.findings if f.sheet == sheet.name])
+        if own.fills or own.frames:
+            marks[sheet.name] = (own.fills, own.frames)
+        if own.notes:  # a sheet of the small workbook carries the 批注 of this one
+            commented[sheet.name] = len(commented) + 2
+            notes = mini.add_worksheet(f"n{commented[sheet.name]}")
+            for pos, findings in own.notes.items():
+                text = "\n\n".join(comment_block(f) for f in findings)[:MAX_COMMENT]
+                notes.write_comment(*pos, text, comment_options(text))
+    mini.close()
+    colours = {level: tuple("FF" + m[k].lstrip("#") for k in ("fill", "font", "frame")) for level, m in _MARK.items()}
+    try:
+        patch_package(
+            grid.path,
+            out,
+            mini=buffer.getvalue(),
+            summary_name=_summary_name(names),
+            marks=marks,
+            commented=commented,
+            colours=colours,  # type: ignore[arg-type]
+        )
+    except Unpatchable as exc:
+        log.info("rewriting %s instead of patching it: %s", grid.path.name, exc)
+        return False
+    return True
 
 
 def _output_names(submitted: list[str]) -> list[str]:
@@ -289,7 +333,7 @@ def _write_findings_table(
         ws.write_string(row, col, title, header)
     ws.freeze_panes(row + 1, 0)
     ws.repeat_rows(row)
-    ordered = sorted(findings, key=lambda f: -_LEVEL_RANK.get(f.level, 0))  # stable: errors, then warnings
+    ordered = sorted(findings, key=lambda f: -LEVEL_RANK.get(f.level, 0))  # stable: errors, then warnings
     if not ordered:
         ws.merge_range(row + 1, 0, row + 1, len(_SUMMARY_COLUMNS) - 1, "", formats.get(_GRID_CELL))
         ws.write_string(row + 1, 0, "未发现问题", formats.get({**_GRID_CELL, "align": "center"}))
@@ -373,67 +417,7 @@ def _first_cell(finding: Finding) -> str | None:
     if not finding.cells:
         return None
     ref = finding.cells[0].replace("$", "").strip().upper()
-    return ref if _CELL_RE.fullmatch(ref) else None
-
-
-# ---------------------------------------------------------------------------------------------------
-# Marks: which cells of a sheet get a fill, a frame, a comment
-
-
-@dataclass(slots=True)
-class _Marks:
-    """Per cell of one sheet: findings to comment on, fill level, frame level (merged ranges expanded)."""
-
-    notes: dict[tuple[int, int], list[Finding]] = field(default_factory=dict)
-    fills: dict[tuple[int, int], str] = field(default_factory=dict)
-    frames: dict[tuple[int, int], str] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, sheet: SheetGrid, findings: list[Finding]) -> _Marks:
-        marks = cls()
-        for finding in sorted(findings, key=lambda f: -_LEVEL_RANK.get(f.level, 0)):
-            cells = [_cell_position(ref) for ref in finding.cells]
-            anchors = [sheet.anchor(*pos) for pos in cells if pos is not None]
-            if not anchors or cells[0] is None:
-                if finding.cells:
-                    log.warning("finding %s names no usable cell: %s", finding.rule, finding.cells)
-                continue
-            first = anchors[0]
-            marks.notes.setdefault(first, []).append(finding)
-            _raise_level(marks.fills, _span(sheet, first), finding.level)
-            for anchor in anchors[1:]:
-                if anchor != first:
-                    _raise_level(marks.frames, _span(sheet, anchor), finding.level)
-        return marks
-
-
-def _cell_position(ref: str) -> tuple[int, int] | None:
-    ref = ref.replace("$", "").strip().upper()
-    if not _CELL_RE.fullmatch(ref):
-        return None
-    row, col = parse_ref(ref)
-    return (row, col) if row <= _MAX_ROW and col <= _MAX_COL else None
-
-
-def _span(sheet: SheetGrid, anchor: tuple[int, int]) -> list[tuple[int, int]]:
-    """Every cell of the merged range anchored at `anchor` (just the anchor when not merged)."""
-    rng = sheet.merge_at(*anchor)
-    if rng is None or not _drawable(*rng):
-        return [anchor]
-    return [(r, c) for r in range(rng[0], rng[2] + 1) for c in range(rng[1], rng[3] + 1)]
-
-
-def _drawable(r0: int, c0: int, r1: int, c1: int) -> bool:
-    """Whether a merged range is reproduced: xlsxwriter walks a merge cell by cell (a blank per cell, an
-    overlap check per cell), so a range over a whole sheet (A1:XFD1048576) would take minutes. Such a
-    range is decoration, and the extractor skips it too; its top-left cell is still written."""
-    return (r1 - r0 + 1) * (c1 - c0 + 1) <= _MAX_MERGE_CELLS
-
-
-def _raise_level(levels: dict[tuple[int, int], str], cells: list[tuple[int, int]], level: str) -> None:
-    for cell in cells:
-        if _LEVEL_RANK.get(level, 0) > _LEVEL_RANK.get(levels.get(cell, ""), 0):
-            levels[cell] = level
+    return ref if CELL_RE.fullmatch(ref) else None
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -444,7 +428,7 @@ def _write_sheet(
     ws: Worksheet,
     formats: _Formats,
     sheet: SheetGrid,
-    marks: _Marks,
+    marks: Marks,
     look: SheetLook | None,
     styles: list[dict[str, Any]],
 ) -> None:
@@ -464,7 +448,7 @@ def _write_sheet(
         return chosen[key]
 
     for r0, c0, r1, c1 in sheet.merged:
-        if (r0, c0) != (r1, c1) and _drawable(r0, c0, r1, c1):
+        if (r0, c0) != (r1, c1) and drawable(r0, c0, r1, c1):
             try:
                 ws.merge_range(r0, c0, r1, c1, "", cell_format((r0, c0)))
             except OverlappingRange as exc:
@@ -481,7 +465,7 @@ def _write_sheet(
 
 
 def _positions(
-    sheet: SheetGrid, look: SheetLook | None, marks: _Marks, values: dict[tuple[int, int], Any]
+    sheet: SheetGrid, look: SheetLook | None, marks: Marks, values: dict[tuple[int, int], Any]
 ) -> set[tuple[int, int]]:
     """Cells to write: values, styled cells, marked cells and every cell of a merged range."""
     if look is not None:
@@ -490,7 +474,7 @@ def _positions(
         positions = {(r, c) for r in range(sheet.n_rows) for c in range(sheet.n_cols)}
     positions |= set(marks.fills) | set(marks.frames)
     for r0, c0, r1, c1 in sheet.merged:
-        if _drawable(r0, c0, r1, c1):
+        if drawable(r0, c0, r1, c1):
             positions.update((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1))
         else:
             positions.add((r0, c0))
@@ -502,7 +486,7 @@ def _title_cells(sheet: SheetGrid) -> set[tuple[int, int]]:
     return {
         (r, c)
         for r0, c0, r1, c1 in sheet.merged
-        if r0 < TITLE_SEARCH_ROWS and c0 == 0 and c1 >= sheet.n_cols - 1 > 0 and _drawable(r0, c0, r1, c1)
+        if r0 < TITLE_SEARCH_ROWS and c0 == 0 and c1 >= sheet.n_cols - 1 > 0 and drawable(r0, c0, r1, c1)
         for r in range(r0, r1 + 1)
         for c in range(c0, c1 + 1)
     }
@@ -510,6 +494,8 @@ def _title_cells(sheet: SheetGrid) -> set[tuple[int, int]]:
 
 def _cell_props(base: dict[str, Any], value: Any, fill: str | None, frame: str | None) -> dict[str, Any]:
     """A cell's own look, plus a date format when needed, plus the marks of its findings."""
+    from pipeline.report.styles import is_date_format
+
     props = dict(base)
     kind = _date_kind(value)
     if kind is not None and not is_date_format(props.get("num_format", 0)):
@@ -555,7 +541,7 @@ def _set_dimensions(ws: Worksheet, sheet: SheetGrid, look: SheetLook | None) -> 
     if look.default_col_width:
         ws.set_column_pixels(0, max(sheet.n_cols - 1, 0), _pixels(look.default_col_width))
     for first, last, width in look.columns:
-        ws.set_column_pixels(first, min(last, _MAX_COL), _pixels(width))
+        ws.set_column_pixels(first, min(last, MAX_COL), _pixels(width))
     for row, height in look.row_heights.items():
         ws.set_row(row, height)
 

@@ -49,7 +49,7 @@ from pipeline.synth.units import build_unit, type_as_text
 log = logging.getLogger(__name__)
 
 #: Bump when the same seed would write different files: the benchmark cache is keyed by it.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 #: A hidden name: the folder is then used as an inbox (`jixiao run DIR`), which leaves hidden files alone,
 #: and `jixiao check DIR` skips them too; as answer_key.json it was taken and refused as a submission.
 ANSWER_KEY = ".answer_key.json"
@@ -67,6 +67,18 @@ KIND_ZH = {
 }
 #: Share of units whose 附件1 totals are formulas (with calculated values), as many real workbooks have.
 FORMULA_SHARE = 0.1
+#: Warning-level faults a unit without errors may carry (`warning_share`): real submissions almost always
+#: raise a 提示 or two, so nearly every file gets an annotated workbook.
+WARNING_FAULTS = (
+    "req.frugality",
+    "req.a1contact",
+    "req.a2contact",
+    "req.goals",
+    "plaus.overstaff",
+    "plaus.sangong",
+    "plaus.public",
+    "plaus.execrate",
+)
 #: Below this many units per worker a process pool costs more (start-up, imports) than it saves.
 MIN_UNITS_PER_WORKER = 8
 
@@ -84,6 +96,7 @@ class Job:
     extra: int
     year: int
     out_dir: str
+    warnings: tuple[str, ...] = ()
 
 
 def filename(index: int, name: str, year: int) -> str:
@@ -103,6 +116,8 @@ def write_unit(job: Job) -> tuple[str, dict[str, Any]]:
             if not any(synth_faults.inject(draft, other) for other in others):
                 raise RuntimeError(f"no {kind} fault fits unit {job.name}")
     synth_faults.add_extras(draft, job.extra, exclude=job.faults)
+    for name in job.warnings:  # a 提示 only: skipped where it does not fit
+        synth_faults.inject(draft, name)
     if draft.text_numbers:
         type_as_text(draft)
     if rng.random() < FORMULA_SHARE:
@@ -116,7 +131,7 @@ def write_unit(job: Job) -> tuple[str, dict[str, Any]]:
     lay = draft.layout
     return path.name, {
         "unit": job.name,
-        "clean": not entries,
+        "clean": not entries or not job.faults,  # 提示 added by `warning_share` only: still fault-free
         "layout": {
             "sheets": [lay.sheet_names[s] for s in lay.order],
             "row_offset": lay.row_offset,
@@ -171,9 +186,11 @@ def generate(
     seed: int = 0,
     year: int = 2023,
     xls_share: float = 0.0,
+    warning_share: float = 0.0,
     workers: int | None = None,
 ) -> list[Path]:
-    """Write `units` workbooks and `.answer_key.json` into `out_dir`; returns the workbooks' paths."""
+    """Write `units` workbooks and `.answer_key.json` into `out_dir`; returns the workbooks' paths.
+    A share `warning_share` of the units without faults get one or two 提示-level faults (WARNING_FAULTS)."""
     if units < 1:
         raise ValueError(f"单位数 {units!r} 应为正整数")
     if not 0 <= fault_rate <= 1:
@@ -191,11 +208,14 @@ def generate(
     faulty = sorted(rng.sample(range(units), round(units * fault_rate)))
     plan = dict(zip(faulty, fault_plan(rng, len(faulty)), strict=True))
     jobs = []
+    warn_rng = random.Random(seed ^ 0x5EED)  # its own stream: the other draws stay as they were
     for i, (name, theme) in enumerate(names, start=1):
         unit_seed = rng.getrandbits(64)
         extra = rng.choices((0, 1, 2), (0.6, 0.3, 0.1))[0] if i - 1 in plan else 0
         faults = (plan[i - 1],) if i - 1 in plan else ()
-        jobs.append(Job(i, name, theme, unit_seed, faults, extra, year, str(out_dir)))
+        warned = i - 1 not in plan and warn_rng.random() < warning_share
+        warns = tuple(warn_rng.sample(WARNING_FAULTS, warn_rng.choice((1, 1, 2)))) if warned else ()
+        jobs.append(Job(i, name, theme, unit_seed, faults, extra, year, str(out_dir), warns))
     xls = set(rng.sample(range(units), round(units * xls_share)))
     entries = _run(jobs, workers)
     paths = [out_dir / name for name, _ in entries]
