@@ -442,3 +442,11 @@ def test_an_indicator_filed_under_the_wrong_level1(tmp_path: Path) -> None:
     path = workbook(tmp_path / "cat_2022.xlsx", {"Sheet1": [national_project(p)]})
     found = [(f.rule, f.cells) for f in run(path).findings if f.rule == "IND.CATEGORY"]
     assert found == [("IND.CATEGORY", ("C18",)), ("IND.CATEGORY", ("C19",))]
+
+
+def test_an_indicator_warning_shows_the_units_own_reason(tmp_path: Path) -> None:
+    p = Project()
+    p.indicators[0] = ("产出指标(50分)", "数量指标", "维护道路里程", "≥50公里", "40", "20", "20", "雨季停工两个月")
+    path = workbook(tmp_path / "reason_2022.xlsx", {"Sheet1": [national_project(p)]})
+    [scoring] = [f for f in run(path).findings if f.rule == "IND.SCORING"]
+    assert scoring.message.endswith("（单位填写的偏差原因：雨季停工两个月）")

@@ -416,7 +416,14 @@ def make_finding(
             message = f"〔{project.value}〕{message}"
     if others:
         message += f"（对照：{'、'.join(dict.fromkeys(others))}）"
-    return Finding(rule.id, rule.level, sheet, tuple(dict.fromkeys(cells)), message, expected, actual)  # type: ignore[arg-type]
+    reason = points.get("reason") if frame.name == "indicator" and rule.level == "warning" else None
+    if reason is not None and isinstance(reason.value, str) and reason.value.strip():
+        message += f"（单位填写的偏差原因：{_clip(reason.value.strip())}）"  # the unit's own word, beside ours
+    return Finding(rule.id, rule.level, sheet, tuple(dict.fromkeys(cells)), message, expected, actual)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"  # type: ignore[arg-type]
 
 
 def _decimals(rule: Rule, frame: Frame, row: int, types: dict[str, str]) -> int:
