@@ -70,3 +70,27 @@ def test_roster_template_is_a_blank_table_with_the_columns(tmp_path: Path) -> No
     ws = openpyxl.load_workbook(tmp_path / "名单.xlsx").active
     assert [c.value for c in ws[1]] == ["单位名称", "单位编码", "主管部门", "联系人", "联系电话"]
     assert ws.max_row == 1
+
+
+def test_overview_has_a_subtotal_per_department(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    units = ["岳阳市公共租赁房屋运营服务中心", "翠屏区疾病预防控制中心", "金沙县文化馆"]
+    copy_samples(inbox, [f"{name}_2023.xlsx" for name in units])
+    roster = tmp_path / "名单.csv"
+    with roster.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ROSTER[0],
+                [units[0], "1", "住建局", "", ""],
+                [units[1], "2", "卫健局", "", ""],
+                [units[2], "3", "住建局", "", ""],
+            ]
+        )
+    main(["run", str(inbox), "--out", str(out), "--workers", "0", "--roster", str(roster)])
+    rows = _table(openpyxl.load_workbook(out / "汇总_2023.xlsx")["总览"])
+    labels = [r["预算单位"] for r in rows if r["序号"] is None]
+    assert labels[:-1] == ["小计：住建局（2 个单位）", "小计：卫健局（1 个单位）"]
+    assert labels[-1].startswith("合计")
+    book = openpyxl.load_workbook(out / "汇总_2023.xlsx", data_only=False)["总览"]
+    formulas = [c.value for c in book["G"] if isinstance(c.value, str) and c.value.startswith("=SUBTOTAL")]
+    assert len(formulas) == 3  # two 小计 and the 合计, which SUBTOTAL keeps from counting the 小计 twice

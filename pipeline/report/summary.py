@@ -162,11 +162,20 @@ def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) ->
     at = {col.header: c for c, col in enumerate(cols)}
     sheet = ListSheet(wb, st, "总览", f"{data.label}预算单位整体支出绩效自评审核汇总", info, cols)
     sheet.ws.write_string(1, len(cols) - 3, "金额单位：万元", st.subtitle)
-    for row in rows:
+    dept = at.get("主管部门")
+    groups = 0
+    start = sheet.row
+    for n, row in enumerate(rows):
         sheet.add(row)
+        ends_group = n + 1 == len(rows) or rows[n + 1][dept] != row[dept] if dept is not None else False
+        if ends_group and row[dept]:  # 主管部门小计 (SUBTOTAL: the 合计 below does not count it twice)
+            _totals_row(sheet, cols, [r for r in rows if r[dept] == row[dept]], start, sheet.row - 1, row[dept])
+            groups += 1
+        if ends_group:
+            start = sheet.row
     first, last = HEADER_ROW + 1, sheet.row - 1
     _totals_row(sheet, cols, rows, first, last)
-    sheet.finish(filter_rows=len(data.units))
+    sheet.finish(filter_rows=len(data.units) + groups)
     sheet.colour_by_text(at["审核状态"], last, {k: v for k, v in STATUS_FILL.items() if k != "重复提交"})
     low = {"type": "cell", "criteria": "<", "value": 0.9, "format": st.fills["有提示"]}
     sheet.ws.conditional_format(first, at["执行率"], max(last, first), at["执行率"], low)
@@ -260,8 +269,11 @@ def _overview_row(i: int, unit: UnitRow, status: str) -> list[Any]:
     ]
 
 
-def _totals_row(sheet: ListSheet, cols: list[Col], rows: list[list[Any]], first: int, last: int) -> None:
-    """合计: sums (SUBTOTAL, so a filter narrows them), 执行率 from the sums, 自评总分 averaged."""
+def _totals_row(
+    sheet: ListSheet, cols: list[Col], rows: list[list[Any]], first: int, last: int, group: str | None = None
+) -> None:
+    """合计 (or one 主管部门's 小计): sums (SUBTOTAL, so a filter narrows them and a 合计 skips the 小计 rows
+    inside its range), 执行率 from the sums, 自评总分 averaged."""
     ws, st, r = sheet.ws, sheet.st, sheet.row
     col_of = {col.header: c for c, col in enumerate(cols)}
 
@@ -276,7 +288,8 @@ def _totals_row(sheet: ListSheet, cols: list[Col], rows: list[list[Any]], first:
         letter = xlsxwriter.utility.xl_col_to_name(c)
         span = f"{letter}{first + 1}:{letter}{last + 1}"
         if c == 1:
-            ws.write_string(r, c, "合计（自评总分为平均分）", st.total_text)
+            label = f"小计：{group}（{len(rows)} 个单位）" if group else "合计（自评总分为平均分）"
+            ws.write_string(r, c, label, st.total_text)
         elif c == 0 or not rows:
             ws.write_blank(r, c, None, st.total_text)
         elif col.kind in ("int", "amount") and col.header != "提交次数":
