@@ -426,19 +426,9 @@ def test_a_table_that_lost_its_title_is_read_by_its_labels(tmp_path: Path) -> No
 
 def test_an_indicator_filed_under_the_wrong_level1(tmp_path: Path) -> None:
     p = Project()
-    p.indicators[4], p.indicators[5] = (
-        ("效益指标(30分)", "服务对象满意度指标", "群众满意度", "≥90%", "93%", "10", "10", ""),
-        (
-            "满意度指标(10分)",
-            "社会效益指标",
-            "群众出行条件",
-            "明显改善",
-            "达成预期指标",
-            "30",
-            "27",
-            "个别路段施工影响通行",
-        ),
-    )
+    effect, satisfaction = p.indicators[4], p.indicators[5]
+    p.indicators[4] = ("效益指标(30分)", *satisfaction[1:])  # the 满意度 row filed under 效益
+    p.indicators[5] = ("满意度指标(10分)", *effect[1:])  # and the other way round
     path = workbook(tmp_path / "cat_2022.xlsx", {"Sheet1": [national_project(p)]})
     found = [(f.rule, f.cells) for f in run(path).findings if f.rule == "IND.CATEGORY"]
     assert found == [("IND.CATEGORY", ("C18",)), ("IND.CATEGORY", ("C19",))]
