@@ -39,6 +39,9 @@ MSG_ERROR = "读取文件时出错（{kind}），已跳过"
 
 #: Seconds a new worker may take to start and import `func`'s module before the pool is declared unusable.
 _STARTUP_TIMEOUT_S = 60.0
+#: Items in flight per worker: the next one waits in the pool's queue, so a worker never idles while the
+#: parent handles a result (unpickling a submission, a ledger commit); the parent's work overlaps theirs.
+_QUEUED_PER_WORKER = 2
 #: Seconds to wait for the other futures of a broken pool to be marked failed.
 _BROKEN_SETTLE_S = 10.0
 
@@ -167,13 +170,15 @@ class _Runner:
         pool = self._new_pool()
         try:
             while True:
-                while len(inflight) < (1 if suspects else self.workers):
+                while len(inflight) < (1 if suspects else self.workers * _QUEUED_PER_WORKER):
                     alone = bool(suspects)
                     item = suspects.popleft() if suspects else retry.popleft() if retry else next(source, _DONE)
                     if item is _DONE:
                         break
                     future = pool.submit(_call, self.func, item)
-                    inflight[future] = (item, time.monotonic() + self.timeout_s, alone)
+                    # An item queued behind a busy worker waits at most for one item, itself within its time.
+                    waits = 1 if len(inflight) < self.workers else _QUEUED_PER_WORKER
+                    inflight[future] = (item, time.monotonic() + self.timeout_s * waits, alone)
                 if not inflight:
                     return
                 next_deadline = min(deadline for _, deadline, _ in inflight.values())
