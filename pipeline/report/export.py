@@ -34,7 +34,7 @@ def export_csv(out: Path) -> list[Path]:
             return []
         for year in ledger.years():
             harvest(ledger, summary_path(out, year), year)
-            data = year_data(ledger, out, year)
+            data = year_data(ledger, out, year, totals=False)
             label = year if year is not None else UNKNOWN_YEAR
             cols, rows = overview_table(data)
             written.append(_write(out / f"总览_{label}.csv", cols, [*rows, _total(cols, rows)]))

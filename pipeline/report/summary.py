@@ -49,6 +49,8 @@ from pipeline.report.summary_layout import (
     Col,
     ListSheet,
     Styles,
+    close,
+    discard,
 )
 from pipeline.report.summary_roster import missing_sheet, roster_columns, roster_values
 from pipeline.report.summary_totals import charts_sheet, totals_sheet
@@ -117,8 +119,12 @@ def _write_atomic(path: Path, fill: Callable[[xlsxwriter.Workbook], None]) -> Pa
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         workbook = xlsxwriter.Workbook(tmp, OPTIONS)
-        fill(workbook)
-        workbook.close()
+        try:
+            fill(workbook)
+            close(workbook)
+        except BaseException:
+            discard(workbook)
+            raise
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -160,8 +166,8 @@ def _fill(wb: xlsxwriter.Workbook, data: YearData, now: datetime) -> None:
 def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
     cols, rows = overview_table(data)
     at = {col.header: c for c, col in enumerate(cols)}
-    sheet = ListSheet(wb, st, "总览", f"{data.label}预算单位整体支出绩效自评审核汇总", info, cols)
-    sheet.ws.write_string(1, len(cols) - 3, "金额单位：万元", st.subtitle)
+    title = f"{data.label}预算单位整体支出绩效自评审核汇总"
+    sheet = ListSheet(wb, st, "总览", title, info, cols, note=(len(cols) - 3, "金额单位：万元"))
     dept = at.get("主管部门")
     groups = 0
     start = sheet.row

@@ -1,6 +1,9 @@
 """What one year's 汇总 workbook shows, read from the ledger: its units (newest version each), findings,
 history and refused files.
 
+Only what the sheets show is read into Python: a handful of numbers per unit (`UNIT_KEYS`, for 总览) and,
+for 汇总数, the sums across units that SQLite computes (`ledger_reads.sums`), never every point of every unit.
+
 Shared by `summary` (the list sheets) and `summary_totals` (汇总数, 图表); nothing here writes a workbook.
 """
 
@@ -11,22 +14,36 @@ from pathlib import Path
 
 from pipeline.batch.decisions import Key, decisions_for, explanations_for
 from pipeline.batch.ledger import Entry, Ledger, StoredFinding
-from pipeline.batch.ledger_reads import latest_of_units, texts
+from pipeline.batch.ledger_reads import latest_of_units, numbers, sums, texts
 from pipeline.batch.roster import RosterEntry, RosterMatch, load_roster, match_roster, roster_path
 from pipeline.batch.summary_options import load_options
 from pipeline.model import EXPLAINED_ZH, STATUS_ZH, cell_key
 
 UNKNOWN_YEAR = "未知年度"
 CONTACT_KEYS = (("a1.preparer", "a2.preparer", "a2.contact"), ("a1.phone", "a2.phone"))
+#: The numbers of a unit the 汇总 shows (总览, 图表, last year's columns): all that `UnitRow` holds.
+UNIT_KEYS = (
+    "a1.staff_quota",
+    "a1.staff_actual",
+    "a1.sangong.actual",
+    "a1.project.actual",
+    "a1.public.actual",
+    "a2.total.budget",
+    "a2.total.exec",
+    "a2.total.rate",
+    "a2.sum.score",
+)
 
 
 @dataclass(slots=True)
 class UnitRow:
     entry: Entry
     versions: int
-    values: dict[str, float]
+    values: dict[str, float]  # UNIT_KEYS only
 
     def get(self, key: str) -> float | None:
+        if key not in UNIT_KEYS:
+            raise KeyError(f"{key} is not read for the 汇总: add it to UNIT_KEYS")
         return self.values.get(key)
 
     @property
@@ -57,6 +74,7 @@ class YearData:
     include_errors: bool = False  # 汇总数 adds in units with errors (OUT's summary options)
     contacts: dict[int, dict[str, str]] = field(default_factory=dict)  # id → {填表人, 联系电话 point: text}
     previous: dict[str, UnitRow] = field(default_factory=dict)  # unit name → its newest workbook of last year
+    sums: dict[str, float] = field(default_factory=dict)  # point key → Σ over the counted units (汇总数)
 
     @property
     def counted(self) -> list[UnitRow]:
@@ -92,8 +110,8 @@ class YearData:
     def load(cls, ledger: Ledger, year: int | None) -> YearData:
         latest = ledger.latest(year)
         ids = [e.id for e, _ in latest]
-        numbers = ledger.numbers(ids)
-        units = [UnitRow(e, n, numbers.get(e.id, {})) for e, n in latest]
+        values = numbers(ledger, ids, UNIT_KEYS)
+        units = [UnitRow(e, n, values.get(e.id, {})) for e, n in latest]
         findings, history = ledger.findings(ids), ledger.history(year)
         notes = explanations_for(ledger, ids)
         return cls(year, units, findings, history, ledger.refused(), decisions_for(ledger, year), notes)
@@ -127,17 +145,20 @@ class YearData:
         return STATUS_ZH.get(entry.status or "", entry.status or "")
 
 
-def year_data(ledger: Ledger, out: Path, year: int | None) -> YearData:
+def year_data(ledger: Ledger, out: Path, year: int | None, *, totals: bool = True) -> YearData:
     """Everything one year's 汇总 (and its CSV export) shows: the ledger's year, OUT's roster and options,
-    the units' own contacts and, for units the ledger also holds for the year before, last year's figures."""
+    the units' own contacts and, for units the ledger also holds for the year before, last year's figures;
+    with `totals`, the sums 汇总数 shows."""
     data = YearData.load(ledger, year)
     data.include_errors = load_options(out).include_errors
+    if totals:
+        data.sums = sums(ledger, [u.entry.id for u in data.counted])
     ids = [u.entry.id for u in data.units]
     data.contacts = texts(ledger, ids, [k for keys in CONTACT_KEYS for k in keys])
     if year is not None:
         before = latest_of_units(ledger, year - 1)
-        numbers = ledger.numbers([e.id for e in before.values()])
-        data.previous = {name: UnitRow(e, 1, numbers.get(e.id, {})) for name, e in before.items()}
+        last = numbers(ledger, [e.id for e in before.values()], UNIT_KEYS)
+        data.previous = {name: UnitRow(e, 1, last.get(e.id, {})) for name, e in before.items()}
     roster_file = roster_path(out)
     if roster_file is not None:
         data.roster = match_roster(load_roster(roster_file), [u.entry.unit for u in data.units if u.entry.unit])

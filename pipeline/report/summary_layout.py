@@ -3,11 +3,18 @@
 Shared by `summary` (the list sheets) and `summary_totals` (汇总数, 图表); nothing here reads the ledger.
 Cells a unit typed are written with `write_string` into a workbook opened with OPTIONS (string
 conversions off), so text stays text.
+
+The list sheets stream (xlsxwriter `constant_memory`): each row goes to a temporary file once the next one
+starts, so a 汇总 of 10,000 units holds one row in memory, not the sheet. A streamed sheet is written top to
+bottom, each row once (a cell written above the current row is silently dropped), and writes its text as
+inline strings. 汇总数 and 图表 are small and stay in memory: a chart caches the values of its cells, which a
+streamed sheet no longer holds (`add_sheet`).
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +26,12 @@ from xlsxwriter.worksheet import Worksheet
 
 from pipeline.settings import MAX_LINKS_PER_SHEET
 
-OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "in_memory": True}
+OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "constant_memory": True,  # per sheet: see add_sheet
+}
 FONT = "宋体"
 STATUS_FILL = {  # Excel's Good / Neutral / Bad cell styles
     "通过": ("#C6EFCE", "#006100"),
@@ -32,6 +44,29 @@ STATUS_FILL = {  # Excel's Good / Neutral / Bad cell styles
 LEVEL_FILL = {"错误": STATUS_FILL["有错误"], "提示": STATUS_FILL["有提示"]}
 DECISION_FILL = (STATUS_FILL["通过"], STATUS_FILL["有错误"], STATUS_FILL["退回"])  # 认可, 不认可, 退回修改
 HEADER_ROW = 2  # rows 0–1: title and generation line; 2: column headers; data from 3
+
+
+def add_sheet(wb: xlsxwriter.Workbook, name: str, *, streamed: bool) -> Worksheet:
+    """A worksheet whose rows stream to a temporary file (`streamed`: written in order, each row once) or are
+    held until the workbook closes. xlsxwriter reads the workbook's mode when a sheet is added."""
+    wb.constant_memory = streamed
+    return wb.add_worksheet(name)
+
+
+def close(wb: xlsxwriter.Workbook) -> None:
+    """Close a workbook that mixes streamed and held sheets (the streamed ones' files are gone by then;
+    xlsxwriter's own final pass would try to close a file the held ones never had)."""
+    wb.constant_memory = False
+    wb.close()
+
+
+def discard(wb: xlsxwriter.Workbook) -> None:
+    """Remove the row files of a workbook that will not be closed (its writing failed)."""
+    for ws in wb.worksheets():
+        if ws.row_data_fh is not None:
+            ws.row_data_fh.close()
+        if ws.row_data_filename and os.path.exists(ws.row_data_filename):
+            os.unlink(ws.row_data_filename)
 
 
 class Styles:
@@ -83,8 +118,19 @@ class Col:
 class ListSheet:
     """A list sheet: title, generation line, header row, rows; frozen, filtered, printable."""
 
-    def __init__(self, wb: xlsxwriter.Workbook, st: Styles, name: str, title: str, info: str, cols: list[Col]) -> None:
-        self.ws: Worksheet = wb.add_worksheet(name)
+    def __init__(
+        self,
+        wb: xlsxwriter.Workbook,
+        st: Styles,
+        name: str,
+        title: str,
+        info: str,
+        cols: list[Col],
+        *,
+        note: tuple[int, str] | None = None,
+    ) -> None:
+        """`note`: (column, text) written on the generation line, right of it (总览's 金额单位)."""
+        self.ws: Worksheet = add_sheet(wb, name, streamed=True)
         self.st, self.cols = st, cols
         self.row = HEADER_ROW + 1
         self.links = 0
@@ -92,6 +138,8 @@ class ListSheet:
         ws.set_row(0, 28)
         ws.write_string(0, 0, title, st.title)
         ws.write_string(1, 0, info, st.subtitle)
+        if note is not None:
+            ws.write_string(1, note[0], note[1], st.subtitle)
         ws.set_row(HEADER_ROW, 30)
         for c, col in enumerate(cols):
             ws.set_column(c, c, col.width)

@@ -7,7 +7,7 @@ out, ratios recomputed from the sums (by the catalogue's ratio rules) and 自评
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,8 +16,8 @@ from xlsxwriter.chart import Chart
 from xlsxwriter.worksheet import Worksheet
 
 from pipeline.forms import Form, Section, for_year, load_forms, load_profile
-from pipeline.report.summary_data import UnitRow, YearData
-from pipeline.report.summary_layout import FONT, STATUS_FILL, Styles, print_setup
+from pipeline.report.summary_data import YearData
+from pipeline.report.summary_layout import FONT, STATUS_FILL, Styles, add_sheet, print_setup
 from pipeline.rules.catalogue import load_rules
 
 SCORE_BANDS = (  # (label, low, high): 自评总分 distribution on the 图表 sheet
@@ -32,12 +32,8 @@ SCORE_BANDS = (  # (label, low, high): 自评总分 distribution on the 图表 s
 # ---------------------------------------------------------------------------------------- 汇总数
 
 
-def total_values(units: Sequence[UnitRow]) -> dict[str, float]:
-    """Σ over units of every numeric point (units lacking a value add nothing), ratios recomputed from the sums."""
-    sums: dict[str, float] = defaultdict(float)
-    for unit in units:
-        for key, value in unit.values.items():
-            sums[key] += value
+def total_values(sums: dict[str, float]) -> dict[str, float]:
+    """The sums across units (`YearData.sums`) with every ratio recomputed from them."""
     out = dict(sums)
     for result, numerator, denominator in _ratio_points():
         den = sums.get(denominator)
@@ -55,10 +51,10 @@ def _ratio_points() -> list[tuple[str, str, str]]:
 
 
 def totals_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
-    ws = wb.add_worksheet("汇总数")
+    ws = add_sheet(wb, "汇总数", streamed=False)
     year = data.year if data.year is not None else 0
     counted = data.counted
-    values = total_values(counted)
+    values = total_values(data.sums)
     scores = [u.score for u in counted if u.score is not None]
     averages = {"a2.sum.score": sum(scores) / len(scores)} if scores else {}
     ws.set_column(0, 0, 34)
@@ -196,7 +192,7 @@ class _FormTotals:
 
 
 def charts_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
-    ws = wb.add_worksheet("图表")
+    ws = add_sheet(wb, "图表", streamed=False)  # the charts cache the values of its cells
     ws.set_column(0, 0, 20)
     ws.set_column(1, 1, 10)
     ws.write_string(0, 0, f"{data.label}自评总分分布与审核状态", st.title)
