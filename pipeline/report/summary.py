@@ -173,12 +173,12 @@ def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) ->
     start = sheet.row
     for n, row in enumerate(rows):
         sheet.add(row)
-        ends_group = n + 1 == len(rows) or rows[n + 1][dept] != row[dept] if dept is not None else False
-        if ends_group and row[dept]:  # 主管部门小计 (SUBTOTAL: the 合计 below does not count it twice)
+        if dept is None or (n + 1 < len(rows) and rows[n + 1][dept] == row[dept]):
+            continue  # no roster, or the department goes on
+        if row[dept]:  # 主管部门小计 (SUBTOTAL: the 合计 below does not count it twice)
             _totals_row(sheet, cols, [r for r in rows if r[dept] == row[dept]], start, sheet.row - 1, row[dept])
             groups += 1
-        if ends_group:
-            start = sheet.row
+        start = sheet.row
     first, last = HEADER_ROW + 1, sheet.row - 1
     _totals_row(sheet, cols, rows, first, last)
     sheet.finish(filter_rows=len(data.units) + groups)

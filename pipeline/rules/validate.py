@@ -419,7 +419,7 @@ def make_finding(
     reason = points.get("reason") if frame.name == "indicator" and rule.level == "warning" else None
     if reason is not None and isinstance(reason.value, str) and reason.value.strip():
         message += f"（单位填写的偏差原因：{_clip(reason.value.strip())}）"  # the unit's own word, beside ours
-    return Finding(rule.id, rule.level, sheet, tuple(dict.fromkeys(cells)), message, expected, actual)
+    return Finding(rule.id, rule.level, sheet, tuple(dict.fromkeys(cells)), message, expected, actual)  # type: ignore[arg-type]
 
 
 def _clip(text: str, limit: int = 60) -> str:
