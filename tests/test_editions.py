@@ -440,3 +440,12 @@ def test_an_indicator_warning_shows_the_units_own_reason(tmp_path: Path) -> None
     path = workbook(tmp_path / "reason_2022.xlsx", {"Sheet1": [national_project(p)]})
     [scoring] = [f for f in run(path).findings if f.rule == "IND.SCORING"]
     assert scoring.message.endswith("（单位填写的偏差原因：雨季停工两个月）")
+
+
+def test_prompt_texts_are_the_templates_not_a_units_own_words() -> None:
+    from pipeline.read.points import is_prompt
+
+    assert is_prompt("对照年度目标,说明年度目标完成情况(100字以内)")
+    assert is_prompt("请填写项目名称")
+    assert not is_prompt("现说明未完成原因如下：雨季停工两个月")
+    assert not is_prompt("完成城区主次干道日常维护 50 公里")
