@@ -449,3 +449,16 @@ def test_prompt_texts_are_the_templates_not_a_units_own_words() -> None:
     assert is_prompt("请填写项目名称")
     assert not is_prompt("现说明未完成原因如下：雨季停工两个月")
     assert not is_prompt("完成城区主次干道日常维护 50 公里")
+
+
+def test_a_refusal_names_a_few_titles_not_all(tmp_path: Path) -> None:
+    def tables(s):  # type: ignore[no-untyped-def]
+        for n in range(8):
+            s.put(1 + n * 3, 1, f"第{n + 1}号资产明细表")
+            s.put(2 + n * 3, 1, "资产")
+            s.put(2 + n * 3, 2, 100)
+
+    path = workbook(tmp_path / "many.xlsx", {"Sheet1": [tables]})
+    with pytest.raises(RejectedFile) as caught:
+        load_submission(path)
+    assert "“第5号资产明细表” 等 8 个" in caught.value.reason and "第6号" not in caught.value.reason

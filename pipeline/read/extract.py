@@ -169,12 +169,17 @@ def first_text(index: SheetIndex) -> str:
     return next((str(raw).strip()[:40] for _r, _c, _n, raw in index.texts if parse_value(raw) is not BLANK), "")
 
 
+REFUSAL_TITLES = 5  # a refusal names this many of the titles it found: enough to tell what the workbook is
+
+
 def refusal(grid: Grid, titles: list[str]) -> RejectedFile:
     """Why a workbook holds nothing to check, naming the titles it does hold."""
     if not any(any(v not in ("", None) for row in s.rows for v in row) for s in grid.sheets):
         return RejectedFile("工作簿为空，没有任何内容", code="empty")
-    shown = "、".join(f"“{t[:40]}”" for t in dict.fromkeys(titles)) if titles else ""
-    seen = f"工作簿中的表格标题：{shown}" if shown else "工作簿中没有找到任何表格标题"
+    distinct = list(dict.fromkeys(titles))
+    shown = "、".join(f"“{t[:40]}”" for t in distinct[:REFUSAL_TITLES])
+    more = f" 等 {len(distinct)} 个" if len(distinct) > REFUSAL_TITLES else ""
+    seen = f"工作簿中的表格标题：{shown}{more}" if shown else "工作簿中没有找到任何表格标题"
     return RejectedFile(
         "不是绩效自评表：未找到“整体支出绩效评价基础数据表”“整体支出绩效自评表”或“项目支出绩效自评表”等标题（"
         + seen
