@@ -189,3 +189,13 @@ def test_synthetic_reports_are_all_found_and_clean_ones_raise_nothing(tmp_path: 
         assert (score["recall"], score["false_alarms"], score["missed"]) == (1.0, 0, [])
         faults |= {info["fault"] for info in key["reports"].values()}
     assert faults - {None} == {"total", "breakdown", "yuan", "headcount"}  # the seeds above inject every kind
+
+
+def test_a_report_that_is_a_zip_bomb_is_not_opened(tmp_path: Path) -> None:
+    import zipfile
+
+    bomb = tmp_path / "岳阳市公共租赁房屋运营服务中心_报告.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("word/document.xml", b"\0" * (300 * 1024 * 1024))
+    report = read_report(bomb)
+    assert report.paragraphs == [] and "压缩炸弹" in report.problem

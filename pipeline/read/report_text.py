@@ -16,7 +16,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from pipeline import settings
+from pipeline.errors import RejectedFile
 from pipeline.model import Report
+from pipeline.read.sniff import guard_zip_directory
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,7 @@ def read_report(path: Path) -> Report:
     """Read a report's paragraphs; problems become `Report.problem`, never an exception."""
     suffix = path.suffix.lower()
     try:
+        _guard(path)
         if suffix == ".docx":
             return Report(path, _docx_paragraphs(path))
         if suffix == ".pdf":
@@ -41,6 +45,8 @@ def read_report(path: Path) -> Report:
             return Report(path, paragraphs)
         if suffix in (".doc", ".wps"):
             return _converted(path)
+    except RejectedFile as exc:  # too large, or a zip bomb: not opened at all
+        return Report(path, [], f"报告文件未读取：{exc.reason}")
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         log.info("cannot read report %s: %s", path, exc)
         return Report(path, [], f"无法读取报告文件（{type(exc).__name__}），请另存为 .docx 后重新提交")
@@ -48,6 +54,15 @@ def read_report(path: Path) -> Report:
         log.info("cannot read report %s: %r", path, exc)
         return Report(path, [], "报告文件已损坏或格式无法识别，请另存为 .docx 后重新提交")
     return Report(path, [], f"不支持的报告格式 {suffix}，请另存为 .docx")
+
+
+def _guard(path: Path) -> None:
+    """The limits a workbook gets, before python-docx or pypdf (which run in this process) see the file."""
+    if path.stat().st_size > settings.MAX_FILE_BYTES:
+        raise RejectedFile(f"文件超过 {settings.MAX_FILE_BYTES // (1024 * 1024)} MB", code="too_large")
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            guard_zip_directory(zf.infolist())
 
 
 def _docx_paragraphs(path: Path) -> list[str]:

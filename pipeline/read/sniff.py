@@ -167,7 +167,7 @@ def _sniff_zip(fh: BinaryIO) -> str:
     try:
         with zipfile.ZipFile(fh) as zf:  # parses the central directory only
             infos = zf.infolist()
-            _guard_directory(infos)
+            guard_zip_directory(infos)
             kind = _zip_kind(fh, {i.filename: i for i in infos})
             _check_parts(fh, infos)
         return kind
@@ -179,7 +179,7 @@ def _sniff_zip(fh: BinaryIO) -> str:
         raise RejectedFile(MSG_CORRUPT, code="corrupt") from exc
 
 
-def _guard_directory(infos: list[zipfile.ZipInfo]) -> None:
+def guard_zip_directory(infos: list[zipfile.ZipInfo]) -> None:
     """Refuse archives whose directory declares more than a reader may be asked to inflate."""
     if len(infos) > settings.MAX_ZIP_ENTRIES:
         detail = f"包含 {len(infos)} 个条目，上限 {settings.MAX_ZIP_ENTRIES}"
