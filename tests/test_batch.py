@@ -315,7 +315,8 @@ def test_a_stop_request_ends_the_run_between_files_and_the_rerun_finishes(tmp_pa
     report = run(inbox, out, stop=stop, listener=StopAfter(2, stop))
     assert report.interrupted and len(report.outcomes) == 2
     states = [state for _, state, _ in rows(out)]
-    assert states.count("filed") == 2 and set(states) <= {"filed", "received"}
+    # the files recorded with them stay `checked` (and in the inbox) until the rerun files them
+    assert states.count("filed") == 2 and set(states) <= {"filed", "checked", "received"}
     assert len(files(inbox)) == N_SAMPLES - 2  # the others are untouched
     again = run(inbox, out)
     assert len(again.outcomes) == N_SAMPLES - 2 and not again.interrupted
@@ -458,7 +459,8 @@ def test_sigkill_mid_batch_then_rerun_processes_every_file_exactly_once(tmp_path
 
     # 2. the rerun recovers those, and is killed while filing — the parent alone: its workers follow it
     proc = _jixiao("run", str(inbox), "--out", str(out), "--workers", "2", delay=0.05)
-    _kill_when(proc, out, "state = 'filed'", 5, group=False)
+    unfinished = "EXISTS (SELECT 1 FROM submissions WHERE state != 'filed')"  # rows the last run must finish
+    _kill_when(proc, out, f"state = 'filed' AND {unfinished}", 5, group=False)
     assert _count(out, "state = 'filed'") < 30, "the kill should land mid-batch"
     deadline = time.monotonic() + 10
     while _group(proc.pid):

@@ -186,7 +186,7 @@ def test_an_inbox_file_replaced_with_the_same_size_and_mtime_is_not_filed_as_the
     path = age(Path(shutil.copyfile(m.CLEAN, inbox / "unit.xlsx")))
     original = path.read_bytes()
     other = m.flip_byte(m.CLEAN, tmp_path / "other.xlsx", len(original) - 30, original[-30] ^ 0xFF).read_bytes()
-    validate = batch._Engine._validate
+    validate = batch._Engine.validate
 
     def replace_then_validate(self: object, *args: object) -> object:  # after it was received and read
         st = path.stat()
@@ -194,12 +194,12 @@ def test_an_inbox_file_replaced_with_the_same_size_and_mtime_is_not_filed_as_the
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
         return validate(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(batch._Engine, "_validate", replace_then_validate)
+    monkeypatch.setattr(batch._Engine, "validate", replace_then_validate)
     [outcome] = run_inbox(inbox, out, workers=0, settle_s=0, wait_s=0).outcomes
     assert (outcome.status, outcome.note) == ("ok", NOTE_CHANGED)
     assert path.read_bytes() == other  # left in the inbox: it is a new submission
     assert files(out / "processed") == []
-    monkeypatch.setattr(batch._Engine, "_validate", validate)
+    monkeypatch.setattr(batch._Engine, "validate", validate)
     [again] = run_inbox(inbox, out, workers=0, settle_s=0, wait_s=0).outcomes
     assert again.status != "duplicate"
     assert (out / again.filed).read_bytes() == other  # type: ignore[operator]

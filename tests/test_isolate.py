@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import RejectedFile
-from pipeline.read.isolate import MSG_CRASH, map_isolated
+from pipeline.read.isolate import MSG_CRASH, Feed, map_isolated
 from tests import hostile as h
 
 CRASH = ("worker_crash", MSG_CRASH)
@@ -130,3 +130,30 @@ def test_a_lying_archive_is_stopped_by_the_reader_not_the_worker(tmp_path: Path)
     h.patch_sizes(liar, info.filename, central=lie, local=lie)
     [(_, result)] = list(map_isolated(h.read_with_calamine, [liar], workers=1, memory_mb=256))
     assert isinstance(result, RejectedFile) and result.code == "reader_error"
+
+
+def test_a_feed_takes_items_while_the_run_goes_on_and_ends_when_closed() -> None:
+    feed = Feed()
+    feed.put("ok:1")
+    run = map_isolated(h.act, feed, workers=2)
+    assert next(run) == ("ok:1", "1")  # the run waits for more instead of ending
+    feed.put("abort")
+    feed.put("ok:2")
+    feed.put("pid")
+    got = {item: result for item, result in (next(run), next(run), next(run))}
+    feed.close()
+    assert list(run) == []
+    assert got["ok:2"] == "2" and (got["abort"].code, got["abort"].reason) == CRASH  # type: ignore[union-attr]
+    assert got["pid"].isdigit()  # type: ignore[union-attr]
+
+
+def test_items_put_first_go_before_the_others_and_a_dropping_close_forgets_the_rest() -> None:
+    feed = Feed()
+    for i in range(5):
+        feed.put(f"ok:read{i}")
+    feed.put("ok:write", first=True)
+    assert [next(feed) for _ in range(2)] == ["ok:write", "ok:read0"]
+    feed.close(drop=True)
+    assert list(feed) == []
+    with pytest.raises(ValueError, match="closed"):
+        feed.put("ok:late")

@@ -101,7 +101,7 @@ def denied() -> PermissionError:
 def fill_ledger_on_commit(monkeypatch: pytest.MonkeyPatch, nth: int) -> Fault:
     """From the `nth` file on, the check commit hits a real SQLITE_FULL: the connection may not grow the
     database any more (PRAGMA max_page_count). A rerun opens a new connection: the space is back."""
-    real = Ledger.record_check
+    real = Ledger._record_check
     fault = Fault()
 
     def record_check(self: Ledger, *args: Any, **kwargs: Any) -> None:
@@ -112,7 +112,7 @@ def fill_ledger_on_commit(monkeypatch: pytest.MonkeyPatch, nth: int) -> Fault:
             self.conn.execute(f"PRAGMA max_page_count = {pages}")
         real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Ledger, "record_check", record_check)
+    monkeypatch.setattr(Ledger, "_record_check", record_check)
     return fault
 
 

@@ -6,19 +6,23 @@
 One run:
  1. Recover: file every ledger row left `checked` by an interrupted run, then process the rows left
     `received` (their archive copies exist) exactly as new ones.
- 2. Scan the inbox; take the files that are complete, oldest first, in chunks of BATCH_CHUNK_FILES.
- 3. Receive each: copy it into OUT/archive (hashed while copied, fsynced, renamed into place), then
-    commit a `received` row — or a duplicate row when its sha256 was received before.
- 4. Read and extract the *archived* copies in worker processes (`isolate.map_isolated` of the functions in
-    `workers`): a file that crashes, exhausts or hangs a worker is refused with a reason, the others go on.
- 5. Validate every submission of the chunk in ONE `validate()` call (a call costs the same for 1 or 500).
- 6. Write each annotated workbook (files with findings only) in worker processes (temp file, atomic
-    rename, fsync). As each is
-    done: one transaction stores status, findings and data points and reserves the file's place in
-    processed/ or refused/ (`checked`); the inbox file is moved there; a second commit says `filed`.
+ 2. Scan the inbox; take the files that are complete, oldest first.
+ 3. Receive each: copy it into OUT/archive (hashed while copied, fsynced, renamed into place); then
+    commit `received` rows for a group of them (RECEIVE_GROUP_FILES, or RECEIVE_GROUP_S) in one
+    transaction — a duplicate row when its sha256 was received before.
+ 4. Read and extract the *archived* copies in worker processes: one pool for the whole run (`flow.Pool`,
+    `isolate.map_isolated` over a feed), so a file that crashes, exhausts or hangs a worker is refused
+    with a reason and the others go on.
+ 5. Validate each chunk (BATCH_CHUNK_FILES) in ONE `validate()` call while the workers read the next.
+ 6. Write each annotated workbook (files with findings only) in the same workers (temp file, atomic
+    rename, fsync). Finished files are committed in groups (COMMIT_GROUP_FILES, or COMMIT_GROUP_S): one
+    transaction stores status, findings and data points and reserves each file's place in processed/ or
+    refused/ (`checked`); the inbox files are moved there one by one; one more commit says `filed`.
  7. Duplicates follow their original into processed/ or refused/ without being read.
  8. Rebuild the 汇总 workbooks from the ledger.
-Memory stays flat: a chunk's grids live only inside workers; the parent holds ≤ one chunk of results.
+The order of the stages in flight is `flow.py`'s; what each step does is here.
+Memory stays flat: grids live only inside workers; the parent holds at most two chunks (one being read,
+one being written).
 
 Crash safety — the invariants that hold at every instant, so `kill -9` anywhere then a rerun ends
 with every file processed exactly once and nothing lost:
@@ -26,7 +30,7 @@ with every file processed exactly once and nothing lost:
  I2. An inbox file leaves the inbox only after its row is `checked`; it is never deleted without a
      complete copy at its destination (rename, or copy-fsync-rename before unlink).
  I3. A `checked` row names its annotated workbook (written and fsynced before the commit) and its
-     destination; one transaction per file, so findings and points are all there or none are.
+     destination; a file's findings and points are in the same transaction, so all are there or none are.
  I4. The scan skips inbox files that belong to unfinished rows; recovery finishes those rows first.
 Crash points: during the archive copy (a `.tmp-*` file, removed at the next start; the file is still
 in the inbox); after the archive rename, before the row (an orphan archive file — content-addressed,
@@ -58,6 +62,7 @@ receive and commit step sleep that long, so a test can SIGKILL a real run in the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -66,9 +71,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pipeline import settings
+from pipeline.batch.flow import Flow
 from pipeline.batch.inbox import (
     MSG_CANNOT_MOVE,
     PROCESSED_DIR,
@@ -83,10 +89,10 @@ from pipeline.batch.inbox import (
     sha256_file,
     signature,
 )
-from pipeline.batch.ledger import LEDGER_NAME, Entry, Ledger
+from pipeline.batch.ledger import LEDGER_NAME, Checked, Entry, Filed, Ledger, Received
 from pipeline.batch.outcomes import FileOutcome, Listener, RunReport
 from pipeline.batch.previous import attach_previous
-from pipeline.batch.workers import load_worker, write_fallback, write_worker
+from pipeline.batch.workers import load_worker
 from pipeline.check import rejected
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile, load_profile
@@ -259,11 +265,6 @@ class _Engine:
         if self.delay:
             time.sleep(self.delay)
 
-    def _map(self, func: Any, items: list[T]) -> Iterator[tuple[T, Any]]:
-        return map_isolated(
-            func, items, workers=min(self.workers, len(items)), memory_mb=self.memory_mb, timeout_s=self.timeout_s
-        )
-
     # --------------------------------------------------------------------------- passes
 
     def recover(self, report: RunReport) -> None:
@@ -275,13 +276,9 @@ class _Engine:
         log.info("recovering %d checked and %d received files", len(checked), len(received))
         self.listener.planned(len(checked) + len(received))
         self.listener.phase("恢复上次中断的任务")
-        for entry in checked:
-            self._file(entry, report)
+        self._file_many(checked, report)
         before = len(report.outcomes)
-        for chunk in _chunks(received, settings.BATCH_CHUNK_FILES):
-            if self.stopping():
-                break
-            self._process(chunk, report)
+        Flow(self, report).run(list(c) for c in _chunks(received, settings.RECEIVE_GROUP_FILES))
         report.recovered = len(checked) + len(report.outcomes) - before
 
     def pass_(self, report: RunReport) -> list[str]:
@@ -291,10 +288,8 @@ class _Engine:
         waiting = [c.rel for c in scan.waiting]
         if scan.ready:
             self.listener.planned(len(scan.ready))
-        for chunk in _chunks(scan.ready, settings.BATCH_CHUNK_FILES):
-            if self.stopping():
-                break
-            self._process(self._receive(chunk, report, waiting), report)
+            self.listener.phase("审核中")
+            Flow(self, report).run(self._receive(scan.ready, report, waiting))
         return waiting
 
     def summarise(self, *, force: bool) -> list[Path]:
@@ -309,10 +304,11 @@ class _Engine:
 
     # --------------------------------------------------------------------------- steps
 
-    def _receive(self, candidates: Sequence[Candidate], report: RunReport, waiting: list[str]) -> list[Entry]:
-        """Archive each candidate durably and record it `received` (I1)."""
-        self.listener.phase("接收")
-        entries: list[Entry] = []
+    def _receive(self, candidates: Sequence[Candidate], report: RunReport, waiting: list[str]) -> Iterator[list[Entry]]:
+        """Archive each candidate durably and record them `received` (I1), a group per transaction: up to
+        RECEIVE_GROUP_FILES files, or what RECEIVE_GROUP_S allowed, so reading starts at once."""
+        files: list[Received] = []
+        since = time.monotonic()
         for cand in candidates:
             if self.stopping():
                 break
@@ -328,50 +324,16 @@ class _Engine:
             if signature(cand.path) != cand.signature:
                 waiting.append(cand.rel)  # changed while copied: next pass
                 continue
-            entries.append(
-                self.ledger.receive(
-                    sha256=sha,
-                    original_path=cand.rel,
-                    inbox=self.inbox.root,
-                    size=cand.size,
-                    mtime_ns=cand.mtime_ns,
-                    archive_path=archive_rel,
-                )
-            )
-        return entries
+            if not files:
+                since = time.monotonic()
+            files.append(Received(sha, cand.rel, self.inbox.root, cand.size, cand.mtime_ns, archive_rel))
+            if len(files) >= settings.RECEIVE_GROUP_FILES or time.monotonic() - since >= settings.RECEIVE_GROUP_S:
+                yield self.ledger.receive_many(files)
+                files = []
+        if files:
+            yield self.ledger.receive_many(files)
 
-    def _process(self, entries: Sequence[Entry], report: RunReport) -> None:
-        """Read, validate once, write and file one chunk of received rows; then their duplicates."""
-        originals = [e for e in entries if e.duplicate_of is None]
-        if originals:
-            self.listener.phase("读取")
-            loaded = self._load(originals)
-            self.listener.phase("规则审核")
-            results = self._validate(originals, loaded)
-            self.listener.phase("写出审核结果")
-            self._write_and_file([e for e in originals if e.id in results], results, report)
-        duplicates = [e for e in entries if e.duplicate_of is not None]
-        for entry in duplicates:
-            if self.stopping():
-                break
-            self._file_duplicate(entry, report)
-
-    def _load(self, entries: list[Entry]) -> dict[int, Submission | RejectedFile]:
-        items = [(e.id, str(self.outdir.path(e.archive_path)), self.profile) for e in entries]
-        if self.workers == 0:
-            return self._load_inline(items)
-        loaded: dict[int, Submission | RejectedFile] = {}
-        results = self._map(load_worker, items)
-        try:
-            for (entry_id, _, _), value in results:
-                loaded[entry_id] = value
-                if self.stopping():
-                    break
-        finally:
-            results.close()  # type: ignore[attr-defined]
-        return loaded
-
-    def _load_inline(self, items: list[tuple[int, str, Profile]]) -> dict[int, Submission | RejectedFile]:
+    def load_inline(self, items: list[tuple[int, str, Profile]]) -> dict[int, Submission | RejectedFile]:
         """Read in this process (`workers=0`), one file at a time, each read announced in OUT/.reading-inline.
 
         A file that kills the process (a reader aborting) leaves that note behind; the next run moves its
@@ -397,7 +359,7 @@ class _Engine:
         self.outdir.reading_inline(None)
         return loaded
 
-    def _validate(self, entries: list[Entry], loaded: dict[int, Submission | RejectedFile]) -> dict[int, Result]:
+    def validate(self, entries: list[Entry], loaded: dict[int, Submission | RejectedFile]) -> dict[int, Result]:
         results: dict[int, Result] = {}
         read: list[tuple[int, Submission]] = []
         for entry in entries:
@@ -431,38 +393,7 @@ class _Engine:
             mid = len(subs) // 2
             return self._findings(subs[:mid]) + self._findings(subs[mid:])
 
-    def _write_and_file(self, entries: list[Entry], results: dict[int, Result], report: RunReport) -> None:
-        by_id = {e.id: e for e in entries}
-        taken: set[str] = set()
-        items: list[tuple[int, Result, str, str]] = []
-        outputs: dict[int, str] = {}
-        for entry in entries:
-            if not results[entry.id].findings:
-                continue  # nothing to show on the cells: no annotated copy (the summary lists it as 通过)
-            outputs[entry.id] = rel = self._output_name(entry, taken)
-            items.append(
-                (entry.id, results[entry.id], str(self.outdir.path(entry.archive_path)), str(self.outdir.path(rel)))
-            )
-        for entry in entries:
-            if entry.id not in outputs:
-                self._commit(entry, results[entry.id], None, report)
-                if self.stopping():
-                    return
-        written = self._map(write_worker, items)
-        try:
-            for (entry_id, result, archive, output), value in written:
-                if isinstance(value, RejectedFile):  # the writer failed on this file, or its worker died
-                    log.warning("writing %s failed (%s): summary sheet only", output, value.reason)
-                    result = write_fallback(result, Path(archive), Path(output))
-                elif value[0] == "output_error":
-                    raise OutputError(value[1])
-                self._commit(by_id[entry_id], result, outputs[entry_id], report)
-                if self.stopping():
-                    break
-        finally:
-            written.close()  # type: ignore[attr-defined]
-
-    def _output_name(self, entry: Entry, taken: set[str]) -> str:
+    def output_name(self, entry: Entry, taken: set[str]) -> str:
         """results/<dir>/<stem>_审核结果.xlsx, numbered when another row has that name (I3: same row, same name)."""
         original = Path(entry.original_path)
         stem = safe_filename(original.stem)  # a 250-byte name plus the suffix would not fit: ENAMETOOLONG
@@ -474,15 +405,21 @@ class _Engine:
         taken.add(rel)
         return rel
 
-    def _commit(self, entry: Entry, result: Result, output_rel: str | None, report: RunReport) -> None:
-        """One transaction: the file's outcome and its reserved destination (I3); then file it."""
-        self._pause()
-        folder = REFUSED_DIR if result.rejected else PROCESSED_DIR
-        dest = self.outdir.free_name(folder, entry.original_path, self.ledger.dest_taken)
-        self.ledger.record_check(entry.id, result, output_path=output_rel, dest_path=dest)
-        self._file(self.ledger.entry(entry.id), report)
+    def commit_group(self, done: Sequence[tuple[Entry, Result, str | None]], report: RunReport) -> None:
+        """One transaction: each file's outcome and its reserved destination (I3); then file them all."""
+        taken: set[str] = set()
+        checked: list[Checked] = []
+        for entry, result, output_rel in done:
+            folder = REFUSED_DIR if result.rejected else PROCESSED_DIR
+            dest = self.outdir.free_name(
+                folder, entry.original_path, lambda rel: rel in taken or self.ledger.dest_taken(rel)
+            )
+            taken.add(dest)
+            checked.append(Checked(entry.id, result, output_rel, dest))
+        self.ledger.record_checks(checked)
+        self._file_many(self.ledger.entries_by_id([c.entry_id for c in checked]), report)
 
-    def _file_duplicate(self, entry: Entry, report: RunReport) -> None:
+    def file_duplicate(self, entry: Entry, report: RunReport) -> None:
         assert entry.duplicate_of is not None
         original = self.ledger.entry(entry.duplicate_of)
         if original.state == "received":
@@ -491,10 +428,33 @@ class _Engine:
         folder = REFUSED_DIR if original.status == "rejected" else PROCESSED_DIR
         dest = self.outdir.free_name(folder, entry.original_path, self.ledger.dest_taken)
         self.ledger.record_duplicate(entry.id, dest_path=dest)
-        self._file(self.ledger.entry(entry.id), report)
+        self._file_many([self.ledger.entry(entry.id)], report)
 
-    def _file(self, entry: Entry, report: RunReport) -> None:
-        """Move a checked row's inbox file to its destination (I2) and mark it filed."""
+    def _file_many(self, entries: Sequence[Entry], report: RunReport) -> None:
+        """Move checked rows' inbox files to their destinations (I2), each announced as it is moved, and
+        mark them filed: one transaction for all, or one per COMMIT_GROUP_S while moving takes longer.
+        A stop request ends the moves between files; the rows not moved stay `checked` for the next run."""
+        filed: list[Filed] = []
+        since = time.monotonic()
+        try:
+            for entry in entries:
+                if self.stopping():
+                    break
+                self._pause()
+                move = self._move(entry)
+                filed.append(move)
+                outcome = FileOutcome.of(_as_filed(entry, move), self.outdir.root)
+                report.outcomes.append(outcome)
+                self.listener.done(outcome)
+                if time.monotonic() - since >= settings.COMMIT_GROUP_S:
+                    self.ledger.mark_filed_many(filed)
+                    filed, since = [], time.monotonic()
+        finally:
+            if filed:  # a file moved is recorded, whatever stops the others
+                self.ledger.mark_filed_many(filed)
+
+    def _move(self, entry: Entry) -> Filed:
+        """Move one checked row's inbox file to its destination (I2); what `mark_filed` is to record."""
         assert entry.dest_path is not None
         src, dest = entry.source, self.outdir.path(entry.dest_path)
         # Size and mtime can stay the same while the bytes change (a copy that keeps the mtime, a tool
@@ -519,10 +479,13 @@ class _Engine:
             moved = True
         else:
             note = NOTE_CHANGED if src.exists() else NOTE_GONE
-        self.ledger.mark_filed(entry.id, moved=moved, note=note, dest_path=dest_rel)
-        outcome = FileOutcome.of(self.ledger.entry(entry.id), self.outdir.root)
-        report.outcomes.append(outcome)
-        self.listener.done(outcome)
+        return Filed(entry.id, moved, note, dest_rel)
+
+
+def _as_filed(entry: Entry, move: Filed) -> Entry:
+    """The row as `Ledger.mark_filed` leaves it (the outcome is announced before the group's commit)."""
+    dest = (move.dest_path or entry.dest_path) if move.moved else None
+    return dataclasses.replace(entry, state="filed", note=move.note, dest_path=dest)
 
 
 def _sha256_or_none(path: Path) -> str | None:

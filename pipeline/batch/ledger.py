@@ -11,7 +11,7 @@ A file whose bytes were already received is a row too, with `duplicate_of` point
 row with those bytes and status "duplicate"; it is never read or validated. A partial unique index
 keeps exactly one non-duplicate row per sha256.
 
-The schema is created by numbered migrations recorded in `schema_migrations`; add a migration,
+The schema is created by numbered migrations (`ledger_schema.py`) recorded in `schema_migrations`; add a migration,
 never edit an applied one. The connection runs in WAL mode with synchronous=FULL, so a committed
 transaction survives `kill -9` and power loss alike. A write the storage refuses (disk full, read-only
 or unwritable folder, I/O error) rolls its transaction back whole and raises `OutputError`.
@@ -28,6 +28,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.batch.ledger_schema import MIGRATIONS
 from pipeline.errors import JixiaoError, OutputError
 from pipeline.model import FormData, Point, Result, Submission, cell_key
 
@@ -53,97 +54,6 @@ _STORAGE_CODES = {
 }
 
 _SQL_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-variable limit
-
-MIGRATIONS: tuple[tuple[int, str, str], ...] = (
-    (
-        1,
-        "submissions, findings and data points",
-        """
-        CREATE TABLE submissions (
-            id            INTEGER PRIMARY KEY,
-            sha256        TEXT NOT NULL,
-            original_path TEXT NOT NULL,          -- relative to the inbox, POSIX separators
-            inbox         TEXT NOT NULL,          -- absolute inbox folder it was taken from
-            size          INTEGER NOT NULL,
-            mtime_ns      INTEGER NOT NULL,       -- size and mtime when received: is the inbox file still it?
-            received_at   TEXT NOT NULL,
-            archive_path  TEXT NOT NULL,          -- relative to OUT
-            state         TEXT NOT NULL DEFAULT 'received' CHECK (state IN ('received', 'checked', 'filed')),
-            duplicate_of  INTEGER REFERENCES submissions (id),
-            status        TEXT CHECK (status IN ('ok', 'warnings', 'errors', 'rejected', 'duplicate')),
-            unit          TEXT,
-            year          INTEGER,
-            errors        INTEGER NOT NULL DEFAULT 0,
-            warnings      INTEGER NOT NULL DEFAULT 0,
-            reason        TEXT,                   -- why it was refused, or what it duplicates
-            reason_code   TEXT,
-            checked_at    TEXT,
-            output_path   TEXT,                   -- annotated workbook, relative to OUT
-            dest_path     TEXT,                   -- processed/… or refused/…, relative to OUT
-            filed_at      TEXT,
-            note          TEXT,
-            CHECK (state = 'received' OR status IS NOT NULL)
-        );
-        CREATE UNIQUE INDEX submissions_one_per_hash ON submissions (sha256) WHERE duplicate_of IS NULL;
-        CREATE UNIQUE INDEX submissions_output ON submissions (output_path) WHERE output_path IS NOT NULL;
-        CREATE UNIQUE INDEX submissions_dest ON submissions (dest_path) WHERE dest_path IS NOT NULL;
-        CREATE INDEX submissions_state ON submissions (state);
-        CREATE INDEX submissions_unit ON submissions (year, unit);
-
-        CREATE TABLE findings (
-            id            INTEGER PRIMARY KEY,
-            submission_id INTEGER NOT NULL REFERENCES submissions (id),
-            seq           INTEGER NOT NULL,
-            rule          TEXT NOT NULL,
-            level         TEXT NOT NULL CHECK (level IN ('error', 'warning')),
-            sheet         TEXT NOT NULL,
-            cell          TEXT,                   -- the first cell the finding names
-            cells         TEXT NOT NULL,          -- all of them, comma-separated
-            message       TEXT NOT NULL,
-            expected      TEXT,
-            actual        TEXT
-        );
-        CREATE INDEX findings_submission ON findings (submission_id);
-
-        CREATE TABLE points (
-            submission_id INTEGER NOT NULL REFERENCES submissions (id),
-            part          INTEGER NOT NULL,       -- 0: 附件1 and 附件2; n: the n-th 附件3 sheet
-            key           TEXT NOT NULL,          -- form point key; indicator rows as <form>.ind.<i>.<column>
-            value_num     REAL,
-            value_text    TEXT,
-            sheet         TEXT NOT NULL,
-            cell          TEXT,
-            decimals      INTEGER,
-            PRIMARY KEY (submission_id, part, key)
-        ) WITHOUT ROWID;
-        """,
-    ),
-    (
-        2,
-        "reviewer decisions and unit explanations",
-        """
-        CREATE TABLE decisions (                  -- 审核意见 and 备注 typed into 问题清单 (batch/decisions.py)
-            unit          TEXT NOT NULL,          -- as 问题清单 shows it
-            year          INTEGER NOT NULL,       -- 0: year unknown
-            rule          TEXT NOT NULL,
-            cell          TEXT NOT NULL,          -- sheet!first cell, '' for a file-level finding
-            decision      TEXT NOT NULL,          -- 认可 | 不认可 | 退回修改 | ''
-            note          TEXT NOT NULL,
-            decided_at    REAL NOT NULL,          -- epoch seconds: the newer of ledger and workbook wins
-            source        TEXT NOT NULL,          -- the workbook it was read from
-            PRIMARY KEY (unit, year, rule, cell)
-        ) WITHOUT ROWID;
-
-        CREATE TABLE explanations (               -- 单位说明 a unit wrote against a finding of its workbook
-            submission_id INTEGER NOT NULL REFERENCES submissions (id),
-            rule          TEXT NOT NULL,
-            cell          TEXT NOT NULL,          -- sheet!first cell
-            text          TEXT NOT NULL,
-            PRIMARY KEY (submission_id, rule, cell)
-        ) WITHOUT ROWID;
-        """,
-    ),
-)
 
 
 @dataclass(slots=True)
@@ -193,6 +103,39 @@ class StoredFinding:
     message: str
     expected: str | None
     actual: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A file whose archive copy is durable, to be recorded `received` (`Ledger.receive_many`)."""
+
+    sha256: str
+    original_path: str
+    inbox: Path
+    size: int
+    mtime_ns: int
+    archive_path: str
+    received_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A file's outcome, to be recorded `checked` (`Ledger.record_checks`)."""
+
+    entry_id: int
+    result: Result
+    output_path: str | None
+    dest_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Filed:
+    """A checked file now at its destination, or gone from the inbox (`Ledger.mark_filed_many`)."""
+
+    entry_id: int
+    moved: bool
+    note: str | None = None
+    dest_path: str | None = None
 
 
 def now_text() -> str:
@@ -312,91 +255,108 @@ class Ledger:
         received_at: str | None = None,
     ) -> Entry:
         """Record a file whose archive copy is durable; a duplicate when its bytes were received before."""
+        [entry] = self.receive_many([Received(sha256, original_path, inbox, size, mtime_ns, archive_path, received_at)])
+        return entry
+
+    def receive_many(self, files: Sequence[Received]) -> list[Entry]:
+        """`receive` for several files in one transaction (a duplicate of one received earlier in the same
+        call is recognised as such)."""
+        ids: list[int] = []
         with self.transaction() as conn:
-            row = conn.execute(
-                "SELECT id FROM submissions WHERE sha256 = ? AND duplicate_of IS NULL", (sha256,)
-            ).fetchone()
-            cur = conn.execute(
-                "INSERT INTO submissions (sha256, original_path, inbox, size, mtime_ns, received_at, archive_path,"
-                " duplicate_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    sha256,
-                    original_path,
-                    str(inbox),
-                    size,
-                    mtime_ns,
-                    received_at or now_text(),
-                    archive_path,
-                    row[0] if row else None,
-                ),
-            )
-            entry_id = cur.lastrowid
-        assert entry_id is not None
-        return self.entry(entry_id)
+            for f in files:
+                row = conn.execute(
+                    "SELECT id FROM submissions WHERE sha256 = ? AND duplicate_of IS NULL", (f.sha256,)
+                ).fetchone()
+                cur = conn.execute(
+                    "INSERT INTO submissions (sha256, original_path, inbox, size, mtime_ns, received_at,"
+                    " archive_path, duplicate_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        f.sha256,
+                        f.original_path,
+                        str(f.inbox),
+                        f.size,
+                        f.mtime_ns,
+                        f.received_at or now_text(),
+                        f.archive_path,
+                        row[0] if row else None,
+                    ),
+                )
+                assert cur.lastrowid is not None
+                ids.append(cur.lastrowid)
+        return self.entries_by_id(ids)
 
     def record_check(
         self, entry_id: int, result: Result, *, output_path: str | None, dest_path: str, checked_at: str | None = None
     ) -> None:
         """Store a checked file's outcome, findings and data points, and mark it checked: one transaction."""
+        self.record_checks([Checked(entry_id, result, output_path, dest_path)], checked_at=checked_at)
+
+    def record_checks(self, checked: Sequence[Checked], *, checked_at: str | None = None) -> None:
+        """`record_check` for several files in one transaction: all of them are checked, or none."""
+        with self.transaction() as conn:
+            for item in checked:
+                self._record_check(conn, item, checked_at or now_text())
+
+    def _record_check(self, conn: sqlite3.Connection, item: Checked, checked_at: str) -> None:
+        entry_id, result, output_path, dest_path = item.entry_id, item.result, item.output_path, item.dest_path
         reason = code = None
         if result.rejected:
             reason = "；".join(f.message for f in result.findings) or None
             code = result.findings[0].rule.removeprefix("FILE.").lower() if result.findings else None
-        with self.transaction() as conn:
-            cur = conn.execute(
-                "UPDATE submissions SET state = 'checked', status = ?, unit = ?, year = ?, errors = ?, warnings = ?,"
-                " reason = ?, reason_code = ?, checked_at = ?, output_path = ?, dest_path = ?"
-                " WHERE id = ? AND state = 'received' AND duplicate_of IS NULL",
+        cur = conn.execute(
+            "UPDATE submissions SET state = 'checked', status = ?, unit = ?, year = ?, errors = ?, warnings = ?,"
+            " reason = ?, reason_code = ?, checked_at = ?, output_path = ?, dest_path = ?"
+            " WHERE id = ? AND state = 'received' AND duplicate_of IS NULL",
+            (
+                result.status,
+                result.unit,
+                result.year,
+                result.errors,
+                result.warnings,
+                reason,
+                code,
+                checked_at,
+                output_path,
+                dest_path,
+                entry_id,
+            ),
+        )
+        if cur.rowcount != 1:
+            raise RuntimeError(f"submission {entry_id} is not a received original")
+        conn.executemany(
+            "INSERT INTO findings (submission_id, seq, rule, level, sheet, cell, cells, message, expected, actual)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
                 (
-                    result.status,
-                    result.unit,
-                    result.year,
-                    result.errors,
-                    result.warnings,
-                    reason,
-                    code,
-                    checked_at or now_text(),
-                    output_path,
-                    dest_path,
                     entry_id,
-                ),
-            )
-            if cur.rowcount != 1:
-                raise RuntimeError(f"submission {entry_id} is not a received original")
-            conn.executemany(
-                "INSERT INTO findings (submission_id, seq, rule, level, sheet, cell, cells, message, expected, actual)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        entry_id,
-                        seq,
-                        f.rule,
-                        f.level,
-                        f.sheet,
-                        f.cells[0] if f.cells else None,
-                        ",".join(f.cells),
-                        f.message,
-                        f.expected,
-                        f.actual,
-                    )
-                    for seq, f in enumerate(result.findings)
-                ],
-            )
-            conn.executemany(
-                "INSERT OR REPLACE INTO explanations (submission_id, rule, cell, text) VALUES (?, ?, ?, ?)",
-                [
-                    (entry_id, f.rule, cell_key(f.sheet, ",".join(f.cells)), note)
-                    for f in result.findings
-                    if (note := result.explanation(f))
-                ],
-            )
-            if result.submission is not None:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO points"
-                    " (submission_id, part, key, value_num, value_text, sheet, cell, decimals)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(entry_id, *row) for row in point_rows(result.submission)],
+                    seq,
+                    f.rule,
+                    f.level,
+                    f.sheet,
+                    f.cells[0] if f.cells else None,
+                    ",".join(f.cells),
+                    f.message,
+                    f.expected,
+                    f.actual,
                 )
+                for seq, f in enumerate(result.findings)
+            ],
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO explanations (submission_id, rule, cell, text) VALUES (?, ?, ?, ?)",
+            [
+                (entry_id, f.rule, cell_key(f.sheet, ",".join(f.cells)), note)
+                for f in result.findings
+                if (note := result.explanation(f))
+            ],
+        )
+        if result.submission is not None:
+            conn.executemany(
+                "INSERT OR REPLACE INTO points"
+                " (submission_id, part, key, value_num, value_text, sheet, cell, decimals)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(entry_id, *row) for row in point_rows(result.submission)],
+            )
 
     def record_duplicate(self, entry_id: int, *, dest_path: str, checked_at: str | None = None) -> None:
         """Mark a duplicate checked: it takes its original's unit and year, and a reason naming the original."""
@@ -430,14 +390,20 @@ class Ledger:
     ) -> None:
         """The inbox file is at its destination (`moved`; `dest_path` when it had to change), or was no
         longer in the inbox as received (`note` says why; the destination is cleared)."""
+        self.mark_filed_many([Filed(entry_id, moved, note, dest_path)], filed_at=filed_at)
+
+    def mark_filed_many(self, filed: Sequence[Filed], *, filed_at: str | None = None) -> None:
+        """`mark_filed` for several files in one transaction."""
+        when = filed_at or now_text()
         with self.transaction() as conn:
-            cur = conn.execute(
-                "UPDATE submissions SET state = 'filed', filed_at = ?, note = ?,"
-                " dest_path = CASE WHEN ? THEN COALESCE(?, dest_path) END WHERE id = ? AND state = 'checked'",
-                (filed_at or now_text(), note, moved, dest_path, entry_id),
-            )
-            if cur.rowcount != 1:
-                raise RuntimeError(f"submission {entry_id} is not checked")
+            for f in filed:
+                cur = conn.execute(
+                    "UPDATE submissions SET state = 'filed', filed_at = ?, note = ?,"
+                    " dest_path = CASE WHEN ? THEN COALESCE(?, dest_path) END WHERE id = ? AND state = 'checked'",
+                    (when, f.note, f.moved, f.dest_path, f.entry_id),
+                )
+                if cur.rowcount != 1:
+                    raise RuntimeError(f"submission {f.entry_id} is not checked")
 
     # ------------------------------------------------------------------------------- reads
 
@@ -446,6 +412,15 @@ class Ledger:
         if row is None:
             raise KeyError(entry_id)
         return Entry(*row)
+
+    def entries_by_id(self, ids: Sequence[int]) -> list[Entry]:
+        """The rows with these ids, in the order given."""
+        rows: dict[int, Entry] = {}
+        for chunk in _chunks(list(ids)):
+            marks = ", ".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT {_COLUMNS} FROM submissions WHERE id IN ({marks})", chunk):
+                rows[row[0]] = Entry(*row)
+        return [rows[i] for i in ids]
 
     def entries(self, *, state: str | None = None, where: str = "", params: Sequence[Any] = ()) -> list[Entry]:
         """Rows in id order, optionally in one state and matching an extra SQL condition."""

@@ -1,7 +1,7 @@
 """Worker processes of a batch run, and stopping one: what runs in a worker, how workers start and die.
 
-- `load_worker` and `write_worker` are the functions `engine` maps over a chunk with `isolate.map_isolated`:
-  read and extract one archived file; write one annotated workbook (`write_output`: temp file, atomic
+- `task_worker` is what a run's one pool runs (`flow.Pool`): `load_worker` or `write_worker` by the task's
+  kind: read and extract one archived file; write one annotated workbook (`write_output`: temp file, atomic
   rename, fsync). `write_fallback` is the parent's second try for a file whose workbook failed on its
   content: the 审核结果 sheet alone, else the file is refused with `MSG_WRITE_FAILED`.
 - `prepare_workers` starts the forkserver workers are forked from (imports done once, SIGINT ignored,
@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from pipeline.batch.inbox import cannot_write, fsync_dir
 from pipeline.check import load_submission, rejected
@@ -111,6 +112,12 @@ def prepare_workers() -> None:
             else:
                 os.environ[key] = value
     _forkserver_ready = True
+
+
+def task_worker(task: tuple[str, Any]) -> Any:
+    """Worker: one task of a run's pool, ("load", load item) or ("write", write item)."""
+    kind, item = task
+    return load_worker(item) if kind == "load" else write_worker(item)
 
 
 def load_worker(item: tuple[int, str, Profile]) -> Submission:

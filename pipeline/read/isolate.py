@@ -10,6 +10,11 @@ When a worker dies, every future still in flight fails with it (`BrokenProcessPo
 which item killed it. Those items are suspects, not culprits: each is run again alone, and only one
 that kills its worker when alone is refused. An innocent item is therefore never refused for sharing
 a pool with a hostile one; the price is running the suspects once more, one at a time.
+
+`items` may be a `Feed`: items put into it while the run goes on, so a batch run keeps one pool for all
+its chunks and reads the next chunk while it validates this one. A run over a feed ends once the feed is
+closed and drained; items put with `first=True` go before the others (a chunk's writes before the next
+chunk's reads: what is written leaves memory).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 import time
 import traceback
 from collections import deque
@@ -42,8 +48,63 @@ _STARTUP_TIMEOUT_S = 60.0
 #: Items in flight per worker: the next one waits in the pool's queue, so a worker never idles while the
 #: parent handles a result (unpickling a submission, a ledger commit); the parent's work overlaps theirs.
 _QUEUED_PER_WORKER = 2
+#: Seconds an idle run over a `Feed` waits for new items before it looks at its workers again.
+_IDLE_WAIT_S = 0.05
 #: Seconds to wait for the other futures of a broken pool to be marked failed.
 _BROKEN_SETTLE_S = 10.0
+
+
+class Feed:
+    """Items that arrive while `map_isolated` runs over them (thread-safe): `put` them, `close` when no
+    more will come. Iterating never blocks: when nothing is waiting it yields `IDLE`, so the runner goes
+    on collecting results, and `wait` sleeps until an item arrives."""
+
+    def __init__(self) -> None:
+        self._first: deque[Any] = deque()
+        self._rest: deque[Any] = deque()
+        self._changed = threading.Condition()
+        self._closed = False
+
+    def put(self, item: Any, *, first: bool = False) -> None:
+        with self._changed:
+            if self._closed:
+                raise ValueError("feed is closed")
+            (self._first if first else self._rest).append(item)
+            self._changed.notify_all()
+
+    def close(self, *, drop: bool = False) -> None:
+        """No more items; with `drop`, forget the ones not yet taken (a run that stops)."""
+        with self._changed:
+            self._closed = True
+            if drop:
+                self._first.clear()
+                self._rest.clear()
+            self._changed.notify_all()
+
+    def __len__(self) -> int:
+        return len(self._first) + len(self._rest)
+
+    def __iter__(self) -> Feed:
+        return self
+
+    def __next__(self) -> Any:
+        with self._changed:
+            if self._first:
+                return self._first.popleft()
+            if self._rest:
+                return self._rest.popleft()
+            if self._closed:
+                raise StopIteration
+            return IDLE
+
+    def wait(self, timeout: float) -> None:
+        with self._changed:
+            if not (self._first or self._rest or self._closed):
+                self._changed.wait(timeout)
+
+
+#: What a `Feed` yields when it holds nothing yet.
+IDLE = object()
 
 
 def crash_rejection() -> RejectedFile:
@@ -169,20 +230,35 @@ class _Runner:
         inflight: dict[Future[Any], tuple[Any, float, bool]] = {}  # → (item, deadline, ran alone)
         pool = self._new_pool()
         try:
+            exhausted = False
             while True:
                 while len(inflight) < (1 if suspects else self.workers * _QUEUED_PER_WORKER):
                     alone = bool(suspects)
                     item = suspects.popleft() if suspects else retry.popleft() if retry else next(source, _DONE)
                     if item is _DONE:
+                        exhausted = True
                         break
-                    future = pool.submit(_call, self.func, item)
+                    if item is IDLE:
+                        break
+                    try:
+                        future = pool.submit(_call, self.func, item)
+                    except BrokenProcessPool:  # a worker died since the last look: below, its item is found
+                        (suspects if alone else retry).appendleft(item)
+                        if not inflight:
+                            pool = self._replace(pool)
+                        break
                     # An item queued behind a busy worker waits at most for one item, itself within its time.
                     waits = 1 if len(inflight) < self.workers else _QUEUED_PER_WORKER
                     inflight[future] = (item, time.monotonic() + self.timeout_s * waits, alone)
                 if not inflight:
-                    return
+                    if exhausted or not isinstance(source, Feed):
+                        return
+                    source.wait(_IDLE_WAIT_S)  # nothing in the feed yet
+                    continue
                 next_deadline = min(deadline for _, deadline, _ in inflight.values())
                 timeout = max(0.0, next_deadline - time.monotonic())
+                if isinstance(source, Feed) and not exhausted and len(inflight) < self.workers:
+                    timeout = min(timeout, _IDLE_WAIT_S)  # a worker is free: look for new items soon
                 done, _ = wait(inflight, timeout=timeout, return_when=FIRST_COMPLETED)
                 lost = [(inflight[f][0], inflight[f][2]) for f in done if _died(f)]
                 for future in done:
