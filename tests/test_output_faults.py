@@ -306,10 +306,10 @@ def _fail_content(monkeypatch: pytest.MonkeyPatch, name: str, *, also_findings_s
             raise ValueError("a cell this writer cannot handle")
         real(workbook, result, grid, at)
 
-    def patched(result: Any, grid: Any, out: Any, at: Any) -> bool:
-        if result.file.name == name and not result.rejected and grid is not None:
+    def patched(result: Any, source: Any, out: Any, at: Any) -> bool:  # source: the archived .xlsx
+        if result.file.name == name and not result.rejected:
             raise ValueError("a cell this writer cannot handle")
-        return real_patched(result, grid, out, at)
+        return real_patched(result, source, out, at)
 
     monkeypatch.setattr(annotate, "_fill_workbook", fill)
     monkeypatch.setattr(annotate, "_write_patched", patched)

@@ -28,6 +28,7 @@ from pipeline.check import load_submission, rejected
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile
 from pipeline.model import Result, Submission
+from pipeline.report.marks import Annotation
 
 log = logging.getLogger(__name__)
 
@@ -127,8 +128,11 @@ def load_worker(item: tuple[int, str, Profile]) -> Submission:
     return load_submission(Path(path), profile=profile)
 
 
-def write_worker(item: tuple[int, Result, str, str]) -> tuple[str, str]:
-    """Worker: write one annotated workbook; an OutputError comes back as a value, to stop the run."""
+def write_worker(item: tuple[int, Result | Annotation, str, str]) -> tuple[str, str]:
+    """Worker: write one annotated workbook; an OutputError comes back as a value, to stop the run.
+
+    The item's second member may be the Result or, better, `Annotation.of(result)`: what the writer needs of
+    it without the Submission's every point, a fraction of the pickle sent to the worker."""
     _quiet_sigint()
     _, result, archive, output = item
     try:
@@ -138,23 +142,16 @@ def write_worker(item: tuple[int, Result, str, str]) -> tuple[str, str]:
     return "ok", output
 
 
-def write_output(result: Result, archive: Path, output: Path, *, with_sheets: bool = True) -> Path:
-    """The annotated workbook of `result` (sheets read from the archived copy), written atomically and fsynced."""
-    from pipeline.read.grid import read_grid
-    from pipeline.read.sniff import sniff
+def write_output(result: Result | Annotation, archive: Path, output: Path, *, with_sheets: bool = True) -> Path:
+    """The annotated workbook of `result` (the archived copy patched, or its sheets read and rewritten),
+    written atomically and fsynced."""
     from pipeline.report.annotate import write_annotated
 
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise cannot_write(f"文件夹 {output.parent}", exc) from exc
-    grid = None
-    if with_sheets and not result.rejected:
-        try:
-            grid = read_grid(archive, fmt=sniff(archive))
-        except RejectedFile:
-            grid = None
-    write_annotated(result, grid, output)
+    write_annotated(result, archive if with_sheets and not result.rejected else None, output)
     try:
         fd = os.open(output, os.O_RDONLY)
         try:

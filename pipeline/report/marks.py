@@ -1,4 +1,6 @@
-"""Which cells of a submitted sheet an annotation marks: a fill, a dashed frame, a 批注 (merged ranges expanded).
+"""What an annotated workbook shows: `Annotation`, the few facts of a Result it writes (small enough to send
+to a writer process), and `Marks`, which cells of a submitted sheet it marks with a fill, a dashed frame,
+a 批注 (merged ranges expanded).
 
 Shared by both ways of writing the annotated workbook (annotate.py rewriting, package.py patching).
 """
@@ -7,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from pipeline.model import Finding, SheetGrid, parse_ref
+from pipeline.model import Finding, Result, SheetGrid, Status, parse_ref
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +21,50 @@ LEVEL_RANK = {"error": 2, "warning": 1}
 CELL_RE = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
 MAX_ROW, MAX_COL = 1_048_575, 16_383
 MAX_MERGE_CELLS = 10_000  # a form's largest merge is a title row of ~10 cells; beyond this it is decoration
+
+
+@dataclass(frozen=True, slots=True)
+class Annotation:
+    """What the annotated workbook of a Result needs, without its Submission (every extracted point): the
+    findings, the header of the 审核结果 sheet and the unit's explanation of each finding it explained."""
+
+    file: Path
+    findings: tuple[Finding, ...]
+    rejected: bool = False
+    unit: str | None = None
+    year: int | None = None
+    status: Status = "ok"
+    status_text: str = ""
+    explanations: dict[Finding, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, result: Result) -> Annotation:
+        notes = {f: text for f in result.findings if (text := result.explanation(f)) is not None}
+        return cls(
+            file=result.file,
+            findings=tuple(result.findings),
+            rejected=result.rejected,
+            unit=result.unit,
+            year=result.year,
+            status=result.status,
+            status_text=result.status_text,
+            explanations=notes,
+        )
+
+    def explanation(self, finding: Finding) -> str | None:
+        return self.explanations.get(finding)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.level == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.level == "warning" for f in self.findings)
+
+    @property
+    def explained(self) -> int:
+        return sum(f.level == "warning" and f in self.explanations for f in self.findings)
 
 
 @dataclass(slots=True)
@@ -28,7 +76,7 @@ class Marks:
     frames: dict[tuple[int, int], str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, sheet: SheetGrid, findings: list[Finding]) -> Marks:
+    def of(cls, sheet: SheetGrid, findings: Iterable[Finding]) -> Marks:
         marks = cls()
         for finding in sorted(findings, key=lambda f: -LEVEL_RANK.get(f.level, 0)):
             cells = [cell_position(ref) for ref in finding.cells]

@@ -1,34 +1,44 @@
 """The annotated workbook as a patch of the submitted .xlsx package itself: no openpyxl load, no rewrite.
 
-`patch_package` copies every part of the unit's file and changes only what the annotation needs:
- - the 审核结果 sheet goes in first: its XML, styles, defined names (filter, print titles) are lifted from a
-   small xlsxwriter workbook (`mini`: the summary sheet, then one sheet per commented submitted sheet
-   holding only its 批注), its strings made inline, its styles appended to the unit's styles.xml;
+`Package` opens the unit's file and lists its sheets and their merged ranges (what the marks need), inflating
+only the parts it reads; `patch_package` writes the package with only what the annotation needs changed:
+ - the 审核结果 sheet goes in first: its part, styles and defined names (filter, print titles) come from
+   a `SheetXml` (sheet_xml.py) whose cell formats were appended to the unit's styles.xml;
  - a marked cell gets a new cell format: its own one with the fill and font colour of its level, or a
    dashed frame (fonts, fills, borders and formats appended to styles.xml, one per distinct need);
    a cell missing from the sheet XML is added; a row holding a mark is shown if hidden;
- - the 批注 parts (comments XML and the VML boxes) of the mini workbook are attached to their sheet;
+ - the 批注 parts (comments XML and the VML boxes, `note_parts`) are attached to their sheet;
  - the summary becomes the active tab, sheet-scoped defined names move one index along.
 Everything else — values, formulas, data validation, defined names, conditional formats, print setup,
-widths — stays byte for byte, so a unit can correct that very file and send it back.
+widths — stays byte for byte (copied compressed, never inflated), so a unit can correct that very file and
+send it back.
 
 Anything this does not expect (macros, strict OOXML, prefixed SpreadsheetML, existing VML parts, cells
 without references) raises `Unpatchable`; the caller then rewrites the workbook the old way.
-≈ 5–8 ms for a 5-sheet form with a few findings, against ≈ 60–95 ms for the openpyxl-styled rewrite.
+For a 5-sheet form of the benchmark corpus: `Package` ≈ 1.4 ms (merged ranges included), `patch_package`
+≈ 2.6 ms (marks, 批注, styles, the zip written).
 """
 
 from __future__ import annotations
 
-import io
+import functools
 import posixpath
 import re
 import struct
 import zipfile
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import BinaryIO
+from types import TracebackType
+from typing import Any, BinaryIO
 
 from defusedxml import ElementTree
+
+from pipeline.report.package_xml import Colours, Styles, Unpatchable, attr, drop_attr, set_attr
+from pipeline.report.sheet_xml import SheetXml, note_parts
+from pipeline.settings import MAX_UNZIPPED_BYTES
+
+__all__ = ["Package", "Unpatchable", "patch_package"]
 
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -43,49 +53,157 @@ _CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
 _CT_WORKBOOK = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 #: deflate level of the written parts: level 1 is ≈ 4× faster than 6 and the parts are small.
 _COMPRESS_LEVEL = 1
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([^"]*)"')
+_REF = re.compile(rb"\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6})(?::\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6}))?")
 
-#: Level → (fill, font colour, frame colour), as ARGB.
-Colours = Mapping[str, tuple[str, str, str]]
+#: A sheet's 批注: cell → (text, xlsxwriter `write_comment` options: author, width, height, font).
+Notes = Mapping[tuple[int, int], tuple[str, Mapping[str, Any]]]
 
 
-class Unpatchable(Exception):
-    """The package holds something this module does not patch; rewrite the workbook instead."""
+class _Parts(MutableMapping[str, bytes]):
+    """The package's parts by name: inflated when first read, written back only when set."""
+
+    def __init__(self, archive: zipfile.ZipFile, infos: Mapping[str, zipfile.ZipInfo]) -> None:
+        self._archive, self._infos = archive, infos
+        self._read: dict[str, bytes] = {}
+        self.changed: dict[str, bytes] = {}
+        self._inflated = 0
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self.changed:
+            return self.changed[name]
+        if name not in self._read:
+            info = self._infos[name]
+            self._inflated += info.file_size
+            if self._inflated > MAX_UNZIPPED_BYTES:  # sniff refused such a file already; never inflate it here
+                raise Unpatchable("the parts to patch are too large")
+            try:
+                self._read[name] = self._archive.read(info)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError) as exc:
+                raise Unpatchable(f"cannot read {name}: {exc}") from exc
+        return self._read[name]
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self.changed[name] = data
+
+    def __delitem__(self, name: str) -> None:
+        raise Unpatchable(f"a patch never removes a part ({name})")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.changed or name in self._infos
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._infos
+        yield from (name for name in self.changed if name not in self._infos)
+
+    def __len__(self) -> int:
+        return len(self._infos) + sum(name not in self._infos for name in self.changed)
+
+
+class Package:
+    """A submitted .xlsx opened for patching: its sheets in order (name, relationship id, part), each sheet's
+    merged ranges, its styles. Raises Unpatchable when it is not a package `patch_package` patches."""
+
+    def __init__(self, src: Path) -> None:
+        self.src = Path(src)
+        try:
+            self._zip = zipfile.ZipFile(self.src)
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, ValueError) as exc:
+            raise Unpatchable(f"cannot read the package: {exc}") from exc
+        try:
+            self._open()
+        except BaseException:
+            self._zip.close()
+            raise
+
+    def _open(self) -> None:
+        self.infos = self._zip.infolist()
+        infos = {i.filename: i for i in self.infos}
+        if len(infos) != len(self.infos):
+            raise Unpatchable("two parts of one name")
+        self.parts = _Parts(self._zip, infos)
+        self.types = self.parts.get("[Content_Types].xml", b"").decode("utf-8")
+        if (
+            "xl/workbook.xml" not in self.parts
+            or f'PartName="/xl/workbook.xml" ContentType="{_CT_WORKBOOK}"' not in self.types
+        ):
+            raise Unpatchable("not a plain .xlsx workbook (macros, template, strict or renamed parts)")
+        if any(name.endswith(".vml") for name in infos):
+            raise Unpatchable("the workbook has VML parts (comments or controls) of its own")
+        self.book = self.parts["xl/workbook.xml"].decode("utf-8")
+        if "<sheets>" not in self.book:
+            raise Unpatchable("prefixed workbook part")
+        self.book_rels = _rels(self.parts, "xl/workbook.xml")
+        styles = [name for _, t, name in self.book_rels if t == _T_STYLES]
+        if not styles or styles[0] not in self.parts:
+            raise Unpatchable("no styles part")
+        self.styles_name = styles[0]
+        self.styles = Styles(self.parts[self.styles_name])
+        targets = {i: name for i, t, name in self.book_rels if t == _T_SHEET}
+        self.sheets: list[tuple[str, str, str]] = []
+        for node in ElementTree.fromstring(self.parts["xl/workbook.xml"]).iter(f"{_MAIN_NS}sheet"):
+            rid = node.get(f"{{{_REL_NS}}}id")
+            if rid is None or rid not in targets or targets[rid] not in self.parts:
+                raise Unpatchable(f"sheet {node.get('name')!r} has no part")
+            self.sheets.append((node.get("name", ""), rid, targets[rid]))
+        if not self.sheets:
+            raise Unpatchable("no sheets")
+
+    @property
+    def sheet_names(self) -> list[str]:
+        return [name for name, _, _ in self.sheets]
+
+    def merged(self, part: str) -> list[tuple[int, int, int, int]]:
+        """A sheet part's merged ranges (0-based, inclusive), as the grid reader gives them."""
+        data = self.parts[part]
+        at = data.find(b"mergeCell")
+        ranges = []
+        for m in _MERGE.finditer(data, max(at - 16, 0)) if at >= 0 else ():
+            ref = _REF.fullmatch(m.group(1))
+            if ref is None:
+                raise Unpatchable(f"odd merged range {m.group(1)[:40]!r}")
+            c0, r0 = _column(ref.group(1).decode()) - 1, int(ref.group(2)) - 1
+            c1, r1 = (_column(ref.group(3).decode()) - 1, int(ref.group(4)) - 1) if ref.group(3) else (c0, r0)
+            ranges.append((min(r0, r1), min(c0, c1), max(r0, r1), max(c0, c1)))
+        return ranges
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> Package:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
 
 
 def patch_package(
-    src: Path,
+    package: Package,
     dest: Path,
     *,
-    mini: bytes,
+    summary: SheetXml,
     summary_name: str,
     marks: Mapping[str, tuple[Mapping[tuple[int, int], str], Mapping[tuple[int, int], str]]],
-    commented: Mapping[str, int],
+    notes: Mapping[str, Notes],
     colours: Colours,
 ) -> None:
-    """Write to `dest` the package of `src` annotated: `marks` per sheet name (fills, frames: cell → level),
-    `commented` sheet name → number of the mini workbook's sheet holding its 批注 (2, 3, …)."""
-    try:
-        with zipfile.ZipFile(src) as zin:
-            infos = zin.infolist()
-            parts = {i.filename: zin.read(i) for i in infos}
-        with zipfile.ZipFile(io.BytesIO(mini)) as zmini:
-            small = {n: zmini.read(n) for n in zmini.namelist()}
-    except (zipfile.BadZipFile, OSError, KeyError, NotImplementedError, RuntimeError) as exc:
-        raise Unpatchable(f"cannot read the package: {exc}") from exc
-    original = dict(parts)
-    _Patch(parts, small, colours).apply(summary_name, marks, commented)
+    """Write to `dest` the package annotated: `summary` as its first sheet, `marks` per sheet name (fills,
+    frames: cell → level), `notes` the 批注 per sheet name."""
+    _Patch(package, colours).apply(summary, summary_name, marks, notes)
+    changed = package.parts.changed
     with (
-        open(src, "rb") as fin,
+        open(package.src, "rb") as fin,
         zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=_COMPRESS_LEVEL) as zout,
     ):
-        for info in infos:
+        for info in package.infos:
             name = info.filename
-            if parts.get(name) is original[name] and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            if name not in changed and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 _copy_raw(fin, info, zout)
-            elif name in parts:
-                zout.writestr(_info(name, info.date_time), parts[name])
-        for name, data in parts.items():
-            if name not in original:
+            else:
+                zout.writestr(_info(name, info.date_time), package.parts[name])
+        names = {info.filename for info in package.infos}
+        for name, data in changed.items():
+            if name not in names:
                 zout.writestr(_info(name, (1980, 1, 1, 0, 0, 0)), data)
 
 
@@ -149,7 +267,7 @@ def _rels(parts: Mapping[str, bytes], part: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def _add_rels(parts: dict[str, bytes], part: str, rels: list[tuple[str, str, str]]) -> None:
+def _add_rels(parts: MutableMapping[str, bytes], part: str, rels: list[tuple[str, str, str]]) -> None:
     """Append relationships (Id, Type, Target relative to the part's folder) to a part's .rels."""
     name = _rels_name(part)
     xml = parts.get(name, b"").decode("utf-8") or (
@@ -182,177 +300,23 @@ def _free_id(rels: list[tuple[str, str, str]], base: str = "rIdJx") -> str:
 
 
 # ---------------------------------------------------------------------------------------------------
-# Tags and attributes of XML held as text
-
-
-def _set_attr(element: str, name: str, value: str) -> str:
-    """`element` (text starting with its opening tag) with attribute `name` set in that tag."""
-    end = element.index(">")
-    if element[end - 1] == "/":
-        end -= 1
-    tag = element[:end]
-    pattern = re.compile(rf'(\s{name}=")[^"]*(")')
-    tag = pattern.sub(rf"\g<1>{value}\g<2>", tag, count=1) if pattern.search(tag) else f'{tag} {name}="{value}"'
-    return tag + element[end:]
-
-
-def _attr(element: str, name: str) -> str | None:
-    m = re.search(rf'\s{name}="([^"]*)"', element[: element.index(">")])
-    return m.group(1) if m else None
-
-
-def _drop_attr(element: str, name: str) -> str:
-    end = element.index(">")
-    return re.sub(rf'\s{name}="[^"]*"', "", element[:end], count=1) + element[end:]
-
-
-def _children(text: str, tag: str) -> list[str]:
-    return re.findall(rf"<{tag}\b[^>]*?(?:/>|>.*?</{tag}>)", text, re.S)
-
-
-# ---------------------------------------------------------------------------------------------------
-# styles.xml: append fonts, fills, borders, formats
-
-
-class _Styles:
-    _SECTIONS = (("numFmts", "numFmt"), ("fonts", "font"), ("fills", "fill"), ("borders", "border"), ("cellXfs", "xf"))
-
-    def __init__(self, xml: bytes) -> None:
-        self.text = xml.decode("utf-8")
-        if "<styleSheet" not in self.text:
-            raise Unpatchable("prefixed or empty styles part")
-        self.items: dict[str, list[str]] = {}
-        self.added: dict[str, list[str]] = {}
-        for section, child in self._SECTIONS:
-            m = re.search(rf"<{section}\b[^>]*?(?:/>|>(.*?)</{section}>)", self.text, re.S)
-            if m is None and section != "numFmts":
-                raise Unpatchable(f"styles part without {section}")
-            self.items[section] = _children(m.group(1) or "", child) if m else []
-            self.added[section] = []
-        self._marked: dict[tuple[int, str | None, str | None], int] = {}
-
-    def add(self, section: str, element: str) -> int:
-        self.added[section].append(element)
-        return len(self.items[section]) + len(self.added[section]) - 1
-
-    def xf(self, index: int) -> str:
-        xfs = self.items["cellXfs"] + self.added["cellXfs"]
-        return xfs[index] if 0 <= index < len(xfs) else xfs[0]
-
-    def marked(self, index: int, fill: str | None, frame: str | None, colours: Colours) -> int:
-        """The cell format `index` with the fill and font colour of level `fill`, the frame of level `frame`."""
-        key = (index, fill, frame)
-        if key not in self._marked:
-            xf = self.xf(index)
-            if fill is not None and fill in colours:
-                bg, fg, _ = colours[fill]
-                fonts = self.items["fonts"] + self.added["fonts"]
-                font_id = int(_attr(xf, "fontId") or 0)
-                font = fonts[font_id] if font_id < len(fonts) else "<font/>"
-                xf = _set_attr(xf, "fontId", str(self.add("fonts", _coloured_font(font, fg))))
-                solid = f'<patternFill patternType="solid"><fgColor rgb="{bg}"/><bgColor indexed="64"/></patternFill>'
-                fill_xml = f"<fill>{solid}</fill>"
-                xf = _set_attr(_set_attr(xf, "fillId", str(self.add("fills", fill_xml))), "applyFill", "1")
-                xf = _set_attr(xf, "applyFont", "1")
-            if frame is not None and frame in colours:
-                side = f'style="mediumDashed"><color rgb="{colours[frame][2]}"/>'
-                border = "".join(f"<{s} {side}</{s}>" for s in ("left", "right", "top", "bottom"))
-                xf = _set_attr(xf, "borderId", str(self.add("borders", f"<border>{border}<diagonal/></border>")))
-                xf = _set_attr(xf, "applyBorder", "1")
-            self._marked[key] = self.add("cellXfs", xf)
-        return self._marked[key]
-
-    def merge(self, other: _Styles) -> dict[int, int]:
-        """Append another workbook's cell formats (and what they use); its format index → ours."""
-        offsets = {s: len(self.items[s]) + len(self.added[s]) for s in ("fonts", "fills", "borders")}
-        for section in offsets:
-            self.added[section] += other.items[section]
-        formats: dict[str, str] = {}
-        taken = [int(_attr(f, "numFmtId") or 0) for f in self.items["numFmts"] + self.added["numFmts"]]
-        next_id = max([163, *taken]) + 1
-        for fmt in other.items["numFmts"]:
-            formats[_attr(fmt, "numFmtId") or ""] = str(next_id)
-            self.add("numFmts", _set_attr(fmt, "numFmtId", str(next_id)))
-            next_id += 1
-        mapping = {}
-        for i, xf in enumerate(other.items["cellXfs"]):
-            for attr, section in (("fontId", "fonts"), ("fillId", "fills"), ("borderId", "borders")):
-                xf = _set_attr(xf, attr, str(int(_attr(xf, attr) or 0) + offsets[section]))
-            fmt = _attr(xf, "numFmtId") or "0"
-            xf = _set_attr(_set_attr(xf, "numFmtId", formats.get(fmt, fmt)), "xfId", "0")
-            mapping[i] = self.add("cellXfs", xf)
-        return mapping
-
-    def xml(self) -> bytes:
-        text = self.text
-        for section, _ in self._SECTIONS:
-            if not self.added[section]:
-                continue
-            count = len(self.items[section]) + len(self.added[section])
-            new = "".join(self.added[section])
-            m = re.search(rf"<{section}\b[^>]*?(/>|>.*?</{section}>)", text, re.S)
-            if m is None:  # numFmts: the first section of a styleSheet
-                start = text.index(">", text.index("<styleSheet")) + 1
-                text = f'{text[:start]}<numFmts count="{count}">{new}</numFmts>{text[start:]}'
-                continue
-            element = m.group(0)
-            body = (
-                element[:-2] + f">{new}</{section}>"
-                if m.group(1) == "/>"
-                else element.replace(f"</{section}>", f"{new}</{section}>")
-            )
-            text = text[: m.start()] + _set_attr(body, "count", str(count)) + text[m.end() :]
-        return text.encode("utf-8")
-
-
-def _coloured_font(font: str, rgb: str) -> str:
-    colour = f'<color rgb="{rgb}"/>'
-    if font.endswith("/>") and "</font>" not in font:
-        return font[:-2] + f">{colour}</font>"
-    font = re.sub(r"<color\b[^>]*?(?:/>|>.*?</color>)", "", font, flags=re.S)
-    at = font.find("<name")
-    at = at if at >= 0 else font.rindex("</font>")
-    return font[:at] + colour + font[at:]
-
-
-# ---------------------------------------------------------------------------------------------------
 # The patch
 
 
 class _Patch:
-    def __init__(self, parts: dict[str, bytes], mini: dict[str, bytes], colours: Colours) -> None:
-        self.parts, self.mini, self.colours = parts, mini, colours
-        self.types = parts.get("[Content_Types].xml", b"").decode("utf-8")
-        if (
-            "xl/workbook.xml" not in parts
-            or f'PartName="/xl/workbook.xml" ContentType="{_CT_WORKBOOK}"' not in self.types
-        ):
-            raise Unpatchable("not a plain .xlsx workbook (macros, template, strict or renamed parts)")
-        if any(name.endswith(".vml") for name in parts):
-            raise Unpatchable("the workbook has VML parts (comments or controls) of its own")
-        self.book = parts["xl/workbook.xml"].decode("utf-8")
-        if "<sheets>" not in self.book:
-            raise Unpatchable("prefixed workbook part")
-        self.book_rels = _rels(parts, "xl/workbook.xml")
-        styles = [name for _, t, name in self.book_rels if t == _T_STYLES]
-        if not styles or styles[0] not in parts:
-            raise Unpatchable("no styles part")
-        self.styles_name = styles[0]
-        self.styles = _Styles(parts[self.styles_name])
+    def __init__(self, package: Package, colours: Colours) -> None:
+        self.package, self.parts, self.colours = package, package.parts, colours
+        self.types, self.book, self.styles = package.types, package.book, package.styles
+        self.commented = 0
 
-    def apply(self, summary_name: str, marks: Mapping[str, tuple], commented: Mapping[str, int]) -> None:
-        root = ElementTree.fromstring(self.parts["xl/workbook.xml"])
-        targets = {i: name for i, t, name in self.book_rels if t == _T_SHEET}
-        sheets = {}
-        for node in root.iter(f"{_MAIN_NS}sheet"):
-            rid = node.get(f"{{{_REL_NS}}}id")
-            if rid not in targets or targets[rid] not in self.parts:
-                raise Unpatchable(f"sheet {node.get('name')!r} has no part")
-            sheets[node.get("name", "")] = (rid, targets[rid])
-        if not set(marks) | set(commented) <= set(sheets):
+    def apply(
+        self, summary: SheetXml, summary_name: str, marks: Mapping[str, tuple], notes: Mapping[str, Notes]
+    ) -> None:
+        sheets = {name: (rid, part) for name, rid, part in self.package.sheets}
+        if not set(marks) | set(notes) <= set(sheets):
             raise Unpatchable("a marked sheet is not in the workbook")
         for name, (rid, part) in sheets.items():
-            if name not in marks and name not in commented and b'tabSelected="1"' not in self.parts[part]:
+            if name not in marks and name not in notes and b'tabSelected="1"' not in self.parts[part]:
                 continue  # copied as it is
             xml = self.parts[part].decode("utf-8")
             if "<sheetData" not in xml:
@@ -361,11 +325,11 @@ class _Patch:
             if name in marks:
                 xml = self._mark(xml, *marks[name])
                 self.book = _show_sheet(self.book, rid)
-            if name in commented:
-                xml = self._attach_comments(xml, part, commented[name])
+            if notes.get(name):
+                xml = self._attach_comments(xml, part, notes[name])
             self.parts[part] = xml.encode("utf-8")
-        self._add_summary(summary_name)
-        self.parts[self.styles_name] = self.styles.xml()
+        self._add_summary(summary, summary_name)
+        self.parts[self.package.styles_name] = self.styles.xml()
         self.parts["xl/workbook.xml"] = self.book.encode("utf-8")
         self.parts["[Content_Types].xml"] = self.types.encode("utf-8")
 
@@ -391,20 +355,20 @@ class _Patch:
         return f"{xml[: m.start()]}<sheetData>{body}</sheetData>{xml[m.end() :]}"
 
     def _mark_row(self, row: str, cells: Mapping[int, tuple[str | None, str | None]], col_styles: _ColumnStyles) -> str:
-        opening = _drop_attr(row[: row.index(">") + 1], "hidden")  # a finding must never sit in a hidden row
+        opening = drop_attr(row[: row.index(">") + 1], "hidden")  # a finding must never sit in a hidden row
         if opening.endswith("/>"):
             opening, inner = opening[:-2] + ">", ""
         else:
             inner = row[row.index(">") + 1 : -len("</row>")]
-        row_style = int(_attr(opening, "s") or 0) if _attr(opening, "customFormat") in ("1", "true") else None
-        number = _attr(opening, "r")
+        row_style = int(attr(opening, "s") or 0) if attr(opening, "customFormat") in ("1", "true") else None
+        number = attr(opening, "r")
 
         def new(c: int) -> str:
             base = row_style if row_style is not None else col_styles.get(c, 0)
             return f'<c r="{_letters(c)}{number}" s="{self._style(base, cells[c])}"/>'
 
         def change(cell: str, c: int) -> str:
-            return _set_attr(cell, "s", str(self._style(int(_attr(cell, "s") or 0), cells[c])))
+            return set_attr(cell, "s", str(self._style(int(attr(cell, "s") or 0), cells[c])))
 
         cell_ref = lambda cell: _column(_required(cell, "r"))  # noqa: E731
         inner = _splice(inner, r"<c\b[^>]*?(?:/>|>.*?</c>)", cell_ref, sorted(cells), new, change)
@@ -415,18 +379,15 @@ class _Patch:
 
     # -- 批注 -------------------------------------------------------------------------------------------
 
-    def _attach_comments(self, xml: str, part: str, mini_sheet: int) -> str:
+    def _attach_comments(self, xml: str, part: str, notes: Notes) -> str:
         if "<legacyDrawing " in xml or "<legacyDrawing>" in xml:
             raise Unpatchable("the sheet already has a legacy drawing")
-        mini_rels = _rels(self.mini, f"xl/worksheets/sheet{mini_sheet}.xml")
-        comments = next((n for _, t, n in mini_rels if t == _T_COMMENTS), None)
-        vml = next((n for _, t, n in mini_rels if t == _T_VML), None)
-        if comments is None or vml is None:
-            raise Unpatchable("the mini workbook has no comments for the sheet")
+        self.commented += 1
+        comments, vml = note_parts(notes, self.commented)
         new_comments = _free(self.parts, "xl/comments{}.xml")
-        self.parts[new_comments] = self.mini[comments]
+        self.parts[new_comments] = comments
         new_vml = _free(self.parts, "xl/drawings/vmlDrawing{}.vml")
-        self.parts[new_vml] = self.mini[vml]
+        self.parts[new_vml] = vml
         rels = _rels(self.parts, part)
         vml_id = _free_id(rels)
         comments_id = _free_id([*rels, (vml_id, "", "")])
@@ -457,23 +418,12 @@ class _Patch:
 
     # -- the 审核结果 sheet --------------------------------------------------------------------------------
 
-    def _add_summary(self, name: str) -> None:
-        mini_styles = _Styles(self.mini["xl/styles.xml"])
-        mapping = self.styles.merge(mini_styles)
-        strings = _children(self.mini.get("xl/sharedStrings.xml", b"").decode("utf-8"), "si")
-        sheet = self.mini["xl/worksheets/sheet1.xml"].decode("utf-8")
-
-        def inline(m: re.Match[str]) -> str:
-            text = strings[int(m.group(3))]
-            return f'<c{m.group(1)} t="inlineStr"{m.group(2)}><is>{text[text.index(">") + 1 : -len("</si>")]}</is></c>'
-
-        sheet = re.sub(r'<c\b([^>]*?)\st="s"([^>]*)><v>(\d+)</v></c>', inline, sheet)
-        sheet = re.sub(r'(<(?:c|row)\b[^>]*?\ss=")(\d+)"', lambda m: f'{m.group(1)}{mapping[int(m.group(2))]}"', sheet)
-        sheet = re.sub(r'(<col\b[^>]*?\sstyle=")(\d+)"', lambda m: f'{m.group(1)}{mapping[int(m.group(2))]}"', sheet)
+    def _add_summary(self, summary: SheetXml, name: str) -> None:
+        sheet = summary.xml()  # its cell formats are appended to the unit's styles as it is written
         part = _free(self.parts, "xl/worksheets/sheet{}.xml")
         self.parts[part] = sheet.encode("utf-8")
         self._content_type(part, _CT_SHEET)
-        rid = _free_id(self.book_rels)
+        rid = _free_id(self.package.book_rels)
         _add_rels(self.parts, "xl/workbook.xml", [(rid, _T_SHEET, posixpath.relpath(part, "xl"))])
         ids = [int(x) for x in re.findall(r'<sheet\b[^>]*?\ssheetId="(\d+)"', self.book)]
         escaped = name.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
@@ -482,9 +432,7 @@ class _Patch:
         book = re.sub(r'(\slocalSheetId=")(\d+)"', lambda m: f'{m.group(1)}{int(m.group(2)) + 1}"', book)
         book = re.sub(r'(<workbookView\b[^>]*?)\s(?:activeTab|firstSheet)="\d+"', r"\1", book)
         book = re.sub(r'(<workbookView\b[^>]*?)\s(?:activeTab|firstSheet)="\d+"', r"\1", book)
-        names = "".join(
-            re.findall(r"<definedName\b[^>]*>.*?</definedName>", self.mini["xl/workbook.xml"].decode("utf-8"), re.S)
-        )
+        names = summary.defined_names(name)
         if names:
             book = book.replace("<definedNames/>", "<definedNames></definedNames>", 1)
             if "<definedNames>" in book:
@@ -521,7 +469,7 @@ def _splice(
 
 
 def _required(element: str, name: str) -> str:
-    value = _attr(element, name)
+    value = attr(element, name)
     if value is None:
         raise Unpatchable(f"an element without its {name!r}: {element[:40]}")
     return value
@@ -532,7 +480,7 @@ def _show_sheet(book: str, rid: str) -> str:
     m = re.search(rf'<sheet\b[^>]*?:id="{re.escape(rid)}"[^>]*>', book)
     if m is None or "state=" not in m.group(0):
         return book
-    return book[: m.start()] + _drop_attr(m.group(0), "state") + book[m.end() :]
+    return book[: m.start()] + drop_attr(m.group(0), "state") + book[m.end() :]
 
 
 class _ColumnStyles:
@@ -541,7 +489,7 @@ class _ColumnStyles:
     def __init__(self, xml: str) -> None:
         self.ranges: list[tuple[int, int, int]] = []
         for col in re.findall(r"<col\b[^>]*>", xml):
-            style, lo, hi = _attr(col, "style"), _attr(col, "min"), _attr(col, "max")
+            style, lo, hi = attr(col, "style"), attr(col, "min"), attr(col, "max")
             if style and lo and hi:
                 self.ranges.append((int(lo), int(hi), int(style)))
 
@@ -549,6 +497,7 @@ class _ColumnStyles:
         return next((s for lo, hi, s in self.ranges if lo <= col <= hi), default)
 
 
+@functools.lru_cache(maxsize=1024)
 def _column(ref: str) -> int:
     n = 0
     for ch in ref:
