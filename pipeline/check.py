@@ -166,22 +166,17 @@ def _shared_start(a: str, b: str) -> int:
 
 
 def write_result_workbook(result: Result, out_dir: Path) -> Path:
-    """Write `<stem>_审核结果.xlsx` for one result (the grid is read again: cheap, and keeps memory flat)."""
+    """Write `<stem>_审核结果.xlsx` for one result: the submitted .xlsx patched, other formats read again and
+    rewritten (cheap, and keeps memory flat)."""
     from pipeline.report.annotate import write_annotated
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise cannot_write(f"输出目录 {out_dir}", exc) from exc
-    grid = None
-    if not result.rejected:
-        try:
-            grid = read_grid(result.file, fmt=sniff(result.file))
-        except RejectedFile:
-            grid = None
     out_path = out_dir / f"{safe_filename(result.file.stem)}{RESULT_SUFFIX}"
     try:
-        return write_annotated(result, grid, out_path)
+        return write_annotated(result, None if result.rejected else result.file, out_path)
     except OutputError:
         raise
     except Exception:  # the copy of the unit's sheets failed on their content: the findings sheet alone

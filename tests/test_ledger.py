@@ -85,7 +85,7 @@ def test_a_checked_file_keeps_status_findings_and_points(ledger: Ledger, referen
     ).fetchone()
     assert text[0] == "岳阳市公共租赁房屋运营服务中心" and text[2]
     indicators = ledger.conn.execute(
-        "SELECT COUNT(*) FROM points WHERE submission_id = ? AND key LIKE 'a2.ind.%.name'", (entry_id,)
+        "SELECT COUNT(*) FROM all_points WHERE submission_id = ? AND key LIKE 'a2.ind.%.name'", (entry_id,)
     ).fetchone()[0]
     assert indicators == len(reference.submission.forms["a2"].indicators)  # type: ignore[union-attr]
     ledger.mark_filed(entry_id, moved=True)

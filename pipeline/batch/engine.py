@@ -76,6 +76,7 @@ from typing import TypeVar
 from pipeline import settings
 from pipeline.batch.flow import Flow
 from pipeline.batch.inbox import (
+    ARCHIVE_DIR,
     MSG_CANNOT_MOVE,
     PROCESSED_DIR,
     REFUSED_DIR,
@@ -85,6 +86,7 @@ from pipeline.batch.inbox import (
     OutDir,
     OutputLock,
     fsync_dir,
+    fsync_dirs,
     os_cause,
     sha256_file,
     signature,
@@ -308,13 +310,19 @@ class _Engine:
         """Archive each candidate durably and record them `received` (I1), a group per transaction: up to
         RECEIVE_GROUP_FILES files, or what RECEIVE_GROUP_S allowed, so reading starts at once."""
         files: list[Received] = []
+        unsynced: set[Path] = set()  # archive folders renamed into: fsynced once per group, before its commit
         since = time.monotonic()
+
+        def record() -> list[Entry]:
+            fsync_dirs(unsynced, f"归档目录 {self.outdir.path(ARCHIVE_DIR)}")
+            return self.ledger.receive_many(files)
+
         for cand in candidates:
             if self.stopping():
                 break
             self._pause()
             try:
-                sha, archive_rel = self.outdir.archive(cand.path)
+                sha, archive_rel = self.outdir.archive(cand.path, unsynced=unsynced)
             except FileNotFoundError:
                 continue  # taken away since the scan
             except OSError as exc:
@@ -328,10 +336,10 @@ class _Engine:
                 since = time.monotonic()
             files.append(Received(sha, cand.rel, self.inbox.root, cand.size, cand.mtime_ns, archive_rel))
             if len(files) >= settings.RECEIVE_GROUP_FILES or time.monotonic() - since >= settings.RECEIVE_GROUP_S:
-                yield self.ledger.receive_many(files)
+                yield record()
                 files = []
         if files:
-            yield self.ledger.receive_many(files)
+            yield record()
 
     def load_inline(self, items: list[tuple[int, str, Profile]]) -> dict[int, Submission | RejectedFile]:
         """Read in this process (`workers=0`), one file at a time, each read announced in OUT/.reading-inline.
@@ -435,26 +443,33 @@ class _Engine:
         mark them filed: one transaction for all, or one per COMMIT_GROUP_S while moving takes longer.
         A stop request ends the moves between files; the rows not moved stay `checked` for the next run."""
         filed: list[Filed] = []
+        unsynced: set[Path] = set()  # folders of the renames: fsynced once, before the `filed` commit
+
+        def record() -> None:
+            fsync_dirs(unsynced, f"输出目录 {self.outdir.root}")
+            self.ledger.mark_filed_many(filed)
+
         since = time.monotonic()
         try:
             for entry in entries:
                 if self.stopping():
                     break
                 self._pause()
-                move = self._move(entry)
+                move = self._move(entry, unsynced)
                 filed.append(move)
                 outcome = FileOutcome.of(_as_filed(entry, move), self.outdir.root)
                 report.outcomes.append(outcome)
                 self.listener.done(outcome)
                 if time.monotonic() - since >= settings.COMMIT_GROUP_S:
-                    self.ledger.mark_filed_many(filed)
+                    record()
                     filed, since = [], time.monotonic()
         finally:
             if filed:  # a file moved is recorded, whatever stops the others
-                self.ledger.mark_filed_many(filed)
+                record()
 
-    def _move(self, entry: Entry) -> Filed:
-        """Move one checked row's inbox file to its destination (I2); what `mark_filed` is to record."""
+    def _move(self, entry: Entry, unsynced: set[Path]) -> Filed:
+        """Move one checked row's inbox file to its destination (I2); what `mark_filed` is to record. The
+        folders of the rename are added to `unsynced`, to be fsynced before that record."""
         assert entry.dest_path is not None
         src, dest = entry.source, self.outdir.path(entry.dest_path)
         # Size and mtime can stay the same while the bytes change (a copy that keeps the mtime, a tool
@@ -475,7 +490,7 @@ class _Engine:
             if dest.exists():  # someone put another file at our reserved name: take the next free one
                 folder, _, rel = entry.dest_path.partition("/")
                 dest_rel = self.outdir.free_name(folder, rel, self.ledger.dest_taken)
-            self.outdir.move_out(src, dest_rel)
+            self.outdir.move_out(src, dest_rel, unsynced=unsynced)
             moved = True
         else:
             note = NOTE_CHANGED if src.exists() else NOTE_GONE

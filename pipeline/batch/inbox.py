@@ -273,6 +273,16 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def fsync_dirs(paths: set[Path], what: str) -> None:
+    """fsync each folder and forget it; OutputError naming `what` when one cannot be."""
+    try:
+        for path in sorted(paths):
+            fsync_dir(path)
+    except OSError as exc:
+        raise cannot_write(what, exc) from exc
+    paths.clear()
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -380,11 +390,13 @@ class OutDir:
     def path(self, rel: str) -> Path:
         return self.root / rel
 
-    def archive(self, src: Path) -> tuple[str, str]:
+    def archive(self, src: Path, *, unsynced: set[Path] | None = None) -> tuple[str, str]:
         """Durable content-addressed copy of `src`; returns (sha256, path relative to OUT).
 
         The copy is hashed as it is written, so the hash is that of the bytes archived even if the
-        source changes meanwhile (the caller compares the source's signature before and after).
+        source changes meanwhile (the caller compares the source's signature before and after). With
+        `unsynced`, the folder the copy was renamed into is added to it instead of fsynced: the caller
+        fsyncs those folders (`fsync_dirs`) before it records the copies, once for a group of files.
         """
         archive = self.root / ARCHIVE_DIR
         tmp, sha = _copy_durably(src, archive)  # OSError: src unreadable; OutputError: archive unwritable
@@ -402,7 +414,10 @@ class OutDir:
             if new_dir:
                 fsync_dir(archive)
             os.replace(tmp, final)
-            fsync_dir(final.parent)
+            if unsynced is None:
+                fsync_dir(final.parent)
+            else:
+                unsynced.add(final.parent)
         except OSError as exc:
             raise cannot_write(f"归档目录 {archive}", exc) from exc
         finally:
@@ -418,10 +433,13 @@ class OutDir:
             candidate = base.with_name(f"{base.stem}({n}){base.suffix}")
         return candidate.as_posix()
 
-    def move_out(self, src: Path, rel: str) -> None:
+    def move_out(self, src: Path, rel: str, *, unsynced: set[Path] | None = None) -> None:
         """Move an inbox file to `OUT/rel` (never overwriting), durably; OutputError when it cannot be.
 
         Whatever fails, the file is whole in the inbox, at `rel`, or both (a copy across file systems).
+        With `unsynced`, the two folders of a rename are added to it instead of fsynced: the caller fsyncs
+        them (`fsync_dirs`) before it records the move, once for a group (a rename not yet durable at a
+        crash is undone by it: the file is back in the inbox, its row still `checked`, and is moved again).
         """
         dest = self.root / rel
         try:
@@ -441,7 +459,10 @@ class OutDir:
                     tmp.unlink(missing_ok=True)
                 fsync_dir(dest.parent)
                 src.unlink()
-            fsync_dir(dest.parent)
-            fsync_dir(src.parent)
+            if unsynced is None:
+                fsync_dir(dest.parent)
+                fsync_dir(src.parent)
+            else:
+                unsynced.update((dest.parent, src.parent))
         except OSError as exc:
             raise OutputError(MSG_CANNOT_MOVE.format(name=src.name, dest=dest.parent, cause=os_cause(exc))) from exc

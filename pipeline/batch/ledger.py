@@ -19,6 +19,7 @@ or unwritable folder, I/O error) rolls its transaction back whole and raises `Ou
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -351,11 +352,19 @@ class Ledger:
             ],
         )
         if result.submission is not None:
+            summed: list[tuple[Any, ...]] = []
+            listed: list[tuple[Any, ...]] = []
+            for row in point_rows(result.submission):
+                (summed if row[0] == 0 and ".ind." not in row[1] else listed).append(row)
             conn.executemany(
                 "INSERT OR REPLACE INTO points"
                 " (submission_id, part, key, value_num, value_text, sheet, cell, decimals)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(entry_id, *row) for row in point_rows(result.submission)],
+                [(entry_id, *row) for row in summed],
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO point_lists (submission_id, rows) VALUES (?, ?)",
+                (entry_id, json.dumps(listed, ensure_ascii=False, separators=(",", ":"))),
             )
 
     def record_duplicate(self, entry_id: int, *, dest_path: str, checked_at: str | None = None) -> None:
@@ -493,7 +502,7 @@ class Ledger:
         for chunk in _chunks(list(ids)):
             marks = ", ".join("?" * len(chunk))
             for sid, key, value in self.conn.execute(
-                f"SELECT submission_id, key, value_num FROM points WHERE part = ? AND submission_id IN ({marks})"
+                f"SELECT submission_id, key, value_num FROM all_points WHERE part = ? AND submission_id IN ({marks})"
                 " AND value_num IS NOT NULL",
                 [part, *chunk],
             ):

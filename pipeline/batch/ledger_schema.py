@@ -94,4 +94,22 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        3,
+        "points no summary reads, one JSON row per submission",
+        """
+        CREATE TABLE point_lists (                -- 附件3 sheets and indicator rows: stored, never summed
+            submission_id INTEGER PRIMARY KEY REFERENCES submissions (id),
+            rows          TEXT NOT NULL           -- JSON [[part, key, value_num, value_text, sheet, cell, decimals], …]
+        );
+
+        CREATE VIEW all_points AS                 -- every point as one table, as `points` held them before
+            SELECT submission_id, part, key, value_num, value_text, sheet, cell, decimals FROM points
+            UNION ALL
+            SELECT l.submission_id, json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'),
+                   json_extract(j.value, '$[2]'), json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'),
+                   json_extract(j.value, '$[5]'), json_extract(j.value, '$[6]')
+            FROM point_lists l, json_each(l.rows) j;
+        """,
+    ),
 )
