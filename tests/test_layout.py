@@ -126,6 +126,19 @@ def test_import_pipeline_cli_alone_leaves_synth_out_of_sys_modules() -> None:
     assert done.stdout.strip() == "False"
 
 
+def test_a_check_from_the_command_line_does_without_pandera_s_test_data_library() -> None:
+    sample = ROOT / "sample_inputs" / "金沙县文化馆_2023.xlsx"
+    code = (
+        "import sys; from pipeline.cli import entry; sys.argv = ['jixiao', 'check', sys.argv[1], '--json'];"
+        " code = entry(); print(file=sys.stderr); print(code, sorted(m for m in sys.modules"
+        " if m.startswith(('hypothesis', 'pandera.pandas')) and sys.modules[m]), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(sample)], capture_output=True, text=True, cwd=ROOT)
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(("0 ", "1 ")) and "pandera.pandas" in last  # it did validate, with pandera
+    assert "hypothesis" not in last
+
+
 def test_no_module_passes_the_size_a_reader_takes_in() -> None:
     sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in _modules().items()}
     assert {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES} == {}

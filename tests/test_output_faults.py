@@ -172,7 +172,7 @@ STAGES: dict[str, tuple[Callable[[pytest.MonkeyPatch, Path], Fault], str]] = {
             "pipeline.batch.inbox.fsync_dir",
             OSError(errno.EIO, "Input/output error"),
             when=lambda path: Path(path).name == "processed",
-            nth=2,
+            nth=1,  # once per commit group, after its moves and before its `filed` commit
         ),
         "磁盘读写错误",
     ),
