@@ -13,6 +13,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -39,8 +40,29 @@ MSG_OUT_OF_RANGE = "文件中有超出范围的日期或时间数值（单元格
 def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
     """Read every sheet's values and merged ranges. Raises RejectedFile when the file cannot be read."""
     fmt = fmt or path.suffix.lower().lstrip(".")
-    if fmt in ("xlsx", "xlsm"):
-        _guard_references(path)
+    if fmt not in ("xlsx", "xlsm"):
+        return Grid(path=path, fmt=fmt, sheets=_read_sheets(path))
+    try:
+        archive: zipfile.ZipFile | None = zipfile.ZipFile(path)  # opened once for every scan of the package
+    except (zipfile.BadZipFile, OSError, NotImplementedError):
+        archive = None  # calamine says what is wrong with it
+    try:
+        seen = _guard_references(archive) if archive is not None else _Seen()
+        sheets = _read_sheets(path)
+        properties = _custom_properties(archive, path) if archive is not None else {}
+        names = (
+            _point_names(archive, path)
+            if archive is not None and properties.get("jixiao_template") == TEMPLATE_ID
+            else {}
+        )
+        uncached = _uncached_formulas(archive, path, sheets, seen)
+    finally:
+        if archive is not None:
+            archive.close()
+    return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties, names=names, uncached=uncached)
+
+
+def _read_sheets(path: Path) -> list[SheetGrid]:
     try:
         with path.open("rb") as fh:  # from_filelike goes by content, so a renamed .xls still reads
             workbook = python_calamine.CalamineWorkbook.from_filelike(fh)
@@ -77,52 +99,65 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
         raise _damaged(exc) from exc
     finally:
         workbook.close()
-    properties = _custom_properties(path) if fmt in ("xlsx", "xlsm") else {}
-    names = _point_names(path) if properties.get("jixiao_template") == TEMPLATE_ID else {}
-    uncached = _uncached_formulas(path, sheets) if fmt in ("xlsx", "xlsm") else {}
-    return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties, names=names, uncached=uncached)
+    return sheets
 
 
 _REF_ATTR = re.compile(rb'\s(r|ref)="([^"]{0,300})"')
+_SUSPECT = re.compile(rb'\s(?:r|ref)="[^"]{0,300}?(?:[A-Za-z]{3}|[0-9]{7})')
 _CELL = re.compile(r"\$?([A-Za-z]*)\$?([0-9]*)")
 _CHUNK = 1 << 20
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384  # Excel's grid: rows 1…1048576, columns A…XFD
 
 
-def _guard_references(path: Path) -> None:
+@dataclass(slots=True)
+class _Seen:
+    """What the guard's pass over the worksheet parts saw on the way: whether any holds a formula element,
+    and whether it read them all (a part it could not open leaves `_has_formulas` to decide)."""
+
+    formula: bool = False
+    complete: bool = True
+
+
+def _guard_references(archive: zipfile.ZipFile) -> _Seen:
     """Refuse a worksheet naming a cell beyond Excel's grid (`<c r="ZZZZZZ1">`, `<row r="99999999">`).
 
     calamine sizes its buffers by the largest reference: such a file makes it abort the whole process
     (SIGABRT) or exhaust memory, so it must not reach the reader. Streams each worksheet part once
-    (about a millisecond for a form); the zip guard in `sniff` has bounded what they may inflate to.
+    (well under a millisecond for a form); the zip guard in `sniff` has bounded what they may inflate to.
     """
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, NotImplementedError):
-        return  # calamine says what is wrong with it
-    with archive:
-        for info in archive.infolist():
-            _guard_part(archive, info)
+    seen = _Seen()
+    for info in archive.infolist():
+        _guard_part(archive, info, seen)
+    return seen
 
 
-def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, seen: _Seen) -> None:
     name = info.filename
     if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
         return
     try:
         part = archive.open(info)
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError):
+        seen.complete = False
         return
     with part:
         tail = b""
         while chunk := _read_checked(part):
+            seen.formula = seen.formula or _holds_formula(chunk)
             text = tail + chunk
-            for match in _REF_ATTR.finditer(text):
-                bad = _beyond_grid(match.group(2).decode("ascii", "replace"))
-                if bad:
-                    log.info("cell reference %r beyond the grid in %s", bad, name)
-                    raise RejectedFile(MSG_BAD_REF.format(ref=bad[:20]), code="corrupt")
+            # Only a value with three letters in a row or seven digits in a row can name a cell beyond
+            # the grid (ZZ is column 702, 999999 a row inside it): a text without one needs no exact look.
+            if _SUSPECT.search(text):
+                _refuse_beyond_grid(text, name)
             tail = text[-320:]
+
+
+def _refuse_beyond_grid(text: bytes, name: str) -> None:
+    for match in _REF_ATTR.finditer(text):
+        bad = _beyond_grid(match.group(2).decode("ascii", "replace"))
+        if bad:
+            log.info("cell reference %r beyond the grid in %s", bad, name)
+            raise RejectedFile(MSG_BAD_REF.format(ref=bad[:20]), code="corrupt")
 
 
 def _read_checked(part: IO[bytes]) -> bytes:
@@ -176,13 +211,12 @@ def _short(exc: BaseException) -> str:
     return text[:120]
 
 
-def _custom_properties(path: Path) -> dict[str, str]:
+def _custom_properties(archive: zipfile.ZipFile, path: Path) -> dict[str, str]:
     """docProps/custom.xml name → value; empty when absent or unreadable (it is only a hint)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            if "docProps/custom.xml" not in archive.namelist():
-                return {}
-            root = ElementTree.fromstring(archive.read("docProps/custom.xml"))
+        if "docProps/custom.xml" not in archive.namelist():
+            return {}
+        root = ElementTree.fromstring(archive.read("docProps/custom.xml"))
     except Exception as exc:  # a hint only: any failure means "not a jixiao template"
         log.debug("no custom properties in %s: %s", path, exc)
         return {}
@@ -194,15 +228,14 @@ def _custom_properties(path: Path) -> dict[str, str]:
     return props
 
 
-def _point_names(path: Path) -> dict[str, dict[str, tuple[int, int]]]:
+def _point_names(archive: zipfile.ZipFile, path: Path) -> dict[str, dict[str, tuple[int, int]]]:
     """Sheet-scoped names `jx.<point key>` that `jixiao template` gives every input cell.
 
     Excel moves them with the cells when a unit inserts rows, so they locate inputs exactly; a name
     whose target was deleted (#REF!) is simply absent and the label reading covers it.
     """
     try:
-        with zipfile.ZipFile(path) as archive:
-            root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
     except Exception as exc:  # names are an accelerator only
         log.debug("no defined names in %s: %s", path, exc)
         return {}
@@ -220,15 +253,18 @@ def _point_names(path: Path) -> dict[str, dict[str, tuple[int, int]]]:
     return out
 
 
-def _has_formulas(path: Path) -> bool:
+def _holds_formula(chunk: bytes) -> bool:
+    return b"<f>" in chunk or b"<f " in chunk or b":f>" in chunk or b":f " in chunk
+
+
+def _has_formulas(archive: zipfile.ZipFile) -> bool:
     """Whether any worksheet part holds a formula element: a byte scan, far cheaper than loading styles."""
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                with archive.open(info) as part:
-                    while chunk := part.read(1 << 20):
-                        if b"<f>" in chunk or b"<f " in chunk or b":f>" in chunk or b":f " in chunk:
-                            return True
+    for info in archive.infolist():
+        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            with archive.open(info) as part:
+                while chunk := part.read(_CHUNK):
+                    if _holds_formula(chunk):
+                        return True
     return False
 
 
@@ -243,17 +279,22 @@ class _NoReference(Exception):
     """A formula cell without its `r` attribute: its position needs a real parser."""
 
 
-def _uncached_formulas(path: Path, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
+def _uncached_formulas(
+    archive: zipfile.ZipFile | None, path: Path, sheets: list[SheetGrid], seen: _Seen
+) -> dict[str, list[tuple[int, int]]]:
     """Cells holding a formula that was never calculated (files written by scripts, some converters).
 
     python-calamine gives the cached value of a formula and '' when there is none, which would read as
-    a blank. The formula cells are found by a byte scan of each sheet part (≈ 0.3 ms a form);
-    openpyxl is loaded only for a sheet whose formula cells do not say where they are.
+    a blank. Whether there is any formula at all was seen by the guard's pass over the sheet parts; the
+    formula cells are found by a byte scan of each sheet part (≈ 0.3 ms a form); openpyxl is loaded
+    only for a sheet whose formula cells do not say where they are.
     """
     try:
-        if not _has_formulas(path):
+        if archive is None:
+            raise zipfile.BadZipFile("the package could not be opened")
+        if not (seen.formula if seen.complete else _has_formulas(archive)):
             return {}
-        return _scan_formulas(path, sheets)
+        return _scan_formulas(archive, sheets)
     except _NoReference:
         return _uncached_by_openpyxl(path, sheets)
     except Exception as exc:  # the values were read; this is a refinement only
@@ -261,34 +302,31 @@ def _uncached_formulas(path: Path, sheets: list[SheetGrid]) -> dict[str, list[tu
         return {}
 
 
-def _scan_formulas(path: Path, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
+def _scan_formulas(archive: zipfile.ZipFile, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
     by_name = {s.name: s for s in sheets}
     out: dict[str, list[tuple[int, int]]] = {}
-    with zipfile.ZipFile(path) as archive:
-        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-        targets = {}
-        for rel in rels.iter(f"{_NS_PKG_REL}Relationship"):
-            target = rel.get("Target", "")
-            targets[rel.get("Id")] = (
-                target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-            )
-        for node in book.iter(f"{_NS_MAIN}sheet"):
-            grid = by_name.get(node.get("name", ""))
-            part = targets.get(node.get(_NS_REL_ID))
-            if grid is None or part is None:
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {}
+    for rel in rels.iter(f"{_NS_PKG_REL}Relationship"):
+        target = rel.get("Target", "")
+        targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+    for node in book.iter(f"{_NS_MAIN}sheet"):
+        grid = by_name.get(node.get("name", ""))
+        part = targets.get(node.get(_NS_REL_ID))
+        if grid is None or part is None:
+            continue
+        data = archive.read(part)
+        for cell in _FORMULA_CELL.finditer(data):
+            body = cell.group(2)
+            if not body or not _FORMULA.search(body):
                 continue
-            data = archive.read(part)
-            for cell in _FORMULA_CELL.finditer(data):
-                body = cell.group(2)
-                if not body or not _FORMULA.search(body):
-                    continue
-                ref = _CELL_REF.search(cell.group(1))
-                if ref is None:
-                    raise _NoReference(part)
-                r, c = parse_ref(ref.group(1).decode() + ref.group(2).decode())
-                if grid.value(r, c) in ("", None):
-                    out.setdefault(grid.name, []).append((r, c))
+            ref = _CELL_REF.search(cell.group(1))
+            if ref is None:
+                raise _NoReference(part)
+            r, c = parse_ref(ref.group(1).decode() + ref.group(2).decode())
+            if grid.value(r, c) in ("", None):
+                out.setdefault(grid.name, []).append((r, c))
     return out
 
 
