@@ -58,7 +58,7 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
             continue
         for n, title in enumerate(titles):
             stop = titles[n + 1].row if n + 1 < len(titles) else sheet.n_rows
-            index = SheetIndex.build(sheet, title.row, stop)
+            index = whole.block(title.row, stop)
             if not title.editions:
                 if has_content(index, skip=1):
                     unread.append(Unread(sheet.name, cell_ref(title.row, title.col), title.text))
@@ -106,7 +106,7 @@ def read_untitled(
     best: tuple[float, Form] | None = None
     for form in editions:
         labels = section_labels(form)
-        hits = sum(index.find(spelled(names, None)) is not None for names in labels)
+        hits = sum(index.has(spelled(names, None)) for names in labels)
         enough = hits >= UNTITLED_MIN_LABELS and hits >= UNTITLED_SHARE * len(labels)
         if enough and (best is None or hits / len(labels) > best[0]):
             best = (hits / len(labels), form)

@@ -105,10 +105,18 @@ def compose_target(cells: dict[str, Point]) -> None:
             point.raw = f"{prefix}{point.value}{suffix}"
 
 
+@functools.lru_cache(maxsize=8192)
 def is_prompt(text: str) -> bool:
-    """Template prompt text left in a value cell (对照年度目标,说明…(100字以内))."""
+    """Template prompt text left in a value cell (对照年度目标,说明…(100字以内)).
+
+    Cached per text, as the prompts are: `load_shared` reads them once per process."""
     norm = normalize(text)
-    return bool(norm) and any(normalize(p) in norm for p in load_shared().prompts if normalize(p))
+    return bool(norm) and any(p in norm for p in _prompt_norms())
+
+
+@functools.cache
+def _prompt_norms() -> tuple[str, ...]:
+    return tuple(n for n in map(normalize, load_shared().prompts) if n)
 
 
 def normalize_unit(text: str) -> str:

@@ -7,13 +7,14 @@ could not find, so a missing label becomes a finding rather than a wrong value.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from pipeline.forms import Field, Form, Profile, Section, for_year
 from pipeline.model import Indicator, Point, cell_ref
-from pipeline.read.labels import Label, SheetIndex, spelled
+from pipeline.read.labels import Label, SheetIndex, per_form, spelled
 from pipeline.read.points import (
     INDICATOR_TYPES,
     UNIT_MARK,
@@ -42,13 +43,15 @@ class Reader:
     missing: list[str] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
     prompts: list[tuple[str, str]] = field(default_factory=list)  # (cell, text) still holding a template prompt
+    merges: dict[tuple[int, int], tuple[int, int, int, int]] | None = None  # merged ranges by top-left cell
+    levels: dict[tuple[str, str], str] = field(default_factory=dict)  # (level, 一级/二级 text) → its key
 
     @property
     def sheet_name(self) -> str:
         return self.index.sheet.name
 
     def ref(self, r: int, c: int) -> str:
-        return cell_ref(r, c)
+        return _cell_ref(r, c)
 
     def put(self, key: str, point: Point) -> None:
         self.points[f"{self.form.id}.{key}"] = point
@@ -73,11 +76,10 @@ class Reader:
 
     def read_names(self, names: dict[str, tuple[int, int]]) -> None:
         """Inputs located by the template's defined names win over labels a unit may have edited."""
-        fields = self.form.points()
-        repeat = {f"{self.form.id}.{r.key}." for sec in self.form.sections for r in sec.rows if r.repeat}
+        fields, repeat = _named_points(self.form)
         for key, (r, c) in names.items():
             field_ = fields.get(key)
-            if field_ is None or key.startswith(tuple(repeat)) or not self.index.start <= r < self.index.stop:
+            if field_ is None or key.startswith(repeat) or not self.index.start <= r < self.index.stop:
                 continue  # rows units insert under are summed by the label reading
             value, (ar, ac) = self.index.value_at(r, c)
             point = to_point(value, field_.type, self.sheet_name, self.ref(ar, ac))
@@ -91,6 +93,7 @@ class Reader:
     # fields: label, then its value to the right (or written inside the label cell)
     def _read_fields(self, section: Section, year: int | None, cursor: int) -> int | None:
         labels = [f for row in section.field_rows for f in row]
+        resolved = [[for_year(n, year) if year else n for n in x.names] for x in labels]
         first: int | None = None
         for f in labels:
             at = self._find_field(f, year, cursor)
@@ -99,7 +102,8 @@ class Reader:
                 self.put(f.key, missing_point(self.sheet_name, None))
                 continue
             first = at[0] if first is None else min(first, at[0])
-            self.put(f.key, self._field_value(f, at, [x for x in labels if x is not f], year))
+            others = [n for x, names in zip(labels, resolved, strict=True) if x is not f for n in names]
+            self.put(f.key, self._field_value(f, at, others, year))
         return first
 
     def _find_field(self, f: Field, year: int | None, cursor: int) -> tuple[int, int] | None:
@@ -110,11 +114,11 @@ class Reader:
                 return at
         return None
 
-    def _field_value(self, f: Field, at: tuple[int, int], others: list[Field], year: int | None) -> Point:
+    def _field_value(self, f: Field, at: tuple[int, int], other_names: list[str], year: int | None) -> Point:
+        """The value of field `f` labelled at `at`; `other_names` are the other fields' spellings, resolved."""
         r, c = at
         raw = self.index.sheet.value(r, c)
         resolve = (lambda n: for_year(n, year)) if year else (lambda n: n)
-        other_names = [resolve(n) for o in others for n in o.names]
         for name in f.names:
             inline = inline_value(str(raw), resolve(name), other_names)
             inline = re.sub(r"\s*(?:金额)?单位[:：]\s*万?元\s*$", "", inline or "")
@@ -245,14 +249,16 @@ class Reader:
         limit = min((c for k, c in cols.items() if k not in ("level1", "level2", "name")), default=99)
         r = first_row
         current: dict[str, str] = {"level1": "", "level2": ""}
+        plan = _row_plan(section, cols)
         while r < self.index.stop:
-            if any(self._row_has(r, lab, limit=limit) for lab in totals):
+            norms = self._row_norms(r, limit=limit)
+            if any(lab.norm in norms or lab.core in norms for lab in totals):
                 self._read_total(section, r, cols)
                 break
-            if any(self._row_has(r, lab, limit=limit) for lab in stops) or self._is_note_row(r, cols):
+            if any(lab.norm in norms or lab.core in norms for lab in stops) or self._is_note_row(r, cols):
                 r = self.index.stop
                 continue
-            self._read_indicator_row(section, r, cols, current)
+            self._read_indicator_row(r, cols, plan, current)
             r += 1
         if r >= self.index.stop and section.total:
             self.missing.append(f"{section.total_labels[0]}行")
@@ -263,15 +269,15 @@ class Reader:
                     self.put(section.total[name], point)
         return header_row
 
-    def _row_has(self, r: int, label: Label, *, limit: int) -> bool:
-        row = self.index.sheet.rows[r]
-        return any(label.exact(normalize(v)) for v in row[:limit] if isinstance(v, str))
+    def _row_norms(self, r: int, *, limit: int) -> set[str]:
+        """The normalised texts of a row left of `limit`: a label stands there when `label.exact` one of them."""
+        return {normalize(v) for v in self.index.sheet.rows[r][:limit] if isinstance(v, str)}
 
     def _is_note_row(self, r: int, cols: dict[str, int]) -> bool:
         """填表说明, 评价结论… written across the table: one text merged over the value columns."""
         first = min(cols.values())
         for c in range(first, first + 2):
-            rng = self.index.sheet.merge_at(r, c)
+            rng = self._merge_at(r, c)
             if rng is not None and rng[3] >= max(cols.values()) - 1 and rng[3] - rng[1] >= 3:
                 return True
         text = normalize(self.index.sheet.value(r, first))
@@ -284,42 +290,57 @@ class Reader:
                 point = to_point(value, "score", self.sheet_name, self.ref(ar, ac))
                 self.put(section.total[name], exact_weight(name, point))
 
-    def _read_indicator_row(self, section: Section, r: int, cols: dict[str, int], current: dict[str, str]) -> None:
+    def _merge_at(self, r: int, c: int) -> tuple[int, int, int, int] | None:
+        """`SheetGrid.merge_at` from a dictionary built once per block (the first range anchored there)."""
+        if self.merges is None:
+            self.merges = {}
+            for rng in self.index.sheet.merged:
+                self.merges.setdefault((rng[0], rng[1]), rng)
+        return self.merges.get((r, c))
+
+    def _read_indicator_row(self, r: int, cols: dict[str, int], plan: _Plan, current: dict[str, str]) -> None:
         cells: dict[str, Point] = {}
+        sheet, sheet_name = self.index.sheet, self.sheet_name
         for level in ("level1", "level2"):
             if level in cols:
                 value, (ar, ac) = self.index.value_at(r, cols[level])
-                if normalize(value):
-                    current[level] = self._category(value) if level == "level1" else self._sub(value)
+                norm = normalize(value)
+                if norm:
+                    current[level] = self._level_key(level, value, norm)
                     current[f"{level}_cell"] = self.ref(ar, ac)
                     current[f"{level}_text"] = str(value).strip()
                 if current.get(f"{level}_cell"):  # which 一级/二级 cell the row sits under (group checks)
                     ref = current[f"{level}_cell"]
                     cells[f"{level}_name"] = Point(current[f"{level}_text"], self.sheet_name, (ref,))
-        for f in section.fields:
-            key = f.key
-            if key in ("level1", "level2"):
+        for key, c, ftype, of_level in plan:
+            if c is None:
+                cells[key] = missing_point(sheet_name, None)  # column not found: reported as a label
                 continue
-            if key not in cols:
-                cells[key] = missing_point(self.sheet_name, None)  # column not found: reported as a label
-                continue
-            value, (ar, ac) = self.index.value_at(r, cols[key])
-            merged_down = (ar, ac) != (r, cols[key])
-            if merged_down and key not in ("reason",) and not key.startswith(("level1_", "level2_")):
+            ar, ac = sheet.anchor(r, c)
+            value = sheet.value(ar, ac)
+            if (ar, ac) != (r, c) and key != "reason" and not of_level:
                 value = ""  # a cell merged down from the row above belongs to that row
-            ftype = INDICATOR_TYPES.get(key, "target")
-            ref = self.ref(ar, ac) if key.startswith(("level1_", "level2_")) else self.ref(r, cols[key])
+            ref = _cell_ref(ar, ac) if of_level else _cell_ref(r, c)
             if ftype == "target":
-                point = Point(target_value(value), self.sheet_name, (ref,), raw=value)
+                point = Point(target_value(value), sheet_name, (ref,), raw=value)
             elif ftype == "text" and isinstance(value, str) and is_prompt(value):
                 self.prompts.append((ref, value.strip()))
-                point = Point(None, self.sheet_name, (ref,), raw=value)
+                point = Point(None, sheet_name, (ref,), raw=value)
             else:
-                point = to_point(value, ftype, self.sheet_name, ref)
+                point = to_point(value, ftype, sheet_name, ref)
             cells[key] = exact_weight(key, point)
         compose_target(cells)
         if any(cells[k].filled for k in ("name", "target", "actual", "weight", "score") if k in cells):
             self.indicators.append(Indicator(self.sheet_name, r, current["level1"], current["level2"], cells))
+
+    def _level_key(self, level: str, value: object, norm: str) -> str:
+        """The category key of a 一级 text, or the 二级 label of a 二级 text (`norm` is the value normalised,
+        all either depends on): the same few texts on every row, each looked up once per block."""
+        known = self.levels.get((level, norm))
+        if known is None:
+            known = self._category(value) if level == "level1" else self._sub(value)
+            self.levels[(level, norm)] = known
+        return known
 
     def _category(self, value: object) -> str:
         norm = normalize(value)
@@ -335,3 +356,26 @@ class Reader:
                 if norm.startswith(normalize(sub)) or normalize(sub).startswith(norm):
                     return sub
         return norm
+
+
+_cell_ref = functools.lru_cache(maxsize=65536)(cell_ref)  # the same few thousand cells in every workbook
+
+
+@per_form
+def _named_points(form: Form) -> tuple[dict[str, Field], tuple[str, ...]]:
+    """The form's point keys with their fields, and the key prefixes of its repeat rows (for `read_names`)."""
+    repeat = {f"{form.id}.{r.key}." for sec in form.sections for r in sec.rows if r.repeat}
+    return form.points(), tuple(repeat)
+
+
+_Plan = list[tuple[str, int | None, str, bool]]
+
+
+def _row_plan(section: Section, cols: dict[str, int]) -> _Plan:
+    """How each indicator column is read on every row: (key, its column or None, its type, whether it
+    belongs to the 一级/二级 cell merged down beside the row)."""
+    return [
+        (f.key, cols.get(f.key), INDICATOR_TYPES.get(f.key, "target"), f.key.startswith(("level1_", "level2_")))
+        for f in section.fields
+        if f.key not in ("level1", "level2")
+    ]

@@ -18,7 +18,7 @@ from datetime import date
 
 from pipeline.forms import Form, Profile
 from pipeline.model import Grid, SheetGrid
-from pipeline.read.labels import Label, SheetIndex, spelled
+from pipeline.read.labels import Label, SheetIndex, per_form, spelled
 from pipeline.read.values import normalize, parse_date_text, parse_value
 
 _ATTACHMENT = re.compile(r"^附(?:件|表)\d*")
@@ -45,8 +45,12 @@ def edition_cores(form: Form) -> tuple[str, ...]:
 
 def title_score(core: str, form: Form) -> int:
     """3: the title as the edition spells it; 2: with a short prefix (部门预算…, a place name); 1: inside."""
+    return _core_score(core, edition_cores(form))
+
+
+def _core_score(core: str, cores: tuple[str, ...]) -> int:
     best = 0
-    for ed in edition_cores(form):
+    for ed in cores:
         if core == ed:
             return 3
         if core.endswith(ed) and len(core) - len(ed) <= 10:
@@ -58,8 +62,9 @@ def title_score(core: str, form: Form) -> int:
 
 def looks_like_title(core: str, row: list[object]) -> bool:
     """A table title nobody defined: the only text of its row, ending in 表."""
-    texts = [v for v in row if isinstance(v, str) and v.strip()]
-    return len(texts) == 1 and 4 <= len(core) <= 40 and core.endswith("表")
+    if not (4 <= len(core) <= 40 and core.endswith("表")):
+        return False
+    return sum(isinstance(v, str) and bool(v.strip()) for v in row) == 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,28 +78,42 @@ class Title:
 
 def find_titles(sheet: SheetGrid, index: SheetIndex, editions: Sequence[Form]) -> list[Title]:
     titles: list[Title] = []
+    cores = tuple(edition_cores(f) for f in editions)
     for r, c, norm, raw in index.texts:
         if titles and titles[-1].row == r:
             continue
-        core, year = title_core(norm)
-        scored = sorted(((title_score(core, f), f) for f in editions), key=lambda x: -x[0])
-        kinds = {f.id for score, f in scored if score}
-        # every edition of a kind the title names competes: a Hunan layout titled 部门整体支出绩效自评表
-        # (the Chongqing wording) is still read with the Hunan edition when its labels say so
-        matched = tuple((score, f) for score, f in scored if score or f.id in kinds)
+        core, year, scores = _scored(norm, cores)
+        matched = _matched(scores, editions) if any(scores) else ()
         if matched or looks_like_title(core, sheet.rows[r]):
             titles.append(Title(r, c, str(raw).strip(), year, matched))
     return titles
 
 
-def section_labels(form: Form) -> list[tuple[str, ...]]:
+def _matched(scores: tuple[int, ...], editions: Sequence[Form]) -> tuple[tuple[int, Form], ...]:
+    scored = sorted(zip(scores, editions, strict=True), key=lambda x: -x[0])
+    kinds = {f.id for score, f in scored if score}
+    # every edition of a kind the title names competes: a Hunan layout titled 部门整体支出绩效自评表
+    # (the Chongqing wording) is still read with the Hunan edition when its labels say so
+    return tuple((score, f) for score, f in scored if score or f.id in kinds)
+
+
+@functools.lru_cache(maxsize=16384)
+def _scored(norm: str, cores: tuple[tuple[str, ...], ...]) -> tuple[str, int | None, tuple[int, ...]]:
+    """A text cell's title core, year and score against each edition's titles: every text cell of every
+    sheet is a candidate, and forms repeat the same texts, so each is scored once per process."""
+    core, year = title_core(norm)
+    return core, year, tuple(_core_score(core, eds) for eds in cores)
+
+
+@per_form
+def section_labels(form: Form) -> tuple[tuple[str, ...], ...]:
     """The spellings of every label and header an edition's sections hold (for choosing an edition)."""
     out: list[tuple[str, ...]] = []
     for sec in form.sections:
         out += [f.names for f in sec.fields]
         out += [f.names for row in sec.field_rows for f in row]
         out += [r.names for r in sec.rows]
-    return out
+    return tuple(out)
 
 
 def choose_edition(title: Title, index: SheetIndex, year: int | None) -> Form | None:
@@ -102,7 +121,7 @@ def choose_edition(title: Title, index: SheetIndex, year: int | None) -> Form | 
     best: tuple[int, int, Form] | None = None
     for order, (score, form) in enumerate(title.editions):
         labels = section_labels(form)
-        hits = sum(index.find(spelled(names, year)) is not None for names in labels)
+        hits = sum(index.has(spelled(names, year)) for names in labels)
         key = (score * 4 + 2 * hits - len(labels), -order)  # labels found count, labels missing count against
         if best is None or key > best[:2]:
             best = (key[0], key[1], form)

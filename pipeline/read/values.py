@@ -77,8 +77,12 @@ class Parsed:
 BLANK = Parsed("blank", None)
 
 
+@functools.lru_cache(maxsize=16384)
 def float_decimals(x: float) -> int:
-    """Decimals a float was written with: repr(64.7) → 1; arithmetic noise is capped at MAX_DECIMALS."""
+    """Decimals a float was written with: repr(64.7) → 1; arithmetic noise is capped at MAX_DECIMALS.
+
+    Cached: forms repeat the same weights and amounts, and floats equal as keys (0.0 and -0.0) have
+    the same decimals."""
     if not math.isfinite(x) or x == int(x):
         return 0
     text = repr(round(x, MAX_DECIMALS))
@@ -105,7 +109,9 @@ def parse_value(raw: Any) -> Parsed:
     return parse_text(str(raw))
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_text(text: str) -> Parsed:
+    """A text cell understood (cached: a `Parsed` is immutable, and forms repeat the same texts)."""
     stripped = text.strip()
     if not stripped or stripped in BLANK_MARKS:
         return BLANK
