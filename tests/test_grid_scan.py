@@ -1,5 +1,5 @@
-"""The grid's scans of the package: the cheap pre-filter of the beyond-the-grid guard lets through every
-reference the exact check would refuse, and a refused reference is refused wherever it stands."""
+"""The grid's scans of the package: the cheap pre-filters of the beyond-the-grid guard and of the formula scan
+let through all that the exact checks would find, and a refused reference is refused wherever it stands."""
 
 from __future__ import annotations
 
@@ -10,18 +10,45 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.errors import RejectedFile
-from pipeline.read.grid import _REF_ATTR, _SUSPECT, _beyond_grid, read_grid
+from pipeline.read.grid import _REF_ATTR, _SUSPECT, _beyond_grid, _holds_formula, read_grid
 from tests import mutate as m
 
 _REF_CHARS = st.sampled_from("ABCXYZabcxyz0123456789$: \t")
 
 
-@given(st.text(_REF_CHARS, max_size=300))
-def test_every_value_the_exact_check_refuses_passes_the_prefilter(value: str) -> None:
-    text = f'<c r="{value}"/>'.encode()
+@given(st.text(_REF_CHARS, max_size=300), st.sampled_from(['<c r="', '<row r="', '<mergeCell ref="', '<c\n\tr="']))
+def test_every_value_the_exact_check_refuses_passes_the_prefilter(value: str, attribute: str) -> None:
+    text = f'{attribute}{value}"/>'.encode()
     exact = [_beyond_grid(m.group(2).decode()) for m in _REF_ATTR.finditer(text)]
     if any(exact):
-        assert _SUSPECT.search(text)
+        assert any(rx.search(text) for rx in _SUSPECT)
+
+
+@pytest.mark.parametrize(
+    ("text", "looked_at"),
+    [
+        ('<c r="A1"/>', False),
+        ('<c r="ZZ999999"/>', False),
+        ('<row r="12">', False),
+        ('<mergeCell ref="A1:C3"/>', False),
+        ('<dimension ref="B2"/>', False),
+        ('<c r="XFD1048576"/>', True),
+        ('<dimension ref="A1:XFD1048576"/>', True),
+        ('<c r="$A$1"/>', True),
+    ],
+)
+def test_plain_references_skip_the_exact_check_and_the_largest_pass_it(text: str, looked_at: bool) -> None:
+    data = text.encode()
+    assert any(rx.search(data) for rx in _SUSPECT) == looked_at
+    assert not any(_beyond_grid(m.group(2).decode()) for m in _REF_ATTR.finditer(data))
+
+
+@given(st.binary(max_size=40), st.binary(max_size=40))
+def test_the_formula_prefilter_sees_what_the_byte_scan_sees(before: bytes, after: bytes) -> None:
+    for tag in (b"<f>", b"<f ", b":f>", b":f ", b"<f/", b"f>", b""):
+        chunk = before + tag + after
+        expected = b"<f>" in chunk or b"<f " in chunk or b":f>" in chunk or b":f " in chunk
+        assert _holds_formula(chunk) == expected
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ straight from the package XML with defusedxml, which costs far less than loading
 
 from __future__ import annotations
 
+import functools
 import logging
 import posixpath
 import re
@@ -103,7 +104,15 @@ def _read_sheets(path: Path) -> list[SheetGrid]:
 
 
 _REF_ATTR = re.compile(rb'\s(r|ref)="([^"]{0,300})"')
-_SUSPECT = re.compile(rb'\s(?:r|ref)="[^"]{0,300}?(?:[A-Za-z]{3}|[0-9]{7})')
+# Where `_REF_ATTR` may match a value beyond the grid: every `r`/`ref` value but the plain shapes Excel
+# writes (A1, 12, A1:C3), which have at most two letters and six digits in a row (ZZ is column 702, 999999 a
+# row inside the grid). The literal comes first and the whitespace is checked behind it, so that the scan
+# skips through the part instead of trying every byte.
+_PLAIN = rb"[A-Z]{1,2}[0-9]{1,6}"
+_SUSPECT = (
+    re.compile(rb'r="(?!' + _PLAIN + rb'"|[0-9]{1,6}")(?<=\sr=")'),
+    re.compile(rb'ref="(?!' + _PLAIN + rb"(?::" + _PLAIN + rb')?")(?<=\sref=")'),
+)
 _CELL = re.compile(r"\$?([A-Za-z]*)\$?([0-9]*)")
 _CHUNK = 1 << 20
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384  # Excel's grid: rows 1…1048576, columns A…XFD
@@ -145,9 +154,7 @@ def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, seen: _Seen) ->
         while chunk := _read_checked(part):
             seen.formula = seen.formula or _holds_formula(chunk)
             text = tail + chunk
-            # Only a value with three letters in a row or seven digits in a row can name a cell beyond
-            # the grid (ZZ is column 702, 999999 a row inside it): a text without one needs no exact look.
-            if _SUSPECT.search(text):
+            if any(rx.search(text) for rx in _SUSPECT):  # else every reference in it is a plain one
                 _refuse_beyond_grid(text, name)
             tail = text[-320:]
 
@@ -243,18 +250,29 @@ def _point_names(archive: zipfile.ZipFile, path: Path) -> dict[str, dict[str, tu
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for node in root.iter(f"{_NS_MAIN}definedName"):
         name, local = node.get("name", ""), node.get("localSheetId")
+        if not name.startswith(_NAME_PREFIX) or local is None or not local.isdigit():
+            continue
         m = _NAME_TARGET.match((node.text or "").strip())
-        if not name.startswith(_NAME_PREFIX) or local is None or not m or not local.isdigit():
+        if not m:
             continue
         sheet = sheets[int(local)] if int(local) < len(sheets) else ""
         if m.group("sheet").replace("''", "'") != sheet:
             continue
-        out.setdefault(sheet, {})[name[len(_NAME_PREFIX) :]] = parse_ref(m.group("col") + m.group("row"))
+        out.setdefault(sheet, {})[name[len(_NAME_PREFIX) :]] = (int(m.group("row")) - 1, _column(m.group("col")))
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def _column(letters: str) -> int:
+    """0-based column of `A`…`XFD`: `parse_ref`'s, for the few columns a template's names point into."""
+    return parse_ref(f"{letters}1")[1]
+
+
+_FORMULA_TAG = re.compile(rb"f[ >](?<=[<:]f[ >])")  # <f>, <f , :f> or :f  (found from the rarer "f")
+
+
 def _holds_formula(chunk: bytes) -> bool:
-    return b"<f>" in chunk or b"<f " in chunk or b":f>" in chunk or b":f " in chunk
+    return _FORMULA_TAG.search(chunk) is not None
 
 
 def _has_formulas(archive: zipfile.ZipFile) -> bool:

@@ -51,25 +51,25 @@ class SheetIndex:
     by_norm: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     start: int = 0
     stop: int = 0  # rows [start, stop) of the sheet: one table's block
+    n_cols: int = 0  # the sheet's width (`SheetGrid.n_cols` measures every row each time it is asked)
 
     @classmethod
     def build(cls, sheet: SheetGrid, start: int = 0, stop: int | None = None) -> SheetIndex:
         stop = sheet.n_rows if stop is None else min(stop, sheet.n_rows)
-        index = cls(sheet, start=start, stop=stop)
+        index = cls(sheet, start=start, stop=stop, n_cols=sheet.n_cols)
         texts, by_norm = index.texts, index.by_norm
         for r in range(start, stop):
-            for c, v in enumerate(sheet.rows[r]):
-                if isinstance(v, str) and v.strip():
-                    norm = normalize(v)
-                    texts.append((r, c, norm, v))
-                    by_norm.setdefault(norm, []).append((r, c))
+            for c, v in [(c, v) for c, v in enumerate(sheet.rows[r]) if isinstance(v, str) and v.strip()]:
+                norm = normalize(v)
+                texts.append((r, c, norm, v))
+                by_norm.setdefault(norm, []).append((r, c))
         index.spans = {(r0, c0): (r1, c1) for r0, c0, r1, c1 in sheet.merged}
         return index
 
     def block(self, start: int, stop: int) -> SheetIndex:
         """The index of rows [start, stop) of this one's sheet, taken from its texts, not built again."""
         stop = min(stop, self.sheet.n_rows)
-        index = SheetIndex(self.sheet, start=start, stop=stop, spans=self.spans)
+        index = SheetIndex(self.sheet, start=start, stop=stop, spans=self.spans, n_cols=self.n_cols)
         texts, by_norm = index.texts, index.by_norm
         for entry in self.texts:
             if start <= entry[0] < stop:

@@ -105,7 +105,7 @@ def compose_target(cells: dict[str, Point]) -> None:
             point.raw = f"{prefix}{point.value}{suffix}"
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=2048)
 def is_prompt(text: str) -> bool:
     """Template prompt text left in a value cell (对照年度目标,说明…(100字以内)).
 

@@ -45,6 +45,7 @@ class Reader:
     prompts: list[tuple[str, str]] = field(default_factory=list)  # (cell, text) still holding a template prompt
     merges: dict[tuple[int, int], tuple[int, int, int, int]] | None = None  # merged ranges by top-left cell
     levels: dict[tuple[str, str], str] = field(default_factory=dict)  # (level, 一级/二级 text) → its key
+    label_starts: tuple[str, ...] | None = None  # every label's norm and core, for `is_label`
 
     @property
     def sheet_name(self) -> str:
@@ -58,7 +59,9 @@ class Reader:
 
     def is_label(self, raw: object) -> bool:
         norm = normalize(raw)
-        return bool(norm) and any(norm.startswith((lab.norm, lab.core)) for lab in self.all_labels)
+        if self.label_starts is None:
+            self.label_starts = tuple(text for lab in self.all_labels for text in (lab.norm, lab.core))
+        return bool(norm) and norm.startswith(self.label_starts)
 
     def point(self, raw: object, ftype: str, r: int, c: int) -> Point:
         """A cell as a point; template prompt text left in it counts as not filled (and is reported)."""
@@ -121,11 +124,11 @@ class Reader:
         resolve = (lambda n: for_year(n, year)) if year else (lambda n: n)
         for name in f.names:
             inline = inline_value(str(raw), resolve(name), other_names)
-            inline = re.sub(r"\s*(?:金额)?单位[:：]\s*万?元\s*$", "", inline or "")
+            inline = _UNIT_TAIL.sub("", inline or "")
             if inline and not UNIT_MARK.match(normalize_unit(inline)):
                 return self.point(inline, f.type, r, c)
         _, end_c = self.index.end(r, c)
-        for col in range(end_c + 1, self.index.sheet.n_cols):
+        for col in range(end_c + 1, self.index.n_cols):
             value, (ar, ac) = self.index.value_at(r, col)
             if (ar, ac) != (r, col) or value == "" or value is None:
                 continue
@@ -299,28 +302,30 @@ class Reader:
         return self.merges.get((r, c))
 
     def _read_indicator_row(self, r: int, cols: dict[str, int], plan: _Plan, current: dict[str, str]) -> None:
+        levels = [level for level in ("level1", "level2") if level in cols]
+        for level in levels:
+            value, (ar, ac) = self.index.value_at(r, cols[level])
+            norm = normalize(value)
+            if norm:
+                current[level] = self._level_key(level, value, norm)
+                current[f"{level}_cell"] = self.ref(ar, ac)
+                current[f"{level}_text"] = str(value).strip()
+        row = self._row_values(r, plan)
+        if all(value is None or value == "" for key, _, value, _ in row if key in _INDICATOR_KEYS):
+            for _, ftype, value, ref in row:  # not an indicator (no Point is made), but a prompt left in it counts
+                if ftype == "text" and isinstance(value, str) and is_prompt(value):
+                    self.prompts.append((ref, value.strip()))
+            return
+        sheet_name = self.sheet_name
         cells: dict[str, Point] = {}
-        sheet, sheet_name = self.index.sheet, self.sheet_name
-        for level in ("level1", "level2"):
-            if level in cols:
-                value, (ar, ac) = self.index.value_at(r, cols[level])
-                norm = normalize(value)
-                if norm:
-                    current[level] = self._level_key(level, value, norm)
-                    current[f"{level}_cell"] = self.ref(ar, ac)
-                    current[f"{level}_text"] = str(value).strip()
-                if current.get(f"{level}_cell"):  # which 一级/二级 cell the row sits under (group checks)
-                    ref = current[f"{level}_cell"]
-                    cells[f"{level}_name"] = Point(current[f"{level}_text"], self.sheet_name, (ref,))
-        for key, c, ftype, of_level in plan:
-            if c is None:
+        for level in levels:
+            if current.get(f"{level}_cell"):  # which 一级/二级 cell the row sits under (group checks)
+                ref = current[f"{level}_cell"]
+                cells[f"{level}_name"] = Point(current[f"{level}_text"], sheet_name, (ref,))
+        for key, ftype, value, ref in row:
+            if not ref:
                 cells[key] = missing_point(sheet_name, None)  # column not found: reported as a label
                 continue
-            ar, ac = sheet.anchor(r, c)
-            value = sheet.value(ar, ac)
-            if (ar, ac) != (r, c) and key != "reason" and not of_level:
-                value = ""  # a cell merged down from the row above belongs to that row
-            ref = _cell_ref(ar, ac) if of_level else _cell_ref(r, c)
             if ftype == "target":
                 point = Point(target_value(value), sheet_name, (ref,), raw=value)
             elif ftype == "text" and isinstance(value, str) and is_prompt(value):
@@ -330,8 +335,23 @@ class Reader:
                 point = to_point(value, ftype, sheet_name, ref)
             cells[key] = exact_weight(key, point)
         compose_target(cells)
-        if any(cells[k].filled for k in ("name", "target", "actual", "weight", "score") if k in cells):
+        if any(cells[k].filled for k in _INDICATOR_KEYS if k in cells):
             self.indicators.append(Indicator(self.sheet_name, r, current["level1"], current["level2"], cells))
+
+    def _row_values(self, r: int, plan: _Plan) -> list[tuple[str, str, object, str]]:
+        """(key, type, value, cell) of each indicator column on row r; cell "" for a column not found."""
+        sheet = self.index.sheet
+        out: list[tuple[str, str, object, str]] = []
+        for key, c, ftype, of_level in plan:
+            if c is None:
+                out.append((key, ftype, None, ""))
+                continue
+            ar, ac = sheet.anchor(r, c)
+            value = sheet.value(ar, ac)
+            if (ar, ac) != (r, c) and key != "reason" and not of_level:
+                value = ""  # a cell merged down from the row above belongs to that row
+            out.append((key, ftype, value, _cell_ref(ar, ac) if of_level else _cell_ref(r, c)))
+        return out
 
     def _level_key(self, level: str, value: object, norm: str) -> str:
         """The category key of a 一级 text, or the 二级 label of a 二级 text (`norm` is the value normalised,
@@ -358,7 +378,8 @@ class Reader:
         return norm
 
 
-_cell_ref = functools.lru_cache(maxsize=65536)(cell_ref)  # the same few thousand cells in every workbook
+_UNIT_TAIL = re.compile(r"\s*(?:金额)?单位[:：]\s*万?元\s*$")  # 单位：万元 after a value written in its label cell
+_cell_ref = functools.lru_cache(maxsize=8192)(cell_ref)  # the same few hundred cells in every workbook
 
 
 @per_form
@@ -369,6 +390,8 @@ def _named_points(form: Form) -> tuple[dict[str, Field], tuple[str, ...]]:
 
 
 _Plan = list[tuple[str, int | None, str, bool]]
+#: A row is an indicator when one of these is filled; a blank value (None, "") never fills a point.
+_INDICATOR_KEYS = ("name", "target", "actual", "weight", "score")
 
 
 def _row_plan(section: Section, cols: dict[str, int]) -> _Plan:

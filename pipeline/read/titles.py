@@ -12,7 +12,7 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -78,11 +78,11 @@ class Title:
 
 def find_titles(sheet: SheetGrid, index: SheetIndex, editions: Sequence[Form]) -> list[Title]:
     titles: list[Title] = []
-    cores = tuple(edition_cores(f) for f in editions)
+    scored = _scorer(tuple(edition_cores(f) for f in editions))
     for r, c, norm, raw in index.texts:
         if titles and titles[-1].row == r:
             continue
-        core, year, scores = _scored(norm, cores)
+        core, year, scores = scored(norm)
         matched = _matched(scores, editions) if any(scores) else ()
         if matched or looks_like_title(core, sheet.rows[r]):
             titles.append(Title(r, c, str(raw).strip(), year, matched))
@@ -97,12 +97,21 @@ def _matched(scores: tuple[int, ...], editions: Sequence[Form]) -> tuple[tuple[i
     return tuple((score, f) for score, f in scored if score or f.id in kinds)
 
 
-@functools.lru_cache(maxsize=16384)
-def _scored(norm: str, cores: tuple[tuple[str, ...], ...]) -> tuple[str, int | None, tuple[int, ...]]:
-    """A text cell's title core, year and score against each edition's titles: every text cell of every
-    sheet is a candidate, and forms repeat the same texts, so each is scored once per process."""
-    core, year = title_core(norm)
-    return core, year, tuple(_core_score(core, eds) for eds in cores)
+_Scored = tuple[str, int | None, tuple[int, ...]]
+
+
+@functools.lru_cache(maxsize=16)
+def _scorer(cores: tuple[tuple[str, ...], ...]) -> Callable[[str], _Scored]:
+    """Scores a text cell against the editions whose title cores are `cores`: its title core, year and
+    score against each. Every text cell of every sheet is a candidate and forms repeat the same texts,
+    so each is scored once per process (keyed by the text alone: hashing `cores` per cell would cost more)."""
+
+    @functools.lru_cache(maxsize=4096)
+    def scored(norm: str) -> _Scored:
+        core, year = title_core(norm)
+        return core, year, tuple(_core_score(core, eds) for eds in cores)
+
+    return scored
 
 
 @per_form
@@ -176,7 +185,7 @@ def filing_date(index: SheetIndex) -> date | None:
     inline = parse_date_text(re.sub(r"^.*?填报日期[\s:：]*", "", text))
     if inline is not None:
         return inline
-    for col in range(c + 1, index.sheet.n_cols):
+    for col in range(c + 1, index.n_cols):
         parsed = parse_value(index.sheet.value(r, col))
         if parsed.kind == "date":
             return parsed.value  # type: ignore[return-value]

@@ -77,12 +77,15 @@ class Parsed:
 BLANK = Parsed("blank", None)
 
 
-@functools.lru_cache(maxsize=16384)
-def float_decimals(x: float) -> int:
-    """Decimals a float was written with: repr(64.7) → 1; arithmetic noise is capped at MAX_DECIMALS.
+@functools.lru_cache(maxsize=2048)
+def _number(x: float) -> Parsed:
+    """A finite non-zero number as parsed (cached: forms repeat the same weights and amounts, and
+    equal non-zero floats are the same value)."""
+    return Parsed("number", x, float_decimals(x))
 
-    Cached: forms repeat the same weights and amounts, and floats equal as keys (0.0 and -0.0) have
-    the same decimals."""
+
+def float_decimals(x: float) -> int:
+    """Decimals a float was written with: repr(64.7) → 1; arithmetic noise is capped at MAX_DECIMALS."""
     if not math.isfinite(x) or x == int(x):
         return 0
     text = repr(round(x, MAX_DECIMALS))
@@ -101,7 +104,7 @@ def parse_value(raw: Any) -> Parsed:
         x = float(raw)
         if not math.isfinite(x):
             return Parsed("text", str(raw))
-        return Parsed("number", x, float_decimals(x))
+        return _number(x) if x else Parsed("number", x, 0)  # 0.0 and -0.0 are equal keys, not the same value
     if isinstance(raw, datetime):
         return Parsed("date", raw.date())
     if isinstance(raw, date):
@@ -109,7 +112,7 @@ def parse_value(raw: Any) -> Parsed:
     return parse_text(str(raw))
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=2048)
 def parse_text(text: str) -> Parsed:
     """A text cell understood (cached: a `Parsed` is immutable, and forms repeat the same texts)."""
     stripped = text.strip()
