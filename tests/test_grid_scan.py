@@ -1,16 +1,20 @@
 """The grid's scans of the package: the cheap pre-filters of the beyond-the-grid guard and of the formula scan
-let through all that the exact checks would find, and a refused reference is refused wherever it stands."""
+let through all that the exact checks would find, a refused reference is refused wherever it stands, and only a
+part that cannot hold a DTD is parsed without defusedxml."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
+from defusedxml import ElementTree as DefusedElementTree
+from defusedxml import EntitiesForbidden
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.errors import RejectedFile
-from pipeline.read.grid import _REF_ATTR, _SUSPECT, _beyond_grid, _holds_formula, read_grid
+from pipeline.read.grid import _REF_ATTR, _SUSPECT, _beyond_grid, _holds_formula, _parse_part, _without_dtd, read_grid
 from tests import mutate as m
 
 _REF_CHARS = st.sampled_from("ABCXYZabcxyz0123456789$: \t")
@@ -65,3 +69,31 @@ def test_a_reference_beyond_the_grid_is_refused_in_any_attribute(tmp_path: Path,
         read_grid(src)
     assert caught.value.code == "corrupt"
     assert f"单元格地址 {ref} 超出" in caught.value.reason
+
+
+_DECLARED = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_BOMB = b'<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><r>&b;</r>'
+
+
+@pytest.mark.parametrize(
+    ("data", "plain"),
+    [
+        (_DECLARED + b'<workbook xmlns="urn:x"><definedName name="jx.a">S!$A$1</definedName></workbook>', True),
+        (b"<Properties/>", True),
+        (b"\xef\xbb\xbf" + _DECLARED + b"<r/>", True),
+        (_DECLARED + _BOMB, False),
+        (_DECLARED + b"<r><![CDATA[x]]></r>", False),
+        ('<?xml version="1.0" encoding="UTF-16"?><r/>'.encode("utf-16"), False),
+        (b'<?xml version="1.0" encoding="cp037"?><r/>', False),
+        (b"<?xml version='1.0'?><r/>", False),
+    ],
+)
+def test_only_parts_that_cannot_hold_a_dtd_skip_defusedxml(data: bytes, plain: bool) -> None:
+    assert _without_dtd(data) == plain
+
+
+def test_a_part_with_a_dtd_is_refused_and_a_plain_one_parses_as_defusedxml_parses_it() -> None:
+    with pytest.raises(EntitiesForbidden):
+        _parse_part(_DECLARED + _BOMB)
+    plain = _DECLARED + b'<w xmlns="urn:x"><n a="1">S!$A$1</n><n a="&amp;">&#20013;</n></w>'
+    assert ElementTree.tostring(_parse_part(plain)) == ElementTree.tostring(DefusedElementTree.fromstring(plain))

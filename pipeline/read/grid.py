@@ -17,6 +17,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from xml.etree import ElementTree as StdElementTree
 
 import python_calamine
 from defusedxml import ElementTree
@@ -218,12 +219,35 @@ def _short(exc: BaseException) -> str:
     return text[:120]
 
 
+_PLAIN_PROLOG = re.compile(  # an optional byte-order mark and declaration of UTF-8, then the root element
+    rb'(?:\xef\xbb\xbf)?(?:<\?xml version="1\.0"(?: encoding="(?i:utf-8)")?(?: standalone="(?:yes|no)")?\?>\s*)?'
+    rb"<[A-Za-z_]"
+)
+
+
+def _parse_part(data: bytes) -> StdElementTree.Element:
+    """A package part as a tree, DTDs refused.
+
+    defusedxml runs expat through ElementTree's pure-Python parser; the C one takes half the time (a
+    template's workbook.xml holds a few hundred names). All that defusedxml guards against sits in a DTD,
+    which a part in UTF-8 can only write with the bytes `<!`: a part plainly declared UTF-8, with no NUL
+    byte (UTF-16 and UTF-32 have them) and no `<!` anywhere, is parsed by the C parser; any other by
+    defusedxml, which refuses a DTD.
+    """
+    return StdElementTree.fromstring(data) if _without_dtd(data) else ElementTree.fromstring(data)
+
+
+def _without_dtd(data: bytes) -> bool:
+    """Whether a part plainly cannot hold a DTD: declared UTF-8 (or not declared), no NUL, no `<!`."""
+    return b"<!" not in data and b"\x00" not in data and _PLAIN_PROLOG.match(data) is not None
+
+
 def _custom_properties(archive: zipfile.ZipFile, path: Path) -> dict[str, str]:
     """docProps/custom.xml name → value; empty when absent or unreadable (it is only a hint)."""
     try:
         if "docProps/custom.xml" not in archive.namelist():
             return {}
-        root = ElementTree.fromstring(archive.read("docProps/custom.xml"))
+        root = _parse_part(archive.read("docProps/custom.xml"))
     except Exception as exc:  # a hint only: any failure means "not a jixiao template"
         log.debug("no custom properties in %s: %s", path, exc)
         return {}
@@ -242,7 +266,7 @@ def _point_names(archive: zipfile.ZipFile, path: Path) -> dict[str, dict[str, tu
     whose target was deleted (#REF!) is simply absent and the label reading covers it.
     """
     try:
-        root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        root = _parse_part(archive.read("xl/workbook.xml"))
     except Exception as exc:  # names are an accelerator only
         log.debug("no defined names in %s: %s", path, exc)
         return {}
@@ -323,8 +347,8 @@ def _uncached_formulas(
 def _scan_formulas(archive: zipfile.ZipFile, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
     by_name = {s.name: s for s in sheets}
     out: dict[str, list[tuple[int, int]]] = {}
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    book = _parse_part(archive.read("xl/workbook.xml"))
+    rels = _parse_part(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {}
     for rel in rels.iter(f"{_NS_PKG_REL}Relationship"):
         target = rel.get("Target", "")
