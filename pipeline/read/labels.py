@@ -58,11 +58,12 @@ class SheetIndex:
         stop = sheet.n_rows if stop is None else min(stop, sheet.n_rows)
         index = cls(sheet, start=start, stop=stop, n_cols=sheet.n_cols)
         texts, by_norm = index.texts, index.by_norm
-        for r in range(start, stop):
-            for c, v in [(c, v) for c, v in enumerate(sheet.rows[r]) if isinstance(v, str) and v.strip()]:
-                norm = normalize(v)
-                texts.append((r, c, norm, v))
-                by_norm.setdefault(norm, []).append((r, c))
+        for r, row in enumerate(sheet.rows[start:stop], start):
+            for c, v in enumerate(row):
+                if v and isinstance(v, str) and v.strip():  # most cells are "": tested first, cheapest
+                    norm = normalize(v)
+                    texts.append((r, c, norm, v))
+                    by_norm.setdefault(norm, []).append((r, c))
         index.spans = {(r0, c0): (r1, c1) for r0, c0, r1, c1 in sheet.merged}
         return index
 
@@ -95,10 +96,10 @@ class SheetIndex:
                     return r, c
         return None
 
-    def has(self, labels: Sequence[Label]) -> bool:
-        """Whether any of the labels stands anywhere in the block: `find(labels) is not None`, without
-        looking for the first."""
-        return any(lab.norm in self.by_norm or lab.core in self.by_norm for lab in labels)
+    def has(self, norms: frozenset[str]) -> bool:
+        """Whether any of these texts (a label's `spelled_norms`) stands anywhere in the block:
+        `find(labels) is not None`, without looking for the first."""
+        return not self.by_norm.keys().isdisjoint(norms)
 
     def end(self, r: int, c: int) -> tuple[int, int]:
         """Bottom-right cell of the merged range anchored at (r, c), or the cell itself."""
@@ -112,6 +113,12 @@ class SheetIndex:
 def spelled(names: Sequence[str], year: int | None) -> tuple[Label, ...]:
     """Every spelling of a label, with {Y} resolved (a label needing an unknown year is left out)."""
     return _spelled(tuple(names), year)
+
+
+@functools.lru_cache(maxsize=8192)
+def spelled_norms(names: tuple[str, ...], year: int | None) -> frozenset[str]:
+    """The normalised texts, with and without a (…) hint, of every spelling of a label (`spelled`)."""
+    return frozenset(text for lab in _spelled(names, year) for text in (lab.norm, lab.core))
 
 
 @functools.lru_cache(maxsize=8192)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipeline.forms import Field, Form, Profile, Section, for_year
@@ -38,7 +39,7 @@ class Reader:
     form: Form
     index: SheetIndex
     profile: Profile
-    all_labels: list[Label]
+    all_labels: Sequence[Label]
     points: dict[str, Point] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)

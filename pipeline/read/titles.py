@@ -18,7 +18,7 @@ from datetime import date
 
 from pipeline.forms import Form, Profile
 from pipeline.model import Grid, SheetGrid
-from pipeline.read.labels import Label, SheetIndex, per_form, spelled
+from pipeline.read.labels import Label, SheetIndex, per_form, spelled_norms
 from pipeline.read.values import normalize, parse_date_text, parse_value
 
 _ATTACHMENT = re.compile(r"^附(?:件|表)\d*")
@@ -130,7 +130,7 @@ def choose_edition(title: Title, index: SheetIndex, year: int | None) -> Form | 
     best: tuple[int, int, Form] | None = None
     for order, (score, form) in enumerate(title.editions):
         labels = section_labels(form)
-        hits = sum(index.has(spelled(names, year)) for names in labels)
+        hits = sum(index.has(spelled_norms(names, year)) for names in labels)
         key = (score * 4 + 2 * hits - len(labels), -order)  # labels found count, labels missing count against
         if best is None or key > best[:2]:
             best = (key[0], key[1], form)
