@@ -62,9 +62,11 @@ def _core_score(core: str, cores: tuple[str, ...]) -> int:
 
 def looks_like_title(core: str, row: list[object]) -> bool:
     """A table title nobody defined: the only text of its row, ending in 表."""
-    if not (4 <= len(core) <= 40 and core.endswith("表")):
-        return False
-    return sum(isinstance(v, str) and bool(v.strip()) for v in row) == 1
+    return _titled(core) and sum(isinstance(v, str) and bool(v.strip()) for v in row) == 1
+
+
+def _titled(core: str) -> bool:
+    return 4 <= len(core) <= 40 and core.endswith("表")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +84,9 @@ def find_titles(sheet: SheetGrid, index: SheetIndex, editions: Sequence[Form]) -
     for r, c, norm, raw in index.texts:
         if titles and titles[-1].row == r:
             continue
-        core, year, scores = scored(norm)
+        core, year, scores, titled = scored(norm)
         matched = _matched(scores, editions) if any(scores) else ()
-        if matched or looks_like_title(core, sheet.rows[r]):
+        if matched or (titled and looks_like_title(core, sheet.rows[r])):
             titles.append(Title(r, c, str(raw).strip(), year, matched))
     return titles
 
@@ -97,19 +99,20 @@ def _matched(scores: tuple[int, ...], editions: Sequence[Form]) -> tuple[tuple[i
     return tuple((score, f) for score, f in scored if score or f.id in kinds)
 
 
-_Scored = tuple[str, int | None, tuple[int, ...]]
+_Scored = tuple[str, int | None, tuple[int, ...], bool]
 
 
 @functools.lru_cache(maxsize=16)
 def _scorer(cores: tuple[tuple[str, ...], ...]) -> Callable[[str], _Scored]:
     """Scores a text cell against the editions whose title cores are `cores`: its title core, year and
     score against each. Every text cell of every sheet is a candidate and forms repeat the same texts,
-    so each is scored once per process (keyed by the text alone: hashing `cores` per cell would cost more)."""
+    so each is scored once per process (keyed by the text alone: hashing `cores` per cell would cost more).
+    The last item says whether the core could be a title nobody defined (`looks_like_title`)."""
 
     @functools.lru_cache(maxsize=4096)
     def scored(norm: str) -> _Scored:
         core, year = title_core(norm)
-        return core, year, tuple(_core_score(core, eds) for eds in cores)
+        return core, year, tuple(_core_score(core, eds) for eds in cores), _titled(core)
 
     return scored
 

@@ -96,6 +96,11 @@ def float_decimals(x: float) -> int:
 
 def parse_value(raw: Any) -> Parsed:
     """Understand one cell value as typed (numbers, text numbers, percentages, dates, blanks)."""
+    kind = type(raw)
+    if kind is str:  # the two kinds a grid holds most, without the checks below
+        return parse_text(raw) if raw else BLANK
+    if kind is float and raw and math.isfinite(raw):
+        return _number(raw)
     if raw is None or raw == "":
         return BLANK
     if isinstance(raw, bool):
