@@ -275,25 +275,32 @@ def _point_names(archive: zipfile.ZipFile, path: Path) -> dict[str, dict[str, tu
         log.debug("no defined names in %s: %s", path, exc)
         return {}
     sheets = [s.get("name", "") for s in root.iter(f"{_NS_MAIN}sheet")]
+    by_local = {str(i): s for i, s in enumerate(sheets)}  # localSheetId as Excel writes it
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for node in root.iter(f"{_NS_MAIN}definedName"):
         name, local = node.get("name", ""), node.get("localSheetId")
         if not name.startswith(_NAME_PREFIX) or local is None or not local.isdigit():
             continue
-        m = _NAME_TARGET.match((node.text or "").strip())
-        if not m:
+        target = _name_target((node.text or "").strip())
+        if target is None:
             continue
-        sheet = sheets[int(local)] if int(local) < len(sheets) else ""
-        if m.group("sheet").replace("''", "'") != sheet:
+        sheet = by_local.get(local)
+        if sheet is None:
+            sheet = sheets[int(local)] if int(local) < len(sheets) else ""
+        if target[0] != sheet:
             continue
-        out.setdefault(sheet, {})[name[len(_NAME_PREFIX) :]] = (int(m.group("row")) - 1, _column(m.group("col")))
+        out.setdefault(sheet, {})[name[len(_NAME_PREFIX) :]] = target[1]
     return out
 
 
-@functools.lru_cache(maxsize=1024)
-def _column(letters: str) -> int:
-    """0-based column of `A`…`XFD`: `parse_ref`'s, for the few columns a template's names point into."""
-    return parse_ref(f"{letters}1")[1]
+@functools.lru_cache(maxsize=4096)
+def _name_target(text: str) -> tuple[str, tuple[int, int]] | None:
+    """`'附件1'!$F$5` → ("附件1", (4, 5)): the sheet and 0-based cell a name points to (cached: a template's
+    names point to the same few hundred cells in every workbook made from it)."""
+    m = _NAME_TARGET.match(text)
+    if not m:
+        return None
+    return m.group("sheet").replace("''", "'"), parse_ref(m.group("col") + m.group("row"))
 
 
 _FORMULA_TAG = re.compile(rb"f[ >](?<=[<:]f[ >])")  # <f>, <f , :f> or :f  (found from the rarer "f")
