@@ -170,6 +170,8 @@ def inline_value(raw: str, label: str, others: list[str]) -> str | None:
     if not m:
         return None
     rest = text[m.end() :]
+    if not rest:  # the label alone, as in most label cells: nothing to cut
+        return None
     cut = len(rest)
     for other in others:
         om = _label_regex(other).search(rest)

@@ -80,16 +80,16 @@ class Reader:
 
     def read_names(self, names: dict[str, tuple[int, int]]) -> None:
         """Inputs located by the template's defined names win over labels a unit may have edited."""
-        fields, repeat = _named_points(self.form)
+        named = _named_points(self.form)
         for key, (r, c) in names.items():
-            field_ = fields.get(key)
-            if field_ is None or key.startswith(repeat) or not self.index.start <= r < self.index.stop:
-                continue  # rows units insert under are summed by the label reading
+            spec = named.get(key)
+            if spec is None or not self.index.start <= r < self.index.stop:
+                continue
             value, (ar, ac) = self.index.value_at(r, c)
-            point = to_point(value, field_.type, self.sheet_name, self.ref(ar, ac))
+            point = to_point(value, spec[0], self.sheet_name, self.ref(ar, ac))
             found = self.points.get(key)
             if point.filled or found is None or not found.filled:  # a value typed into the label cell stays
-                self.points[key] = exact_weight(key.rsplit(".", 1)[-1], point)
+                self.points[key] = exact_weight(spec[1], point)
 
     def _read_note(self, section: Section, year: int | None, cursor: int) -> int | None:
         return None
@@ -384,10 +384,11 @@ _cell_ref = functools.lru_cache(maxsize=8192)(cell_ref)  # the same few hundred 
 
 
 @per_form
-def _named_points(form: Form) -> tuple[dict[str, Field], tuple[str, ...]]:
-    """The form's point keys with their fields, and the key prefixes of its repeat rows (for `read_names`)."""
-    repeat = {f"{form.id}.{r.key}." for sec in form.sections for r in sec.rows if r.repeat}
-    return form.points(), tuple(repeat)
+def _named_points(form: Form) -> dict[str, tuple[str, str]]:
+    """Point key → (field type, last part of the key) of every point `read_names` may take from a defined
+    name: not those of repeat rows, which the label reading sums over the rows units insert under them."""
+    repeat = tuple({f"{form.id}.{r.key}." for sec in form.sections for r in sec.rows if r.repeat})
+    return {key: (f.type, key.rsplit(".", 1)[-1]) for key, f in form.points().items() if not key.startswith(repeat)}
 
 
 _Plan = list[tuple[str, int | None, str, bool]]
