@@ -24,7 +24,7 @@ from pipeline.errors import RejectedFile
 from pipeline.forms import Form, Profile, load_editions, load_profile
 from pipeline.model import FormData, Grid, Point, SheetGrid, Submission, Unread, cell_ref
 from pipeline.read.explanations import is_explanation_sheet, read_explanations
-from pipeline.read.labels import Label, SheetIndex, spelled
+from pipeline.read.labels import Label, SheetIndex, per_form, spelled_norms
 from pipeline.read.sections import Reader
 from pipeline.read.titles import Title, block_year, choose_edition, find_titles, header_year, section_labels
 from pipeline.read.values import BLANK, parse_value
@@ -58,7 +58,7 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
             continue
         for n, title in enumerate(titles):
             stop = titles[n + 1].row if n + 1 < len(titles) else sheet.n_rows
-            index = SheetIndex.build(sheet, title.row, stop)
+            index = whole.block(title.row, stop)
             if not title.editions:
                 if has_content(index, skip=1):
                     unread.append(Unread(sheet.name, cell_ref(title.row, title.col), title.text))
@@ -106,7 +106,7 @@ def read_untitled(
     best: tuple[float, Form] | None = None
     for form in editions:
         labels = section_labels(form)
-        hits = sum(index.find(spelled(names, None)) is not None for names in labels)
+        hits = sum(index.has(spelled_norms(names, None)) for names in labels)
         enough = hits >= UNTITLED_MIN_LABELS and hits >= UNTITLED_SHARE * len(labels)
         if enough and (best is None or hits / len(labels) > best[0]):
             best = (hits / len(labels), form)
@@ -136,8 +136,7 @@ def read_block(
     if form is None:
         return None
     year, source = block_year(title, form, index, grid, profile)
-    labels = [Label.of(n) for names in section_labels(form) for n in names if "{Y" not in n]
-    reader = Reader(form, index, profile, labels)
+    reader = Reader(form, index, profile, form_labels(form))
     reader.read(year, title.row + 1 if start is None else start)
     if form.primary:
         reader.read_names(grid.names.get(sheet.name, {}))
@@ -152,6 +151,12 @@ def read_block(
     data.uncached = [cell_ref(r, c) for r, c in grid.uncached.get(sheet.name, []) if index.start <= r < index.stop]
     mark_uncalculated(data)
     return data
+
+
+@per_form
+def form_labels(form: Form) -> tuple[Label, ...]:
+    """Every label spelling of an edition that needs no year: what ends a field's value (`Reader.is_label`)."""
+    return tuple(Label.of(n) for names in section_labels(form) for n in names if "{Y" not in n)
 
 
 def has_content(index: SheetIndex, *, skip: int = 0) -> bool:

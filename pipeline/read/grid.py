@@ -1,20 +1,27 @@
 """File → grid: cell values and merged ranges per sheet, read with python-calamine.
 
-python-calamine reads .xlsx/.xlsm/.xls/.ods in about a millisecond per form, merged ranges included;
-openpyxl is used elsewhere only where styles are needed (annotate.py). For workbooks written by
-`jixiao template`, the document properties and sheet-scoped defined names (jx.<point key>) are read
-straight from the package XML with defusedxml, which costs far less than loading openpyxl.
+python-calamine reads .xlsx/.xlsm/.xls/.ods in about a quarter of a millisecond per form, merged ranges
+included; the whole grid of a workbook, guards and package scans with it, costs about half a millisecond
+per form (≈ 2 ms for the bench corpus's workbooks). openpyxl is used elsewhere only where styles are needed
+(annotate.py). An .xlsx package is opened once for everything read from it besides calamine: the guard
+against references beyond the grid (which notes formulas on the way), the document properties, and for
+workbooks written by `jixiao template` the sheet-scoped defined names (jx.<point key>), read straight from
+the package XML (`_parse_part`: defusedxml, or ElementTree's C parser for a part that cannot hold a DTD),
+which costs far less than loading openpyxl.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import posixpath
 import re
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from xml.etree import ElementTree as StdElementTree
 
 import python_calamine
 from defusedxml import ElementTree
@@ -39,8 +46,29 @@ MSG_OUT_OF_RANGE = "文件中有超出范围的日期或时间数值（单元格
 def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
     """Read every sheet's values and merged ranges. Raises RejectedFile when the file cannot be read."""
     fmt = fmt or path.suffix.lower().lstrip(".")
-    if fmt in ("xlsx", "xlsm"):
-        _guard_references(path)
+    if fmt not in ("xlsx", "xlsm"):
+        return Grid(path=path, fmt=fmt, sheets=_read_sheets(path))
+    try:
+        archive: zipfile.ZipFile | None = zipfile.ZipFile(path)  # opened once for every scan of the package
+    except (zipfile.BadZipFile, OSError, NotImplementedError):
+        archive = None  # calamine says what is wrong with it
+    try:
+        seen = _guard_references(archive) if archive is not None else _Seen()
+        sheets = _read_sheets(path)
+        properties = _custom_properties(archive, path) if archive is not None else {}
+        names = (
+            _point_names(archive, path)
+            if archive is not None and properties.get("jixiao_template") == TEMPLATE_ID
+            else {}
+        )
+        uncached = _uncached_formulas(archive, path, sheets, seen)
+    finally:
+        if archive is not None:
+            archive.close()
+    return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties, names=names, uncached=uncached)
+
+
+def _read_sheets(path: Path) -> list[SheetGrid]:
     try:
         with path.open("rb") as fh:  # from_filelike goes by content, so a renamed .xls still reads
             workbook = python_calamine.CalamineWorkbook.from_filelike(fh)
@@ -77,52 +105,71 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
         raise _damaged(exc) from exc
     finally:
         workbook.close()
-    properties = _custom_properties(path) if fmt in ("xlsx", "xlsm") else {}
-    names = _point_names(path) if properties.get("jixiao_template") == TEMPLATE_ID else {}
-    uncached = _uncached_formulas(path, sheets) if fmt in ("xlsx", "xlsm") else {}
-    return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties, names=names, uncached=uncached)
+    return sheets
 
 
 _REF_ATTR = re.compile(rb'\s(r|ref)="([^"]{0,300})"')
+# Where `_REF_ATTR` may match a value beyond the grid: every `r`/`ref` value but the plain shapes Excel
+# writes (A1, 12, A1:C3), which have at most two letters and six digits in a row (ZZ is column 702, 999999 a
+# row inside the grid). The literal comes first and the whitespace is checked behind it, so that the scan
+# skips through the part instead of trying every byte.
+_PLAIN = rb"[A-Z]{1,2}[0-9]{1,6}"
+_SUSPECT = (
+    re.compile(rb'r="(?!' + _PLAIN + rb'"|[0-9]{1,6}")(?<=\sr=")'),
+    re.compile(rb'ref="(?!' + _PLAIN + rb"(?::" + _PLAIN + rb')?")(?<=\sref=")'),
+)
 _CELL = re.compile(r"\$?([A-Za-z]*)\$?([0-9]*)")
 _CHUNK = 1 << 20
 _MAX_ROW, _MAX_COL = 1_048_576, 16_384  # Excel's grid: rows 1…1048576, columns A…XFD
 
 
-def _guard_references(path: Path) -> None:
+@dataclass(slots=True)
+class _Seen:
+    """What the guard's pass over the worksheet parts saw on the way: whether any holds a formula element,
+    and whether it read them all (a part it could not open leaves `_has_formulas` to decide)."""
+
+    formula: bool = False
+    complete: bool = True
+
+
+def _guard_references(archive: zipfile.ZipFile) -> _Seen:
     """Refuse a worksheet naming a cell beyond Excel's grid (`<c r="ZZZZZZ1">`, `<row r="99999999">`).
 
     calamine sizes its buffers by the largest reference: such a file makes it abort the whole process
     (SIGABRT) or exhaust memory, so it must not reach the reader. Streams each worksheet part once
-    (about a millisecond for a form); the zip guard in `sniff` has bounded what they may inflate to.
+    (≈ 0.1 ms a form); the zip guard in `sniff` has bounded what they may inflate to.
     """
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, NotImplementedError):
-        return  # calamine says what is wrong with it
-    with archive:
-        for info in archive.infolist():
-            _guard_part(archive, info)
+    seen = _Seen()
+    for info in archive.infolist():
+        _guard_part(archive, info, seen)
+    return seen
 
 
-def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, seen: _Seen) -> None:
     name = info.filename
     if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
         return
     try:
         part = archive.open(info)
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError):
+        seen.complete = False
         return
     with part:
         tail = b""
         while chunk := _read_checked(part):
+            seen.formula = seen.formula or _holds_formula(chunk)
             text = tail + chunk
-            for match in _REF_ATTR.finditer(text):
-                bad = _beyond_grid(match.group(2).decode("ascii", "replace"))
-                if bad:
-                    log.info("cell reference %r beyond the grid in %s", bad, name)
-                    raise RejectedFile(MSG_BAD_REF.format(ref=bad[:20]), code="corrupt")
+            if any(rx.search(text) for rx in _SUSPECT):  # else every reference in it is a plain one
+                _refuse_beyond_grid(text, name)
             tail = text[-320:]
+
+
+def _refuse_beyond_grid(text: bytes, name: str) -> None:
+    for match in _REF_ATTR.finditer(text):
+        bad = _beyond_grid(match.group(2).decode("ascii", "replace"))
+        if bad:
+            log.info("cell reference %r beyond the grid in %s", bad, name)
+            raise RejectedFile(MSG_BAD_REF.format(ref=bad[:20]), code="corrupt")
 
 
 def _read_checked(part: IO[bytes]) -> bytes:
@@ -176,13 +223,35 @@ def _short(exc: BaseException) -> str:
     return text[:120]
 
 
-def _custom_properties(path: Path) -> dict[str, str]:
+_PLAIN_PROLOG = re.compile(  # an optional byte-order mark and declaration of UTF-8, then the root element
+    rb'(?:\xef\xbb\xbf)?(?:<\?xml version="1\.0"(?: encoding="(?i:utf-8)")?(?: standalone="(?:yes|no)")?\?>\s*)?'
+    rb"<[A-Za-z_]"
+)
+
+
+def _parse_part(data: bytes) -> StdElementTree.Element:
+    """A package part as a tree, DTDs refused.
+
+    defusedxml runs expat through ElementTree's pure-Python parser; the C one takes half the time (a
+    template's workbook.xml holds a few hundred names). All that defusedxml guards against sits in a DTD,
+    which a part in UTF-8 can only write with the bytes `<!`: a part plainly declared UTF-8, with no NUL
+    byte (UTF-16 and UTF-32 have them) and no `<!` anywhere, is parsed by the C parser; any other by
+    defusedxml, which refuses a DTD.
+    """
+    return StdElementTree.fromstring(data) if _without_dtd(data) else ElementTree.fromstring(data)
+
+
+def _without_dtd(data: bytes) -> bool:
+    """Whether a part plainly cannot hold a DTD: declared UTF-8 (or not declared), no NUL, no `<!`."""
+    return b"<!" not in data and b"\x00" not in data and _PLAIN_PROLOG.match(data) is not None
+
+
+def _custom_properties(archive: zipfile.ZipFile, path: Path) -> dict[str, str]:
     """docProps/custom.xml name → value; empty when absent or unreadable (it is only a hint)."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            if "docProps/custom.xml" not in archive.namelist():
-                return {}
-            root = ElementTree.fromstring(archive.read("docProps/custom.xml"))
+        if "docProps/custom.xml" not in archive.namelist():
+            return {}
+        root = _parse_part(archive.read("docProps/custom.xml"))
     except Exception as exc:  # a hint only: any failure means "not a jixiao template"
         log.debug("no custom properties in %s: %s", path, exc)
         return {}
@@ -194,41 +263,61 @@ def _custom_properties(path: Path) -> dict[str, str]:
     return props
 
 
-def _point_names(path: Path) -> dict[str, dict[str, tuple[int, int]]]:
+def _point_names(archive: zipfile.ZipFile, path: Path) -> dict[str, dict[str, tuple[int, int]]]:
     """Sheet-scoped names `jx.<point key>` that `jixiao template` gives every input cell.
 
     Excel moves them with the cells when a unit inserts rows, so they locate inputs exactly; a name
     whose target was deleted (#REF!) is simply absent and the label reading covers it.
     """
     try:
-        with zipfile.ZipFile(path) as archive:
-            root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        root = _parse_part(archive.read("xl/workbook.xml"))
     except Exception as exc:  # names are an accelerator only
         log.debug("no defined names in %s: %s", path, exc)
         return {}
     sheets = [s.get("name", "") for s in root.iter(f"{_NS_MAIN}sheet")]
+    by_local = {str(i): s for i, s in enumerate(sheets)}  # localSheetId as Excel writes it
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for node in root.iter(f"{_NS_MAIN}definedName"):
         name, local = node.get("name", ""), node.get("localSheetId")
-        m = _NAME_TARGET.match((node.text or "").strip())
-        if not name.startswith(_NAME_PREFIX) or local is None or not m or not local.isdigit():
+        if not name.startswith(_NAME_PREFIX) or local is None or not local.isdigit():
             continue
-        sheet = sheets[int(local)] if int(local) < len(sheets) else ""
-        if m.group("sheet").replace("''", "'") != sheet:
+        target = _name_target((node.text or "").strip())
+        if target is None:
             continue
-        out.setdefault(sheet, {})[name[len(_NAME_PREFIX) :]] = parse_ref(m.group("col") + m.group("row"))
+        sheet = by_local.get(local)
+        if sheet is None:
+            sheet = sheets[int(local)] if int(local) < len(sheets) else ""
+        if target[0] != sheet:
+            continue
+        out.setdefault(sheet, {})[name[len(_NAME_PREFIX) :]] = target[1]
     return out
 
 
-def _has_formulas(path: Path) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _name_target(text: str) -> tuple[str, tuple[int, int]] | None:
+    """`'附件1'!$F$5` → ("附件1", (4, 5)): the sheet and 0-based cell a name points to (cached: a template's
+    names point to the same few hundred cells in every workbook made from it)."""
+    m = _NAME_TARGET.match(text)
+    if not m:
+        return None
+    return m.group("sheet").replace("''", "'"), parse_ref(m.group("col") + m.group("row"))
+
+
+_FORMULA_TAG = re.compile(rb"f[ >](?<=[<:]f[ >])")  # <f>, <f , :f> or :f  (found from the rarer "f")
+
+
+def _holds_formula(chunk: bytes) -> bool:
+    return _FORMULA_TAG.search(chunk) is not None
+
+
+def _has_formulas(archive: zipfile.ZipFile) -> bool:
     """Whether any worksheet part holds a formula element: a byte scan, far cheaper than loading styles."""
-    with zipfile.ZipFile(path) as archive:
-        for info in archive.infolist():
-            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                with archive.open(info) as part:
-                    while chunk := part.read(1 << 20):
-                        if b"<f>" in chunk or b"<f " in chunk or b":f>" in chunk or b":f " in chunk:
-                            return True
+    for info in archive.infolist():
+        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            with archive.open(info) as part:
+                while chunk := part.read(_CHUNK):
+                    if _holds_formula(chunk):
+                        return True
     return False
 
 
@@ -243,17 +332,22 @@ class _NoReference(Exception):
     """A formula cell without its `r` attribute: its position needs a real parser."""
 
 
-def _uncached_formulas(path: Path, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
+def _uncached_formulas(
+    archive: zipfile.ZipFile | None, path: Path, sheets: list[SheetGrid], seen: _Seen
+) -> dict[str, list[tuple[int, int]]]:
     """Cells holding a formula that was never calculated (files written by scripts, some converters).
 
     python-calamine gives the cached value of a formula and '' when there is none, which would read as
-    a blank. The formula cells are found by a byte scan of each sheet part (≈ 0.3 ms a form);
-    openpyxl is loaded only for a sheet whose formula cells do not say where they are.
+    a blank. Whether there is any formula at all was seen by the guard's pass over the sheet parts; the
+    formula cells are found by a byte scan of each sheet part (≈ 0.3 ms a form); openpyxl is loaded
+    only for a sheet whose formula cells do not say where they are.
     """
     try:
-        if not _has_formulas(path):
+        if archive is None:
+            raise zipfile.BadZipFile("the package could not be opened")
+        if not (seen.formula if seen.complete else _has_formulas(archive)):
             return {}
-        return _scan_formulas(path, sheets)
+        return _scan_formulas(archive, sheets)
     except _NoReference:
         return _uncached_by_openpyxl(path, sheets)
     except Exception as exc:  # the values were read; this is a refinement only
@@ -261,34 +355,31 @@ def _uncached_formulas(path: Path, sheets: list[SheetGrid]) -> dict[str, list[tu
         return {}
 
 
-def _scan_formulas(path: Path, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
+def _scan_formulas(archive: zipfile.ZipFile, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
     by_name = {s.name: s for s in sheets}
     out: dict[str, list[tuple[int, int]]] = {}
-    with zipfile.ZipFile(path) as archive:
-        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-        targets = {}
-        for rel in rels.iter(f"{_NS_PKG_REL}Relationship"):
-            target = rel.get("Target", "")
-            targets[rel.get("Id")] = (
-                target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-            )
-        for node in book.iter(f"{_NS_MAIN}sheet"):
-            grid = by_name.get(node.get("name", ""))
-            part = targets.get(node.get(_NS_REL_ID))
-            if grid is None or part is None:
+    book = _parse_part(archive.read("xl/workbook.xml"))
+    rels = _parse_part(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {}
+    for rel in rels.iter(f"{_NS_PKG_REL}Relationship"):
+        target = rel.get("Target", "")
+        targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+    for node in book.iter(f"{_NS_MAIN}sheet"):
+        grid = by_name.get(node.get("name", ""))
+        part = targets.get(node.get(_NS_REL_ID))
+        if grid is None or part is None:
+            continue
+        data = archive.read(part)
+        for cell in _FORMULA_CELL.finditer(data):
+            body = cell.group(2)
+            if not body or not _FORMULA.search(body):
                 continue
-            data = archive.read(part)
-            for cell in _FORMULA_CELL.finditer(data):
-                body = cell.group(2)
-                if not body or not _FORMULA.search(body):
-                    continue
-                ref = _CELL_REF.search(cell.group(1))
-                if ref is None:
-                    raise _NoReference(part)
-                r, c = parse_ref(ref.group(1).decode() + ref.group(2).decode())
-                if grid.value(r, c) in ("", None):
-                    out.setdefault(grid.name, []).append((r, c))
+            ref = _CELL_REF.search(cell.group(1))
+            if ref is None:
+                raise _NoReference(part)
+            r, c = parse_ref(ref.group(1).decode() + ref.group(2).decode())
+            if grid.value(r, c) in ("", None):
+                out.setdefault(grid.name, []).append((r, c))
     return out
 
 

@@ -105,10 +105,18 @@ def compose_target(cells: dict[str, Point]) -> None:
             point.raw = f"{prefix}{point.value}{suffix}"
 
 
+@functools.lru_cache(maxsize=2048)
 def is_prompt(text: str) -> bool:
-    """Template prompt text left in a value cell (对照年度目标,说明…(100字以内))."""
+    """Template prompt text left in a value cell (对照年度目标,说明…(100字以内)).
+
+    Cached per text, as the prompts are: `load_shared` reads them once per process."""
     norm = normalize(text)
-    return bool(norm) and any(normalize(p) in norm for p in load_shared().prompts if normalize(p))
+    return bool(norm) and any(p in norm for p in _prompt_norms())
+
+
+@functools.cache
+def _prompt_norms() -> tuple[str, ...]:
+    return tuple(n for n in map(normalize, load_shared().prompts) if n)
 
 
 def normalize_unit(text: str) -> str:
@@ -162,6 +170,8 @@ def inline_value(raw: str, label: str, others: list[str]) -> str | None:
     if not m:
         return None
     rest = text[m.end() :]
+    if not rest:  # the label alone, as in most label cells: nothing to cut
+        return None
     cut = len(rest)
     for other in others:
         om = _label_regex(other).search(rest)

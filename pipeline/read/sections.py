@@ -7,13 +7,15 @@ could not find, so a missing label becomes a finding rather than a wrong value.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pipeline.forms import Field, Form, Profile, Section, for_year
 from pipeline.model import Indicator, Point, cell_ref
-from pipeline.read.labels import Label, SheetIndex, spelled
+from pipeline.read.labels import Label, SheetIndex, per_form, spelled
 from pipeline.read.points import (
     INDICATOR_TYPES,
     UNIT_MARK,
@@ -37,25 +39,30 @@ class Reader:
     form: Form
     index: SheetIndex
     profile: Profile
-    all_labels: list[Label]
+    all_labels: Sequence[Label]
     points: dict[str, Point] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
     prompts: list[tuple[str, str]] = field(default_factory=list)  # (cell, text) still holding a template prompt
+    merges: dict[tuple[int, int], tuple[int, int, int, int]] | None = None  # merged ranges by top-left cell
+    levels: dict[tuple[str, str], str] = field(default_factory=dict)  # (level, 一级/二级 text) → its key
+    label_starts: tuple[str, ...] | None = None  # every label's norm and core, for `is_label`
 
     @property
     def sheet_name(self) -> str:
         return self.index.sheet.name
 
     def ref(self, r: int, c: int) -> str:
-        return cell_ref(r, c)
+        return _cell_ref(r, c)
 
     def put(self, key: str, point: Point) -> None:
         self.points[f"{self.form.id}.{key}"] = point
 
     def is_label(self, raw: object) -> bool:
         norm = normalize(raw)
-        return bool(norm) and any(norm.startswith((lab.norm, lab.core)) for lab in self.all_labels)
+        if self.label_starts is None:
+            self.label_starts = tuple(text for lab in self.all_labels for text in (lab.norm, lab.core))
+        return bool(norm) and norm.startswith(self.label_starts)
 
     def point(self, raw: object, ftype: str, r: int, c: int) -> Point:
         """A cell as a point; template prompt text left in it counts as not filled (and is reported)."""
@@ -73,17 +80,16 @@ class Reader:
 
     def read_names(self, names: dict[str, tuple[int, int]]) -> None:
         """Inputs located by the template's defined names win over labels a unit may have edited."""
-        fields = self.form.points()
-        repeat = {f"{self.form.id}.{r.key}." for sec in self.form.sections for r in sec.rows if r.repeat}
+        named = _named_points(self.form)
         for key, (r, c) in names.items():
-            field_ = fields.get(key)
-            if field_ is None or key.startswith(tuple(repeat)) or not self.index.start <= r < self.index.stop:
-                continue  # rows units insert under are summed by the label reading
+            spec = named.get(key)
+            if spec is None or not self.index.start <= r < self.index.stop:
+                continue
             value, (ar, ac) = self.index.value_at(r, c)
-            point = to_point(value, field_.type, self.sheet_name, self.ref(ar, ac))
+            point = to_point(value, spec[0], self.sheet_name, self.ref(ar, ac))
             found = self.points.get(key)
             if point.filled or found is None or not found.filled:  # a value typed into the label cell stays
-                self.points[key] = exact_weight(key.rsplit(".", 1)[-1], point)
+                self.points[key] = exact_weight(spec[1], point)
 
     def _read_note(self, section: Section, year: int | None, cursor: int) -> int | None:
         return None
@@ -91,6 +97,7 @@ class Reader:
     # fields: label, then its value to the right (or written inside the label cell)
     def _read_fields(self, section: Section, year: int | None, cursor: int) -> int | None:
         labels = [f for row in section.field_rows for f in row]
+        resolved = [[for_year(n, year) if year else n for n in x.names] for x in labels]
         first: int | None = None
         for f in labels:
             at = self._find_field(f, year, cursor)
@@ -99,7 +106,8 @@ class Reader:
                 self.put(f.key, missing_point(self.sheet_name, None))
                 continue
             first = at[0] if first is None else min(first, at[0])
-            self.put(f.key, self._field_value(f, at, [x for x in labels if x is not f], year))
+            others = [n for x, names in zip(labels, resolved, strict=True) if x is not f for n in names]
+            self.put(f.key, self._field_value(f, at, others, year))
         return first
 
     def _find_field(self, f: Field, year: int | None, cursor: int) -> tuple[int, int] | None:
@@ -110,18 +118,18 @@ class Reader:
                 return at
         return None
 
-    def _field_value(self, f: Field, at: tuple[int, int], others: list[Field], year: int | None) -> Point:
+    def _field_value(self, f: Field, at: tuple[int, int], other_names: list[str], year: int | None) -> Point:
+        """The value of field `f` labelled at `at`; `other_names` are the other fields' spellings, resolved."""
         r, c = at
         raw = self.index.sheet.value(r, c)
         resolve = (lambda n: for_year(n, year)) if year else (lambda n: n)
-        other_names = [resolve(n) for o in others for n in o.names]
         for name in f.names:
             inline = inline_value(str(raw), resolve(name), other_names)
-            inline = re.sub(r"\s*(?:金额)?单位[:：]\s*万?元\s*$", "", inline or "")
+            inline = _UNIT_TAIL.sub("", inline or "")
             if inline and not UNIT_MARK.match(normalize_unit(inline)):
                 return self.point(inline, f.type, r, c)
         _, end_c = self.index.end(r, c)
-        for col in range(end_c + 1, self.index.sheet.n_cols):
+        for col in range(end_c + 1, self.index.n_cols):
             value, (ar, ac) = self.index.value_at(r, col)
             if (ar, ac) != (r, col) or value == "" or value is None:
                 continue
@@ -245,14 +253,16 @@ class Reader:
         limit = min((c for k, c in cols.items() if k not in ("level1", "level2", "name")), default=99)
         r = first_row
         current: dict[str, str] = {"level1": "", "level2": ""}
+        plan = _row_plan(section, cols)
         while r < self.index.stop:
-            if any(self._row_has(r, lab, limit=limit) for lab in totals):
+            norms = self._row_norms(r, limit=limit)
+            if any(lab.norm in norms or lab.core in norms for lab in totals):
                 self._read_total(section, r, cols)
                 break
-            if any(self._row_has(r, lab, limit=limit) for lab in stops) or self._is_note_row(r, cols):
+            if any(lab.norm in norms or lab.core in norms for lab in stops) or self._is_note_row(r, cols):
                 r = self.index.stop
                 continue
-            self._read_indicator_row(section, r, cols, current)
+            self._read_indicator_row(r, cols, plan, current)
             r += 1
         if r >= self.index.stop and section.total:
             self.missing.append(f"{section.total_labels[0]}行")
@@ -263,15 +273,15 @@ class Reader:
                     self.put(section.total[name], point)
         return header_row
 
-    def _row_has(self, r: int, label: Label, *, limit: int) -> bool:
-        row = self.index.sheet.rows[r]
-        return any(label.exact(normalize(v)) for v in row[:limit] if isinstance(v, str))
+    def _row_norms(self, r: int, *, limit: int) -> set[str]:
+        """The normalised texts of a row left of `limit`: a label stands there when `label.exact` one of them."""
+        return {normalize(v) for v in self.index.sheet.rows[r][:limit] if isinstance(v, str)}
 
     def _is_note_row(self, r: int, cols: dict[str, int]) -> bool:
         """填表说明, 评价结论… written across the table: one text merged over the value columns."""
         first = min(cols.values())
         for c in range(first, first + 2):
-            rng = self.index.sheet.merge_at(r, c)
+            rng = self._merge_at(r, c)
             if rng is not None and rng[3] >= max(cols.values()) - 1 and rng[3] - rng[1] >= 3:
                 return True
         text = normalize(self.index.sheet.value(r, first))
@@ -284,42 +294,74 @@ class Reader:
                 point = to_point(value, "score", self.sheet_name, self.ref(ar, ac))
                 self.put(section.total[name], exact_weight(name, point))
 
-    def _read_indicator_row(self, section: Section, r: int, cols: dict[str, int], current: dict[str, str]) -> None:
+    def _merge_at(self, r: int, c: int) -> tuple[int, int, int, int] | None:
+        """`SheetGrid.merge_at` from a dictionary built once per block (the first range anchored there)."""
+        if self.merges is None:
+            self.merges = {}
+            for rng in self.index.sheet.merged:
+                self.merges.setdefault((rng[0], rng[1]), rng)
+        return self.merges.get((r, c))
+
+    def _read_indicator_row(self, r: int, cols: dict[str, int], plan: _Plan, current: dict[str, str]) -> None:
+        levels = [level for level in ("level1", "level2") if level in cols]
+        for level in levels:
+            value, (ar, ac) = self.index.value_at(r, cols[level])
+            norm = normalize(value)
+            if norm:
+                current[level] = self._level_key(level, value, norm)
+                current[f"{level}_cell"] = self.ref(ar, ac)
+                current[f"{level}_text"] = str(value).strip()
+        row = self._row_values(r, plan)
+        if all(value is None or value == "" for key, _, value, _ in row if key in _INDICATOR_KEYS):
+            for _, ftype, value, ref in row:  # not an indicator (no Point is made), but a prompt left in it counts
+                if ftype == "text" and isinstance(value, str) and is_prompt(value):
+                    self.prompts.append((ref, value.strip()))
+            return
+        sheet_name = self.sheet_name
         cells: dict[str, Point] = {}
-        for level in ("level1", "level2"):
-            if level in cols:
-                value, (ar, ac) = self.index.value_at(r, cols[level])
-                if normalize(value):
-                    current[level] = self._category(value) if level == "level1" else self._sub(value)
-                    current[f"{level}_cell"] = self.ref(ar, ac)
-                    current[f"{level}_text"] = str(value).strip()
-                if current.get(f"{level}_cell"):  # which 一级/二级 cell the row sits under (group checks)
-                    ref = current[f"{level}_cell"]
-                    cells[f"{level}_name"] = Point(current[f"{level}_text"], self.sheet_name, (ref,))
-        for f in section.fields:
-            key = f.key
-            if key in ("level1", "level2"):
+        for level in levels:
+            if current.get(f"{level}_cell"):  # which 一级/二级 cell the row sits under (group checks)
+                ref = current[f"{level}_cell"]
+                cells[f"{level}_name"] = Point(current[f"{level}_text"], sheet_name, (ref,))
+        for key, ftype, value, ref in row:
+            if not ref:
+                cells[key] = missing_point(sheet_name, None)  # column not found: reported as a label
                 continue
-            if key not in cols:
-                cells[key] = missing_point(self.sheet_name, None)  # column not found: reported as a label
-                continue
-            value, (ar, ac) = self.index.value_at(r, cols[key])
-            merged_down = (ar, ac) != (r, cols[key])
-            if merged_down and key not in ("reason",) and not key.startswith(("level1_", "level2_")):
-                value = ""  # a cell merged down from the row above belongs to that row
-            ftype = INDICATOR_TYPES.get(key, "target")
-            ref = self.ref(ar, ac) if key.startswith(("level1_", "level2_")) else self.ref(r, cols[key])
             if ftype == "target":
-                point = Point(target_value(value), self.sheet_name, (ref,), raw=value)
+                point = Point(target_value(value), sheet_name, (ref,), raw=value)
             elif ftype == "text" and isinstance(value, str) and is_prompt(value):
                 self.prompts.append((ref, value.strip()))
-                point = Point(None, self.sheet_name, (ref,), raw=value)
+                point = Point(None, sheet_name, (ref,), raw=value)
             else:
-                point = to_point(value, ftype, self.sheet_name, ref)
+                point = to_point(value, ftype, sheet_name, ref)
             cells[key] = exact_weight(key, point)
         compose_target(cells)
-        if any(cells[k].filled for k in ("name", "target", "actual", "weight", "score") if k in cells):
+        if any(cells[k].filled for k in _INDICATOR_KEYS if k in cells):
             self.indicators.append(Indicator(self.sheet_name, r, current["level1"], current["level2"], cells))
+
+    def _row_values(self, r: int, plan: _Plan) -> list[tuple[str, str, object, str]]:
+        """(key, type, value, cell) of each indicator column on row r; cell "" for a column not found."""
+        sheet = self.index.sheet
+        out: list[tuple[str, str, object, str]] = []
+        for key, c, ftype, of_level in plan:
+            if c is None:
+                out.append((key, ftype, None, ""))
+                continue
+            ar, ac = sheet.anchor(r, c)
+            value = sheet.value(ar, ac)
+            if (ar, ac) != (r, c) and key != "reason" and not of_level:
+                value = ""  # a cell merged down from the row above belongs to that row
+            out.append((key, ftype, value, _cell_ref(ar, ac) if of_level else _cell_ref(r, c)))
+        return out
+
+    def _level_key(self, level: str, value: object, norm: str) -> str:
+        """The category key of a 一级 text, or the 二级 label of a 二级 text (`norm` is the value normalised,
+        all either depends on): the same few texts on every row, each looked up once per block."""
+        known = self.levels.get((level, norm))
+        if known is None:
+            known = self._category(value) if level == "level1" else self._sub(value)
+            self.levels[(level, norm)] = known
+        return known
 
     def _category(self, value: object) -> str:
         norm = normalize(value)
@@ -335,3 +377,30 @@ class Reader:
                 if norm.startswith(normalize(sub)) or normalize(sub).startswith(norm):
                     return sub
         return norm
+
+
+_UNIT_TAIL = re.compile(r"\s*(?:金额)?单位[:：]\s*万?元\s*$")  # 单位：万元 after a value written in its label cell
+_cell_ref = functools.lru_cache(maxsize=8192)(cell_ref)  # the same few hundred cells in every workbook
+
+
+@per_form
+def _named_points(form: Form) -> dict[str, tuple[str, str]]:
+    """Point key → (field type, last part of the key) of every point `read_names` may take from a defined
+    name: not those of repeat rows, which the label reading sums over the rows units insert under them."""
+    repeat = tuple({f"{form.id}.{r.key}." for sec in form.sections for r in sec.rows if r.repeat})
+    return {key: (f.type, key.rsplit(".", 1)[-1]) for key, f in form.points().items() if not key.startswith(repeat)}
+
+
+_Plan = list[tuple[str, int | None, str, bool]]
+#: A row is an indicator when one of these is filled; a blank value (None, "") never fills a point.
+_INDICATOR_KEYS = ("name", "target", "actual", "weight", "score")
+
+
+def _row_plan(section: Section, cols: dict[str, int]) -> _Plan:
+    """How each indicator column is read on every row: (key, its column or None, its type, whether it
+    belongs to the 一级/二级 cell merged down beside the row)."""
+    return [
+        (f.key, cols.get(f.key), INDICATOR_TYPES.get(f.key, "target"), f.key.startswith(("level1_", "level2_")))
+        for f in section.fields
+        if f.key not in ("level1", "level2")
+    ]

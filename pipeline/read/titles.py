@@ -12,13 +12,13 @@ import functools
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from pipeline.forms import Form, Profile
 from pipeline.model import Grid, SheetGrid
-from pipeline.read.labels import Label, SheetIndex, spelled
+from pipeline.read.labels import Label, SheetIndex, per_form, spelled_norms
 from pipeline.read.values import normalize, parse_date_text, parse_value
 
 _ATTACHMENT = re.compile(r"^附(?:件|表)\d*")
@@ -45,8 +45,12 @@ def edition_cores(form: Form) -> tuple[str, ...]:
 
 def title_score(core: str, form: Form) -> int:
     """3: the title as the edition spells it; 2: with a short prefix (部门预算…, a place name); 1: inside."""
+    return _core_score(core, edition_cores(form))
+
+
+def _core_score(core: str, cores: tuple[str, ...]) -> int:
     best = 0
-    for ed in edition_cores(form):
+    for ed in cores:
         if core == ed:
             return 3
         if core.endswith(ed) and len(core) - len(ed) <= 10:
@@ -58,8 +62,11 @@ def title_score(core: str, form: Form) -> int:
 
 def looks_like_title(core: str, row: list[object]) -> bool:
     """A table title nobody defined: the only text of its row, ending in 表."""
-    texts = [v for v in row if isinstance(v, str) and v.strip()]
-    return len(texts) == 1 and 4 <= len(core) <= 40 and core.endswith("表")
+    return _titled(core) and sum(isinstance(v, str) and bool(v.strip()) for v in row) == 1
+
+
+def _titled(core: str) -> bool:
+    return 4 <= len(core) <= 40 and core.endswith("表")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,28 +80,52 @@ class Title:
 
 def find_titles(sheet: SheetGrid, index: SheetIndex, editions: Sequence[Form]) -> list[Title]:
     titles: list[Title] = []
+    scored = _scorer(tuple(edition_cores(f) for f in editions))
     for r, c, norm, raw in index.texts:
         if titles and titles[-1].row == r:
             continue
-        core, year = title_core(norm)
-        scored = sorted(((title_score(core, f), f) for f in editions), key=lambda x: -x[0])
-        kinds = {f.id for score, f in scored if score}
-        # every edition of a kind the title names competes: a Hunan layout titled 部门整体支出绩效自评表
-        # (the Chongqing wording) is still read with the Hunan edition when its labels say so
-        matched = tuple((score, f) for score, f in scored if score or f.id in kinds)
-        if matched or looks_like_title(core, sheet.rows[r]):
+        core, year, scores, titled = scored(norm)
+        matched = _matched(scores, editions) if any(scores) else ()
+        if matched or (titled and looks_like_title(core, sheet.rows[r])):
             titles.append(Title(r, c, str(raw).strip(), year, matched))
     return titles
 
 
-def section_labels(form: Form) -> list[tuple[str, ...]]:
+def _matched(scores: tuple[int, ...], editions: Sequence[Form]) -> tuple[tuple[int, Form], ...]:
+    scored = sorted(zip(scores, editions, strict=True), key=lambda x: -x[0])
+    kinds = {f.id for score, f in scored if score}
+    # every edition of a kind the title names competes: a Hunan layout titled 部门整体支出绩效自评表
+    # (the Chongqing wording) is still read with the Hunan edition when its labels say so
+    return tuple((score, f) for score, f in scored if score or f.id in kinds)
+
+
+_Scored = tuple[str, int | None, tuple[int, ...], bool]
+
+
+@functools.lru_cache(maxsize=16)
+def _scorer(cores: tuple[tuple[str, ...], ...]) -> Callable[[str], _Scored]:
+    """Scores a text cell against the editions whose title cores are `cores`: its title core, year and
+    score against each. Every text cell of every sheet is a candidate and forms repeat the same texts,
+    so each is scored once per process (keyed by the text alone: hashing `cores` per cell would cost more).
+    The last item says whether the core could be a title nobody defined (`looks_like_title`)."""
+
+    @functools.lru_cache(maxsize=4096)
+    def scored(norm: str) -> _Scored:
+        core, year = title_core(norm)
+        return core, year, tuple(_core_score(core, eds) for eds in cores), _titled(core)
+
+    return scored
+
+
+@per_form
+def section_labels(form: Form) -> tuple[tuple[str, ...], ...]:
     """The spellings of every label and header an edition's sections hold (for choosing an edition)."""
     out: list[tuple[str, ...]] = []
     for sec in form.sections:
         out += [f.names for f in sec.fields]
         out += [f.names for row in sec.field_rows for f in row]
         out += [r.names for r in sec.rows]
-    return out
+    return tuple(out)
 
 
 def choose_edition(title: Title, index: SheetIndex, year: int | None) -> Form | None:
@@ -102,7 +133,7 @@ def choose_edition(title: Title, index: SheetIndex, year: int | None) -> Form | 
     best: tuple[int, int, Form] | None = None
     for order, (score, form) in enumerate(title.editions):
         labels = section_labels(form)
-        hits = sum(index.find(spelled(names, year)) is not None for names in labels)
+        hits = sum(index.has(spelled_norms(names, year)) for names in labels)
         key = (score * 4 + 2 * hits - len(labels), -order)  # labels found count, labels missing count against
         if best is None or key > best[:2]:
             best = (key[0], key[1], form)
@@ -157,7 +188,7 @@ def filing_date(index: SheetIndex) -> date | None:
     inline = parse_date_text(re.sub(r"^.*?填报日期[\s:：]*", "", text))
     if inline is not None:
         return inline
-    for col in range(c + 1, index.sheet.n_cols):
+    for col in range(c + 1, index.n_cols):
         parsed = parse_value(index.sheet.value(r, col))
         if parsed.kind == "date":
             return parsed.value  # type: ignore[return-value]

@@ -77,6 +77,13 @@ class Parsed:
 BLANK = Parsed("blank", None)
 
 
+@functools.lru_cache(maxsize=2048)
+def _number(x: float) -> Parsed:
+    """A finite non-zero number as parsed (cached: forms repeat the same weights and amounts, and
+    equal non-zero floats are the same value)."""
+    return Parsed("number", x, float_decimals(x))
+
+
 def float_decimals(x: float) -> int:
     """Decimals a float was written with: repr(64.7) → 1; arithmetic noise is capped at MAX_DECIMALS."""
     if not math.isfinite(x) or x == int(x):
@@ -89,6 +96,11 @@ def float_decimals(x: float) -> int:
 
 def parse_value(raw: Any) -> Parsed:
     """Understand one cell value as typed (numbers, text numbers, percentages, dates, blanks)."""
+    kind = type(raw)
+    if kind is str:  # the two kinds a grid holds most, without the checks below
+        return parse_text(raw) if raw else BLANK
+    if kind is float and raw and math.isfinite(raw):
+        return _number(raw)
     if raw is None or raw == "":
         return BLANK
     if isinstance(raw, bool):
@@ -97,7 +109,7 @@ def parse_value(raw: Any) -> Parsed:
         x = float(raw)
         if not math.isfinite(x):
             return Parsed("text", str(raw))
-        return Parsed("number", x, float_decimals(x))
+        return _number(x) if x else Parsed("number", x, 0)  # 0.0 and -0.0 are equal keys, not the same value
     if isinstance(raw, datetime):
         return Parsed("date", raw.date())
     if isinstance(raw, date):
@@ -105,7 +117,9 @@ def parse_value(raw: Any) -> Parsed:
     return parse_text(str(raw))
 
 
+@functools.lru_cache(maxsize=2048)
 def parse_text(text: str) -> Parsed:
+    """A text cell understood (cached: a `Parsed` is immutable, and forms repeat the same texts)."""
     stripped = text.strip()
     if not stripped or stripped in BLANK_MARKS:
         return BLANK
