@@ -18,6 +18,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -108,7 +109,7 @@ def _read_sheets(path: Path) -> list[SheetGrid]:
     return sheets
 
 
-_REF_ATTR = re.compile(rb'\s(r|ref)="([^"]{0,300})"')
+_REF_ATTR = re.compile(rb"""\s(?:r|ref)\s*=\s*(?:"([^"]{0,300})"|'([^']{0,300})')""")
 # Where `_REF_ATTR` may match a value beyond the grid: every `r`/`ref` value but the plain shapes Excel
 # writes (A1, 12, A1:C3), which have at most two letters and six digits in a row (ZZ is column 702, 999999 a
 # row inside the grid). The literal comes first and the whitespace is checked behind it, so that the scan
@@ -117,6 +118,7 @@ _PLAIN = rb"[A-Z]{1,2}[0-9]{1,6}"
 _SUSPECT = (
     re.compile(rb'r="(?!' + _PLAIN + rb'"|[0-9]{1,6}")(?<=\sr=")'),
     re.compile(rb'ref="(?!' + _PLAIN + rb"(?::" + _PLAIN + rb')?")(?<=\sref=")'),
+    re.compile(rb"='|(?:r|ref)(?:\s+=|=\s)"),  # quoted with ' or spaced out (Excel writes neither): always looked at
 )
 _CELL = re.compile(r"\$?([A-Za-z]*)\$?([0-9]*)")
 _CHUNK = 1 << 20
@@ -164,9 +166,16 @@ def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, seen: _Seen) ->
             tail = text[-320:]
 
 
-def _refuse_beyond_grid(text: bytes, name: str) -> None:
+def ref_values(text: bytes) -> Iterator[str]:
+    """The values of the `r` and `ref` attributes in a piece of worksheet XML, however quoted."""
     for match in _REF_ATTR.finditer(text):
-        bad = _beyond_grid(match.group(2).decode("ascii", "replace"))
+        value = match.group(1) if match.group(1) is not None else match.group(2)
+        yield value.decode("ascii", "replace")
+
+
+def _refuse_beyond_grid(text: bytes, name: str) -> None:
+    for value in ref_values(text):
+        bad = _beyond_grid(value)
         if bad:
             log.info("cell reference %r beyond the grid in %s", bad, name)
             raise RejectedFile(MSG_BAD_REF.format(ref=bad[:20]), code="corrupt")
