@@ -60,6 +60,9 @@ INBOX_WAIT_S = 30.0
 #: once); a validate call costs ≈ 80 ms plus ≈ 2 ms a unit, so a bigger chunk saves little.
 BATCH_CHUNK_FILES = 250
 
+#: Garbage-collector thresholds during a batch run (Python's default: 700, 10, 10); see `engine._collector_tuned`.
+GC_THRESHOLDS = (20_000, 50, 50)
+
 #: Files received per ledger transaction, and finished files recorded per transaction: a commit is an fsync.
 #: A group is committed after this many seconds however few files it holds, so progress shows and reading starts.
 RECEIVE_GROUP_FILES = 25
