@@ -477,7 +477,15 @@ class Ledger:
 
     def history(self, year: int | None) -> list[Entry]:
         """Every finished row of `year` (superseded versions and duplicates too), oldest first."""
-        return self.entries(where="state != 'received' AND year IS ?", params=(year,))
+        return list(self.each_history(year))
+
+    def each_history(self, year: int | None, known: dict[int, Entry] | None = None) -> Iterator[Entry]:
+        """`history` one row at a time, the rows in `known` (by id) given as those objects: a 10,000-unit
+        summary streams it instead of holding a second copy of every unit's row."""
+        known = known or {}
+        sql = f"SELECT {_COLUMNS} FROM submissions WHERE state != 'received' AND year IS ? ORDER BY id"
+        for row in self.conn.execute(sql, (year,)):
+            yield known.get(row[0]) or Entry(*row)
 
     def refused(self) -> list[Entry]:
         return self.entries(where="status = 'rejected' AND state != 'received'")

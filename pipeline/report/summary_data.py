@@ -9,6 +9,7 @@ Shared by `summary` (the list sheets) and `summary_totals` (汇总数, 图表); 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +66,7 @@ class YearData:
     year: int | None
     units: list[UnitRow]
     findings: list[StoredFinding]
-    history: list[Entry]
+    history: Iterable[Entry]  # once: the ledger's rows, streamed
     refused: list[Entry]
     decisions: dict[Key, tuple[str, str]] = field(default_factory=dict)  # (unit, rule, cell) → (审核意见, 备注)
     explanations: dict[tuple[int, str, str], str] = field(default_factory=dict)  # (id, rule, cell) → 单位说明
@@ -112,7 +113,8 @@ class YearData:
         ids = [e.id for e, _ in latest]
         values = numbers(ledger, ids, UNIT_KEYS)
         units = [UnitRow(e, n, values.get(e.id, {})) for e, n in latest]
-        findings, history = ledger.findings(ids), ledger.history(year)
+        findings = ledger.findings(ids)
+        history = ledger.each_history(year, known={e.id: e for e, _ in latest})  # read as 提交历史 is written
         notes = explanations_for(ledger, ids)
         return cls(year, units, findings, history, ledger.refused(), decisions_for(ledger, year), notes)
 
