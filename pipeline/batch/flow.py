@@ -3,14 +3,15 @@
 One worker pool serves the whole run (`Pool`: an `isolate.Feed` that `map_isolated` runs on a thread of
 the parent), so the two cores never wait for each other's stage:
 
-- files are received in small groups (one ledger transaction each) and their reads queued as they come;
+- files are archived on a thread of the engine's and recorded `received` in small groups (one ledger
+  transaction each); their reads are queued as each group is recorded;
 - when every file of a chunk is read, the chunk is validated in one call (a call costs the same for 1 or
   250 units) while the workers read the next chunk; its writes are queued ahead of those reads;
 - finished files are recorded `checked`, moved and recorded `filed` in groups, one transaction per step
   and group (`Stages.commit_group`), in the order the crash-safety invariants of `engine` require.
 
-At most two chunks are open at once, one being written and one being read: the parent's memory stays
-flat whatever the number of files. A file's duplicates are filed after every original is.
+At most two chunks are open at once (and a receive group), one being written and one being read: what the
+parent holds does not grow with the number of files. A file's duplicates are filed after every original is.
 """
 
 from __future__ import annotations
@@ -35,15 +36,11 @@ from pipeline.model import Result, Submission
 from pipeline.read.isolate import Feed, map_isolated
 from pipeline.report.marks import Annotation
 
-#: Reads kept queued ahead of the workers, the parent receiving more when fewer wait: enough for both workers
-#: while the parent validates a chunk (≈ 0.5 s) or commits a group. 16 left them idle a fifth of a run.
-READ_AHEAD = 128
-
 _END = object()
 
 
 class Stages(Protocol):
-    """What a flow needs of the run it serves (`engine.Stages`)."""
+    """What a flow needs of the run it serves (`engine._Engine`)."""
 
     outdir: OutDir
     profile: Profile
@@ -196,7 +193,7 @@ class Flow:
     def _loop(self, pool: Pool | InlinePool, groups: Iterator[list[Entry]]) -> None:
         exhausted = False
         while not self.engine.stopping():
-            while not exhausted and pool.waiting() < READ_AHEAD and self._room():
+            while not exhausted and pool.waiting() < settings.READ_AHEAD_FILES and self._room():
                 group = next(groups, None)
                 if group is None:
                     exhausted = True
