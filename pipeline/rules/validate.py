@@ -2,8 +2,8 @@
 
 Three frames are built from all submissions of a batch — "unit" (附件1 + 附件2, one row per workbook),
 "project" (one row per 附件3 sheet) and "indicator" (one row per 三级指标) — and every rule becomes one
-pandera check on a narrow slice of its frame, validated lazily once per batch (a pandera call costs
-about the same for 1 row as for 10,000). Failing rows come back as findings that name their cells.
+pandera check on a narrow slice of its frame, run once per batch (a check costs about the same for 1 row
+as for 10,000). Failing rows come back as findings that name their cells.
 """
 
 from __future__ import annotations
@@ -223,11 +223,13 @@ def _indicator_type(key: str) -> str:
 
 
 def run_frame(frame: Frame, rules: Sequence[Rule], ctx: Context) -> list[tuple[int, Finding]]:
-    """Run every rule on one frame as the checks of one pandera schema, validated lazily in one call.
+    """Run every rule on one frame as a pandera check, each called once on the whole frame.
 
-    pandera reports a dataframe-level check's failures once per column of the frame it validates, so
-    the schema validates a one-column frame of row numbers and each check reads the values it needs
-    from the full frame by those rows: the failure report stays one row per failing row and check.
+    Each check is given a one-column frame of row numbers and reads the values it needs from the full frame
+    by those rows; its boolean output says which rows fail. The checks are called directly rather than
+    through `DataFrameSchema.validate(lazy=True)`, whose error report (built for every failing check and
+    thrown away here) took half the time of a batch's validation; the findings are the same (compared over
+    the 1,000-unit bench corpus).
     """
     details: dict[str, dict[int, list[dict[str, Any]]]] = {}
     checks: list[pa.Check] = []
@@ -242,14 +244,14 @@ def run_frame(frame: Frame, rules: Sequence[Rule], ctx: Context) -> list[tuple[i
             details[name] = fn(rule, frame, ctx)
         checks.append(pa.Check(_check_fn(rule, frame, ctx, details.get(name)), name=name, ignore_na=False))
     rows = pd.DataFrame({"_row": np.arange(len(frame.data))}, index=frame.data.index)
-    try:
-        pa.DataFrameSchema(checks=checks).validate(rows, lazy=True)
-        return []
-    except pa.errors.SchemaErrors as exc:
-        cases = exc.failure_cases[["check", "index"]].dropna().drop_duplicates()
+    failed: dict[str, list[int]] = {}
+    for name, check in zip(names, checks, strict=True):  # each on the whole frame: which rows fail is all we need
+        outcome = check(rows)
+        if not outcome.check_passed:
+            failed[name] = [int(i) for i in rows.index[~outcome.check_output.to_numpy(dtype=bool)]]
     out: list[tuple[int, Finding]] = []
     for name, rule in names.items():
-        failing = sorted(int(i) for i in cases.loc[cases["check"] == name, "index"])
+        failing = sorted(failed.get(name, ()))
         nominal = _nominal(rule, frame, failing, ctx.params) if rule.left is not None and failing else {}
         for row in failing:
             for detail in details.get(name, {}).get(row, [{}]):
