@@ -99,3 +99,24 @@ def test_overview_shows_last_years_score_and_rate_beside_this_years(out: Path) -
 def test_the_rule_is_catalogue_data_over_prev_points() -> None:
     [rule, *_] = [r for r in load_rules(load_profile()) if r.id == "A1.PREV.ACTUAL"]
     assert rule.kind == "compare" and any(p.startswith("prev.a1.") for p in rule.points)
+
+
+@pytest.mark.parametrize(("chunk", "workers"), [(250, 0), (1, 0), (1, 2)], ids=["one-chunk", "two-chunks", "workers"])
+def test_last_years_workbook_in_the_same_run_is_compared_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, workers: int
+) -> None:
+    """Both years sent in one batch: this year's is checked against last year's before either is recorded
+    (one chunk), or while last year's is still being written (two chunks)."""
+    from pipeline import settings
+
+    monkeypatch.setattr(settings, "BATCH_CHUNK_FILES", chunk)
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    _last_year(inbox / f"{UNIT}_2022.xlsx")
+    age(Path(shutil.copyfile(THIS_YEAR, inbox / THIS_YEAR.name)), seconds=1800)  # received after last year's
+    main(["run", str(inbox), "--out", str(out), "--workers", str(workers)])
+    findings = _rows(openpyxl.load_workbook(out / "汇总_2023.xlsx")["问题清单"])
+    flagged = [f for f in findings if f["规则编号"] == "A1.PREV.ACTUAL"]
+    a1 = load_submission(THIS_YEAR).forms["a1"].points
+    assert sorted(f["单元格"] for f in flagged) == sorted(a1[f"a1.{row}.prev"].cells[0] for row in CHANGED)
+    assert all(f"上年文件“{UNIT}_2022.xlsx”" in f["问题说明"] for f in flagged)

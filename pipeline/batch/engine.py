@@ -431,7 +431,14 @@ class _Engine:
         self.outdir.reading_inline(None)
         return loaded
 
-    def validate(self, entries: list[Entry], loaded: dict[int, Submission | RejectedFile]) -> dict[int, Result]:
+    def validate(
+        self,
+        entries: list[Entry],
+        loaded: dict[int, Submission | RejectedFile],
+        earlier: Sequence[tuple[Submission, str]] = (),
+    ) -> dict[int, Result]:
+        """Results of one chunk from one `validate` call; `earlier`: (submission, received as) this run read
+        before and has not recorded yet, where a unit's year before may be (`attach_previous`)."""
         results: dict[int, Result] = {}
         read: list[tuple[int, Submission]] = []
         for entry in entries:
@@ -441,7 +448,7 @@ class _Engine:
             elif value is not None:
                 read.append((entry.id, value))
         originals = {e.id: e.original_path for e in entries}
-        attach_previous(self.ledger, [(s, originals[i]) for i, s in read])  # prev.* points: last year's workbook
+        attach_previous(self.ledger, [(s, originals[i]) for i, s in read], earlier)  # prev.*: last year's workbook
         for (entry_id, submission), findings in zip(read, self._findings([s for _, s in read]), strict=True):
             original = originals[entry_id]
             if isinstance(findings, RejectedFile):

@@ -53,7 +53,12 @@ class Stages(Protocol):
 
     def load_inline(self, items: list[tuple[int, str, Profile]]) -> dict[int, Submission | RejectedFile]: ...
 
-    def validate(self, entries: list[Entry], loaded: dict[int, Submission | RejectedFile]) -> dict[int, Result]: ...
+    def validate(
+        self,
+        entries: list[Entry],
+        loaded: dict[int, Submission | RejectedFile],
+        earlier: Sequence[tuple[Submission, str]] = (),
+    ) -> dict[int, Result]: ...
 
     def output_name(self, entry: Entry, taken: set[str]) -> str: ...
 
@@ -235,7 +240,7 @@ class Flow:
     def _validate(self, chunk: Chunk, pool: Pool | InlinePool) -> None:
         engine = self.engine
         engine.listener.phase("审核中")
-        results = engine.validate(chunk.entries, chunk.loaded)
+        results = engine.validate(chunk.entries, chunk.loaded, self._unrecorded())
         chunk.loaded = {}  # the submissions live on in their results only
         for entry in chunk.entries:
             result = results[entry.id]
@@ -250,6 +255,13 @@ class Flow:
             pool.submit(("write", (entry.id, job, archive, str(engine.outdir.path(output)))), first=True)
         chunk.validated = True
         self._retire()
+
+    def _unrecorded(self) -> list[tuple[Submission, str]]:
+        """Submissions validated in this run and not yet in the ledger, oldest first (a unit's last year may be
+        among them: `attach_previous`)."""
+        results = [(e, r) for e, _, _, r in self.writes.values()] + [(p.entry, p.result) for p in self.pending]
+        ordered = sorted(results, key=lambda er: er[0].id)
+        return [(r.submission, e.original_path) for e, r in ordered if r.submission is not None]
 
     def _handle(self, task: tuple[str, Any], value: Any) -> None:
         kind, item = task

@@ -538,7 +538,8 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 # ----------------------------------------------------------------------------------- data points
 
 
-def _point_row(key: str, point: Point) -> tuple[Any, ...]:
+def point_row(key: str, point: Point) -> tuple[Any, ...]:
+    """(key, value_num, value_text, sheet, cell, decimals): one point as the ledger stores it."""
     value = point.value
     num: float | None = None
     text: str | None = None
@@ -555,13 +556,13 @@ def _point_row(key: str, point: Point) -> tuple[Any, ...]:
 
 def _form_rows(data: FormData) -> Iterator[tuple[Any, ...]]:
     for key, point in data.points.items():
-        yield _point_row(key, point)
+        yield point_row(key, point)
     for i, ind in enumerate(data.indicators, start=1):
         prefix = f"{data.form}.ind.{i}"
         yield f"{prefix}.level1", None, ind.level1 or None, ind.sheet, None, None
         yield f"{prefix}.level2", None, ind.level2 or None, ind.sheet, None, None
         for name, point in ind.cells.items():
-            yield _point_row(f"{prefix}.{name}", point)
+            yield point_row(f"{prefix}.{name}", point)
 
 
 def point_rows(submission: Submission) -> Iterator[tuple[Any, ...]]:
