@@ -104,6 +104,17 @@ def test_a_reader_panic_in_an_inline_run_refuses_that_file_and_the_batch_goes_on
     assert {state for _, state, _ in rows(out)} == {"filed"}
 
 
+def test_a_reader_panic_in_a_worker_shows_the_user_the_reason_not_rust_s_stack_trace(tmp_path: Path) -> None:
+    panic = panicking_xls(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", "check", str(panic)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 2  # refused
+    assert "文件内容已损坏" in "".join(done.stdout.split())  # Rich wraps the reason
+    assert "panicked" not in done.stderr and "rust" not in done.stderr.lower(), done.stderr
+    assert not done.stderr.strip(), done.stderr
+
+
 # Row 5 -----------------------------------------------------------------------------------------------
 
 

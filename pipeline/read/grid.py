@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import multiprocessing
+import os
 import posixpath
 import re
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -70,6 +73,36 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
 
 
 def _read_sheets(path: Path) -> list[SheetGrid]:
+    with _native_stderr_muted():
+        return _read_sheets_now(path)
+
+
+@contextmanager
+def _native_stderr_muted() -> Iterator[None]:
+    """In a worker process, while calamine reads: its file descriptor 2 goes to /dev/null.
+
+    A Rust panic inside calamine prints Rust's message and stack trace on stderr before Python gets it as an
+    exception, which becomes a refusal with a Chinese reason (`_damaged`): the user's terminal should show
+    that reason, not the Rust lines. Not in the user's own process (`--workers 0`), where other threads may
+    be writing to stderr at the same time.
+    """
+    if multiprocessing.parent_process() is None:
+        yield
+        return
+    saved = os.dup(2)
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 2)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _read_sheets_now(path: Path) -> list[SheetGrid]:
     try:
         with path.open("rb") as fh:  # from_filelike goes by content, so a renamed .xls still reads
             workbook = python_calamine.CalamineWorkbook.from_filelike(fh)
@@ -223,7 +256,7 @@ def _damaged(exc: BaseException) -> RejectedFile:
     arrives as `pyo3_runtime.PanicException`, a BaseException: it would pass every `except Exception`
     and, in a worker, fail to pickle.
     """
-    log.warning("reader failed on a damaged file: %s: %s", type(exc).__name__, _short(exc))
+    log.info("reader failed on a damaged file: %s: %s", type(exc).__name__, _short(exc))  # refused, said why
     return RejectedFile(MSG_DAMAGED, code="corrupt")
 
 
