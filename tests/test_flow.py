@@ -30,9 +30,9 @@ def test_chunks_are_read_ahead_validated_once_each_and_committed_in_groups(
         events.append((task[0], task[1][0]))
         submit(self, task, **kw)
 
-    def record_validate(self: Any, entries: list[Any], loaded: Any) -> Any:
+    def record_validate(self: Any, entries: list[Any], loaded: Any, *earlier: Any) -> Any:
         events.append(("validate", [e.id for e in entries]))
-        return validate(self, entries, loaded)
+        return validate(self, entries, loaded, *earlier)
 
     def record_commit(self: Any, done: Any, report: Any) -> None:
         events.append(("commit", len(done)))
