@@ -272,6 +272,7 @@ class _Engine:
         self.workers, self.memory_mb, self.timeout_s = workers, memory_mb, timeout_s
         self.listener, self.stop = listener, stop
         self.delay = float(os.environ.get(settings.TEST_DELAY_ENV) or 0)
+        self.crashed: set[int] | None = None  # rows whose in-line read ended a process (`load_inline`)
 
     def new_report(self) -> RunReport:
         return RunReport(inbox=self.inbox.root, out=self.outdir.root)
@@ -412,7 +413,9 @@ class _Engine:
         row id to OUT/.crashed-inline and refuses the file without reading it again, so a rerun cannot
         die on it for ever."""
         loaded: dict[int, Submission | RejectedFile] = {}
-        crashed = self.outdir.crashed_inline()
+        if self.crashed is None:  # notes a killed process left: read once, the flow calls this per file
+            self.crashed = self.outdir.crashed_inline()
+        crashed = self.crashed
         for item in items:
             entry_id = item[0]
             if entry_id in crashed:
