@@ -168,6 +168,7 @@ class Profile:
     collect: str = "自动"
     year: int | None = None
     explainable: tuple[str, ...] = ()  # error rules a unit's 单位说明 may clear (then shown as explained warnings)
+    editions: tuple[str, ...] = ()  # a bureau's own editions: paths of schemas/forms-style files (`edition draft`)
 
     def with_year(self, year: int | None) -> Profile:
         return self if year is None else replace(self, year=year)
@@ -302,7 +303,10 @@ def _spell_section(sec: Section, shared: Shared) -> Section:
 def load_form(form_id: str, schemas_dir: Path = SCHEMAS_DIR) -> Form:
     """Read schemas/forms/<form_id>.toml (an edition; <kind>.toml is the kind's primary edition)."""
     path = schemas_dir / "forms" / f"{form_id}.toml"
-    raw = _read_toml(path)
+    return _form_from(_read_toml(path), path, form_id, schemas_dir)
+
+
+def _form_from(raw: dict[str, Any], path: Path, form_id: str, schemas_dir: Path) -> Form:
     shared = load_shared(schemas_dir)
     try:
         titles = _spellings(raw["title"])
@@ -437,4 +441,57 @@ def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Prof
         explainable=tuple(raw.get("explainable", ())),
         collect=collect,
         year=int(raw["year"]) if raw.get("year") else None,
+        editions=tuple(str((path.parent / e).resolve()) for e in raw.get("editions", ())),
+    )
+
+
+def profile_editions(profile: Profile, schemas_dir: Path = SCHEMAS_DIR) -> tuple[Form, ...]:
+    """The shipped editions, then the bureau's own that its profile lists (`editions = ["x.toml"]`, paths
+    relative to the profile file): a layout saved from `jixiao edition draft` is read as an edition."""
+    shipped = load_editions(schemas_dir)
+    if not profile.editions:
+        return shipped
+    return (*shipped, *(load_form_file(Path(p), schemas_dir) for p in profile.editions))
+
+
+@cache
+def load_form_file(path: Path, schemas_dir: Path = SCHEMAS_DIR) -> Form:
+    """An edition from a file of its own (a bureau's, outside schemas/forms/), checked like a shipped one."""
+    if not path.is_file():
+        raise DefinitionError(f"找不到审核口径中列出的表样文件：{path}")
+    form = _form_from(_read_toml(path), path, path.stem, schemas_dir)
+    check_edition(form, load_forms(schemas_dir)[form.id])
+    return form
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """schemas/structure.toml: the words a self-evaluation's headers and labels hold, by point key."""
+
+    indicator: dict[str, tuple[str, ...]]
+    funds: dict[str, tuple[str, ...]]
+    funds_rows: dict[str, tuple[str, ...]]
+    fields: dict[str, dict[str, tuple[str, ...]]]  # kind → key → words
+    goal: dict[str, tuple[str, ...]]
+    rows: dict[str, tuple[str, ...]]
+    kinds: dict[str, tuple[str, ...]]
+    refuse: dict[str, tuple[str, ...]]
+
+
+@cache
+def load_vocabulary(schemas_dir: Path = SCHEMAS_DIR) -> Vocabulary:
+    raw = _read_toml(schemas_dir / "structure.toml")
+
+    def group(name: str) -> dict[str, tuple[str, ...]]:
+        return {k: _spellings(v) for k, v in raw.get(name, {}).items()}
+
+    return Vocabulary(
+        indicator=group("indicator"),
+        funds=group("funds"),
+        funds_rows=group("funds_rows"),
+        fields={kind: {k: _spellings(v) for k, v in keys.items()} for kind, keys in raw.get("fields", {}).items()},
+        goal=group("goal"),
+        rows=group("rows"),
+        kinds=group("kinds"),
+        refuse=group("refuse"),
     )

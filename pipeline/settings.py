@@ -18,6 +18,10 @@ TITLE_SEARCH_ROWS = 8
 #: Decimals beyond this in a float are noise from arithmetic, not precision the unit wrote.
 MAX_DECIMALS = 6
 
+#: Rows under a funds header read as the total and its sources when a table is read by its structure:
+#: real forms have 1–6; a block that runs on is not a funds block any more.
+MAX_FUND_ROWS = 10
+
 #: Suffix of the annotated workbook written next to each checked file.
 RESULT_SUFFIX = "_审核结果.xlsx"
 

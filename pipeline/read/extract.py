@@ -19,25 +19,36 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from pipeline.errors import RejectedFile
-from pipeline.forms import Form, Profile, load_editions, load_profile
+from pipeline.forms import Form, Profile, load_forms, load_profile, profile_editions
 from pipeline.model import FormData, Grid, Point, SheetGrid, Submission, Unread, cell_ref
 from pipeline.read.explanations import is_explanation_sheet, read_explanations
 from pipeline.read.labels import Label, SheetIndex, per_form, spelled_norms
-from pipeline.read.sections import Reader
-from pipeline.read.titles import Title, block_year, choose_edition, find_titles, header_year, section_labels
+from pipeline.read.sections import STRUCTURED_KINDS, Reader
+from pipeline.read.structure import GENERIC, Structure, generic_form, not_a_self_evaluation, scan
+from pipeline.read.titles import (
+    Title,
+    block_year,
+    choose_edition,
+    find_titles,
+    header_year,
+    labels_of,
+    section_labels,
+)
 from pipeline.read.values import BLANK, parse_value
 
 
 def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Form] | None = None) -> Submission:
     """Read every table of a workbook. Raises RejectedFile when no form is found at all."""
-    editions = tuple(editions or load_editions())
     profile = profile or load_profile()
+    editions = tuple(editions or profile_editions(profile))
     found: dict[str, FormData] = {}
     projects: list[FormData] = []
     unread: list[Unread] = []
     titles_seen: list[str] = []
+    seen = Seen()
     explanations = {}
     for sheet in grid.sheets:
         if is_explanation_sheet(sheet):  # 审核结果 of a returned annotated workbook, or the unit's 审核说明
@@ -46,8 +57,11 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
         whole = SheetIndex.build(sheet)
         titles = find_titles(sheet, whole, editions)
         titles_seen += [t.text for t in titles]
+        seen.headings += [raw for _r, _c, _n, raw in whole.texts[:REFUSAL_HEADINGS]]
         if not titles:
             data = read_untitled(grid, sheet, whole, editions, profile) if has_content(whole) else None
+            if data is None and has_content(whole):
+                data = read_structured(grid, sheet, whole, None, editions, profile, seen)
             if data is not None and data.form == "a3":
                 if _has_entries(data):
                     projects.append(data)
@@ -59,11 +73,12 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
         for n, title in enumerate(titles):
             stop = titles[n + 1].row if n + 1 < len(titles) else sheet.n_rows
             index = whole.block(title.row, stop)
-            if not title.editions:
-                if has_content(index, skip=1):
-                    unread.append(Unread(sheet.name, cell_ref(title.row, title.col), title.text))
-                continue
-            data = read_block(grid, sheet, index, title, editions, profile)
+            if not title.editions:  # a title no edition spells: the table is what its structure says
+                if not has_content(index, skip=1):
+                    continue
+                data = read_structured(grid, sheet, index, title, editions, profile, seen)
+            else:
+                data = read_block(grid, sheet, index, title, editions, profile)
             if data is None:
                 unread.append(Unread(sheet.name, cell_ref(title.row, title.col), title.text))
             elif data.form == "a3":
@@ -74,7 +89,7 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
             else:
                 unread.append(Unread(sheet.name, cell_ref(title.row, title.col), title.text, duplicate=True))
     if not found and not projects:
-        raise refusal(grid, titles_seen)
+        raise refusal(grid, titles_seen, seen)
     share_year([*found.values(), *projects])
     return Submission(grid.path, found, projects, unread, explanations=explanations)
 
@@ -120,6 +135,39 @@ def read_untitled(
     return data
 
 
+@dataclass(slots=True)
+class Seen:
+    """What a workbook showed, for a refusal that says what it is: its blocks' structure, its headings."""
+
+    structures: list[Structure] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
+
+
+def read_structured(
+    grid: Grid,
+    sheet: SheetGrid,
+    index: SheetIndex,
+    title: Title | None,
+    editions: Sequence[Form],
+    profile: Profile,
+    seen: Seen,
+) -> FormData | None:
+    """A block no edition's title names: a self-evaluation when its structure says so (an indicator grid,
+    a funds block), read with an edition of that kind whose labels it holds, else by its structure."""
+    structure = scan(index, title.text if title else "")
+    seen.structures.append(structure)
+    if not structure.self_evaluation:
+        return None
+    kinds = tuple((0, f) for f in editions if f.id == structure.kind)
+    start = None if title else index.texts[0][0]
+    if title is None:
+        title = Title(index.texts[0][0], index.texts[0][1], "", None, kinds)
+    data = read_block(grid, sheet, index, replace(title, editions=kinds), editions, profile, start=start)
+    if data is not None:
+        data.titled = bool(title.text)
+    return data
+
+
 def read_block(
     grid: Grid,
     sheet: SheetGrid,
@@ -130,13 +178,46 @@ def read_block(
     *,
     start: int | None = None,
 ) -> FormData | None:
-    """One table: choose its edition, settle its year, read it (from the row under its title, or `start`)."""
+    """One table: choose its edition, settle its year, read it (from the row under its title, or `start`).
+    When the edition misses labels and the block's structure reads more of it, the generic reading wins."""
     guess = title.year or header_year(title.editions[0][1], index)
     form = choose_edition(title, index, guess)
     if form is None:
         return None
-    year, source = block_year(title, form, index, grid, profile)
-    reader = Reader(form, index, profile, form_labels(form))
+    data = read_as(form, form_labels(form), grid, sheet, index, title, profile, start=start)
+    if not data.missing or form.id not in STRUCTURED_KINDS:
+        return data  # the fast path: an edition that matches
+    structure = scan(index, title.text)
+    if not structure.self_evaluation:
+        return data
+    generic = generic_form(structure, title.text)
+    labels = tuple(Label.of(n) for names in labels_of(generic) for n in names)
+    other = read_as(generic, labels, grid, sheet, index, title, profile, start=start)
+    return other if _coverage(other) > _coverage(data) else data
+
+
+def _coverage(data: FormData) -> int:
+    """How much of a table a reading took: the points and indicator columns it filled (not cells: an edition
+    that misses the 总分 row reads it as one more indicator)."""
+    keys = {k for k, p in data.points.items() if p.filled}
+    return len(keys | {f"ind.{k}" for ind in data.indicators for k, p in ind.cells.items() if p.filled})
+
+
+def read_as(
+    form: Form,
+    labels: Sequence[Label],
+    grid: Grid,
+    sheet: SheetGrid,
+    index: SheetIndex,
+    title: Title,
+    profile: Profile,
+    *,
+    start: int | None = None,
+) -> FormData:
+    """One block read with one edition (or a generic reading's form)."""
+    year_form = form if form.edition != GENERIC else load_forms()[form.id]
+    year, source = block_year(title, year_form, index, grid, profile)
+    reader = Reader(form, index, profile, labels)
     reader.read(year, title.row + 1 if start is None else start)
     if form.primary:
         reader.read_names(grid.names.get(sheet.name, {}))
@@ -175,20 +256,35 @@ def first_text(index: SheetIndex) -> str:
 
 
 REFUSAL_TITLES = 5  # a refusal names this many of the titles it found: enough to tell what the workbook is
+REFUSAL_HEADINGS = 6  # the first texts of each sheet that may say what a workbook is (a report's title)
+REFUSAL_HEADERS = 8  # header texts a refusal names
 
 
-def refusal(grid: Grid, titles: list[str]) -> RejectedFile:
-    """Why a workbook holds nothing to check, naming the titles it does hold."""
+def _named(texts: list[str], limit: int) -> str:
+    distinct = list(dict.fromkeys(t.strip().replace("\n", "") for t in texts if t.strip()))
+    shown = "、".join(f"“{t[:40]}”" for t in distinct[:limit])
+    return shown + (f" 等 {len(distinct)} 个" if len(distinct) > limit else "")
+
+
+def refusal(grid: Grid, titles: list[str], seen: Seen | None = None) -> RejectedFile:
+    """Why a workbook holds nothing to check: what it is when its structure or headings say so (a 申报表,
+    a report, a budget table), naming the titles and headers it does hold."""
     if not any(any(v not in ("", None) for row in s.rows for v in row) for s in grid.sheets):
         return RejectedFile("工作簿为空，没有任何内容", code="empty")
-    distinct = list(dict.fromkeys(titles))
-    shown = "、".join(f"“{t[:40]}”" for t in distinct[:REFUSAL_TITLES])
-    more = f" 等 {len(distinct)} 个" if len(distinct) > REFUSAL_TITLES else ""
-    seen = f"工作簿中的表格标题：{shown}{more}" if shown else "工作簿中没有找到任何表格标题"
+    seen = seen or Seen()
+    shown = _named(titles, REFUSAL_TITLES)
+    where = f"工作簿中的表格标题：{shown}" if shown else "工作簿中没有找到任何表格标题"
+    headers = [h for s in seen.structures for h in s.headers]
+    if headers:
+        where += f"；表头：{_named(headers, REFUSAL_HEADERS)}"
+    what = not_a_self_evaluation(seen.structures, [*titles, *seen.headings])
+    if what is not None:
+        if not shown and seen.headings:
+            where = f"工作簿开头的文字：{_named(seen.headings, REFUSAL_TITLES)}" + where.removeprefix("工作簿中没有找到任何表格标题")
+        return RejectedFile(f"{what}（{where}）", code="wrong_template")
     return RejectedFile(
-        "不是绩效自评表：未找到“整体支出绩效评价基础数据表”“整体支出绩效自评表”或“项目支出绩效自评表”等标题（"
-        + seen
-        + "）",
+        "不是绩效自评表：未找到“整体支出绩效评价基础数据表”“整体支出绩效自评表”或“项目支出绩效自评表”等标题，"
+        "也没有绩效指标表（指标、指标值、完成值）或资金执行表（预算数、执行数）（" + where + "）",
         code="wrong_template",
     )
 

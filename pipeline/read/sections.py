@@ -13,12 +13,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pipeline.forms import Field, Form, Profile, Section, for_year
+from pipeline.forms import Field, Form, Profile, Row, Section, for_year, load_vocabulary
 from pipeline.model import Indicator, Point, cell_ref
 from pipeline.read.labels import Label, SheetIndex, per_form, spelled
 from pipeline.read.points import (
     INDICATOR_TYPES,
     UNIT_MARK,
+    combine,
     combine_repeat,
     compose_target,
     exact_weight,
@@ -29,7 +30,13 @@ from pipeline.read.points import (
     target_value,
     to_point,
 )
+from pipeline.read.structure import classify, indicator_header
 from pipeline.read.values import normalize, parse_value
+from pipeline.settings import MAX_FUND_ROWS
+
+#: Form kinds that are self-evaluation tables: read by the structure vocabulary where an edition's
+#: spellings miss (schemas/structure.toml).
+STRUCTURED_KINDS = ("a2", "a3")
 
 
 @dataclass(slots=True)
@@ -160,6 +167,8 @@ class Reader:
         found = {col.key: self.index.find(spelled(col.names, year), cursor) for col in section.fields}
         rows_hit = Counter(at[0] for at in found.values() if at is not None)
         header_row = rows_hit.most_common(1)[0][0] if rows_hit else None
+        if header_row is not None and self.structured:
+            self._headers_by_vocabulary(found, header_row, load_vocabulary().funds)
         columns: dict[str, int] = {}
         for col in section.fields:
             at = found[col.key]
@@ -174,34 +183,76 @@ class Reader:
             return None
         header_row = min(found[k][0] for k in columns)  # type: ignore[index]
         label_cols = min(columns.values())
-        row_at: dict[str, int] = {}
-        for row in section.rows:
+        row_at: dict[int, int] = {}  # by the row's position in the section: a generic table repeats keys
+        for n, row in enumerate(section.rows):
             labels = spelled(row.names, year)
             at = self.index.find(labels, header_row + 1, cols=label_cols) or self.index.find(
                 labels, header_row + 1, mode="prefix", cols=label_cols
             )
-            if at is None and section.first_row and row is section.rows[0]:
+            if at is None and section.first_row and n == 0:
                 at = self._first_data_row(header_row, columns)
-            if at is None:
+            if at is None and self.structured:
+                at = self._row_by_vocabulary(row.key, header_row, label_cols)
+            if at is not None:
+                row_at[n] = at[0]
+            elif not (self.structured and row.only):  # a fund source left out is not itemised, not unread
                 self.missing.append(row.label)
-            else:
-                row_at[row.key] = at[0]
-        for row in section.rows:
-            r = row_at.get(row.key)
-            for col in section.fields:
-                if row.only and col.key not in row.only:
-                    continue
-                c = columns.get(col.key)
-                key = f"{row.key}.{col.key}"
-                if r is None or c is None:
-                    self.put(key, missing_point(self.sheet_name, None))
-                    continue
-                value, (ar, ac) = self.index.value_at(r, c)
-                point = exact_weight(col.key, self.point(value, col.type, ar, ac))
-                if row.repeat:
-                    point = self._with_inserted_rows(point, r, c, col.type, row_at, label_cols)
-                self.put(key, point)
+        done: set[str] = set()
+        for n, row in enumerate(section.rows):
+            self._read_table_row(section, row, row_at.get(n), (columns, row_at, label_cols), done)
         return header_row
+
+    def _read_table_row(
+        self, section: Section, row: Row, r: int | None, where: tuple[dict[str, int], dict[int, int], int], done: set[str]
+    ) -> None:
+        """One row's values; a key the section has read already (a source under another name) adds up."""
+        columns, row_at, label_cols = where
+        for col in section.fields:
+            if row.only and col.key not in row.only:
+                continue
+            c = columns.get(col.key)
+            key = f"{row.key}.{col.key}"
+            if r is None or c is None:
+                point = missing_point(self.sheet_name, None)
+                point.absent = r is None and self.structured and bool(row.only)
+                if key not in done:
+                    self.put(key, point)
+                continue
+            value, (ar, ac) = self.index.value_at(r, c)
+            point = exact_weight(col.key, self.point(value, col.type, ar, ac))
+            if row.repeat:
+                point = self._with_inserted_rows(point, r, c, col.type, row_at, label_cols)
+            earlier = self.points.get(f"{self.form.id}.{key}")
+            if key in done and earlier is not None and earlier.cells:
+                point = combine([earlier, point])
+            done.add(key)
+            self.put(key, point)
+
+    @property
+    def structured(self) -> bool:
+        """Whether labels an edition does not spell may be found by the structure vocabulary (self-evaluation
+        tables only: 附件1's rows are its own)."""
+        return self.form.id in STRUCTURED_KINDS
+
+    def _headers_by_vocabulary(
+        self, found: dict[str, tuple[int, int] | None], header_row: int, vocab: dict[str, tuple[str, ...]]
+    ) -> None:
+        """Headers the edition does not spell, taken by the key their words say (全年(调整)预算数 → budget)."""
+        taken = {at[1] for at in found.values() if at is not None}
+        stop = max(self.index.end(header_row, c)[0] for c in taken) + 1
+        for r, c, _norm, raw in self.index.texts:
+            if header_row <= r <= stop and c not in taken:
+                key = classify(raw, vocab)
+                if key in found and found[key] is None:
+                    found[key] = (r, c)
+                    taken.add(c)
+
+    def _row_by_vocabulary(self, key: str, header_row: int, label_cols: int) -> tuple[int, int] | None:
+        rows = load_vocabulary().funds_rows
+        for r, c, _norm, raw in self.index.texts:
+            if header_row < r < header_row + MAX_FUND_ROWS and c < label_cols and classify(raw, rows) == key:
+                return r, c
+        return None
 
     def _first_data_row(self, header_row: int, columns: dict[str, int]) -> tuple[int, int] | None:
         """The first row under the headers with a number in one of the columns (a total row whose label
@@ -213,7 +264,7 @@ class Reader:
         return None
 
     def _with_inserted_rows(
-        self, head: Point, r: int, c: int, ftype: str, row_at: dict[str, int], label_cols: int
+        self, head: Point, r: int, c: int, ftype: str, row_at: dict[int, int], label_cols: int
     ) -> Point:
         """Σ of the label row and the rows a unit inserted under it (一个专项一行)."""
         later = [x for x in row_at.values() if x > r]
@@ -230,6 +281,9 @@ class Reader:
     def _read_indicators(self, section: Section, year: int | None, cursor: int) -> int | None:
         name_col = section.column("name")
         at = self.index.find(spelled(name_col.names, year), cursor)
+        if at is None and self.structured:
+            head = indicator_header(self.index, cursor)
+            at = (head.row, head.columns["name"][0]) if head is not None else None
         if at is None:
             self.missing.append(name_col.label)
             return None
@@ -247,6 +301,10 @@ class Reader:
             if hits:
                 cols[f.key] = hits[0][1]
                 taken.add(hits[0][1])
+        if self.structured and len(cols) < len(section.fields):
+            found = {f.key: (header_row, cols[f.key]) if f.key in cols else None for f in section.fields}
+            self._headers_by_vocabulary(found, header_row, load_vocabulary().indicator)
+            cols = {k: at[1] for k, at in found.items() if at is not None}
         first_row = max(self.index.end(header_row, c)[0] for c in cols.values()) + 1
         totals = spelled(section.total_labels, year)
         stops = spelled(section.stop, year)

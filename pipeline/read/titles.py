@@ -117,8 +117,7 @@ def _scorer(cores: tuple[tuple[str, ...], ...]) -> Callable[[str], _Scored]:
     return scored
 
 
-@per_form
-def section_labels(form: Form) -> tuple[tuple[str, ...], ...]:
+def labels_of(form: Form) -> tuple[tuple[str, ...], ...]:
     """The spellings of every label and header an edition's sections hold (for choosing an edition)."""
     out: list[tuple[str, ...]] = []
     for sec in form.sections:
@@ -126,6 +125,9 @@ def section_labels(form: Form) -> tuple[tuple[str, ...], ...]:
         out += [f.names for row in sec.field_rows for f in row]
         out += [r.names for r in sec.rows]
     return tuple(out)
+
+
+section_labels = per_form(labels_of)  # an edition's, once per process (a generic reading's form: `labels_of`)
 
 
 def choose_edition(title: Title, index: SheetIndex, year: int | None) -> Form | None:
