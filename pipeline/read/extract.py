@@ -180,27 +180,47 @@ def read_block(
 ) -> FormData | None:
     """One table: choose its edition, settle its year, read it (from the row under its title, or `start`).
     When the edition misses labels and the block's structure reads more of it, the generic reading wins."""
-    guess = title.year or header_year(title.editions[0][1], index)
-    form = choose_edition(title, index, guess)
+    form = None
+    if title.editions:
+        form = choose_edition(title, index, title.year or header_year(title.editions[0][1], index))
     if form is None:
-        return None
+        return read_generic(grid, sheet, index, title, profile, start=start)
     data = read_as(form, form_labels(form), grid, sheet, index, title, profile, start=start)
     if not data.missing or form.id not in STRUCTURED_KINDS:
         return data  # the fast path: an edition that matches
+    other = read_generic(grid, sheet, index, title, profile, start=start)
+    known = edition_keys(form)  # what the edition reads: an extra column it has no key for does not count
+    return other if other is not None and len(_covered(other) & known) > len(_covered(data)) else data
+
+
+def read_generic(
+    grid: Grid, sheet: SheetGrid, index: SheetIndex, title: Title, profile: Profile, *, start: int | None = None
+) -> FormData | None:
+    """A block read by its structure alone (`structure.generic_form`), or None when it has none."""
     structure = scan(index, title.text)
     if not structure.self_evaluation:
-        return data
+        return None
     generic = generic_form(structure, title.text)
     labels = tuple(Label.of(n) for names in labels_of(generic) for n in names)
-    other = read_as(generic, labels, grid, sheet, index, title, profile, start=start)
-    return other if _coverage(other) > _coverage(data) else data
+    return read_as(generic, labels, grid, sheet, index, title, profile, start=start)
 
 
-def _coverage(data: FormData) -> int:
-    """How much of a table a reading took: the points and indicator columns it filled (not cells: an edition
-    that misses the 总分 row reads it as one more indicator)."""
+def _covered(data: FormData) -> set[str]:
+    """The points and indicator columns a reading filled (not cells: an edition that misses the 总分 row
+    reads it as one more indicator)."""
     keys = {k for k, p in data.points.items() if p.filled}
-    return len(keys | {f"ind.{k}" for ind in data.indicators for k, p in ind.cells.items() if p.filled})
+    return keys | {f"ind.{k}" for ind in data.indicators for k, p in ind.cells.items() if p.filled}
+
+
+@per_form
+def edition_keys(form: Form) -> frozenset[str]:
+    """Every point key and indicator column (as `_covered` names them) an edition may fill."""
+    keys = {*form.points(), f"{form.id}.year"}
+    for sec in form.sections:
+        if sec.kind == "indicators":
+            keys |= {f"ind.{f.key}" for f in sec.fields}
+            keys |= {f"ind.{f.key}_name" for f in sec.fields if f.key in ("level1", "level2")}
+    return frozenset(keys)
 
 
 def read_as(
@@ -280,7 +300,8 @@ def refusal(grid: Grid, titles: list[str], seen: Seen | None = None) -> Rejected
     what = not_a_self_evaluation(seen.structures, [*titles, *seen.headings])
     if what is not None:
         if not shown and seen.headings:
-            where = f"工作簿开头的文字：{_named(seen.headings, REFUSAL_TITLES)}" + where.removeprefix("工作簿中没有找到任何表格标题")
+            heading = f"工作簿开头的文字：{_named(seen.headings, REFUSAL_TITLES)}"
+            where = heading + where.removeprefix("工作簿中没有找到任何表格标题")
         return RejectedFile(f"{what}（{where}）", code="wrong_template")
     return RejectedFile(
         "不是绩效自评表：未找到“整体支出绩效评价基础数据表”“整体支出绩效自评表”或“项目支出绩效自评表”等标题，"

@@ -15,6 +15,7 @@ from datetime import date
 from pipeline.forms import load_shared
 from pipeline.model import Point, cell_ref
 from pipeline.read.values import BLANK, Parsed, normalize, parse_value
+from pipeline.settings import MAX_DECIMALS
 
 NUMERIC_TYPES = frozenset({"amount", "int", "score", "percent"})
 
@@ -22,6 +23,9 @@ NUMERIC_TYPES = frozenset({"amount", "int", "score", "percent"})
 #: ratios to whole percent even when the stored value is shorter (4.5 in a 0.00 cell reads "4.50").
 #: Scores typed as whole numbers are taken to a tenth, so a few rounded scores cannot hide a missing point.
 MIN_CELL_DECIMALS = {"amount": 2, "percent": 2, "score": 1}
+
+#: Amounts are 万元; one written with another unit in its cell is converted (places the decimal point moves).
+AMOUNT_UNITS = {"元": 4, "亿元": -4}
 
 #: A 单位 note beside a label (`单位：万元`): not the value of the row.
 UNIT_MARK = re.compile(r"^(?:金额)?(?:计量)?单位[:：]?\s*(?:万元|元|人|个)$")
@@ -49,6 +53,9 @@ def numeric_point(parsed: Parsed, ftype: str, sheet: str, ref: str, raw: object)
         text = parsed.value.isoformat() if isinstance(parsed.value, date) else str(parsed.value)
         return Point(text, sheet, (ref,), raw=raw)  # text in a number cell: validate.py reports it
     value, decimals = float(parsed.value), parsed.decimals  # type: ignore[arg-type]
+    if ftype == "amount" and parsed.unit in AMOUNT_UNITS:  # 125000元 in a 万元 cell: 12.5, to the yuan
+        shift = AMOUNT_UNITS[parsed.unit]
+        value, decimals = round(value * 10.0**-shift, MAX_DECIMALS + 4), max((decimals or 0) + shift, 0)
     if ftype == "percent" and not parsed.percent and abs(value) > 1.5:
         value, decimals = value / 100, (decimals or 0) + 2  # "87.5" typed into a 控制率 cell means 87.5%
     point = Point(value, sheet, (ref,), decimals=decimals, raw=raw)

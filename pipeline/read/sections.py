@@ -203,7 +203,12 @@ class Reader:
         return header_row
 
     def _read_table_row(
-        self, section: Section, row: Row, r: int | None, where: tuple[dict[str, int], dict[int, int], int], done: set[str]
+        self,
+        section: Section,
+        row: Row,
+        r: int | None,
+        where: tuple[dict[str, int], dict[int, int], int],
+        done: set[str],
     ) -> None:
         """One row's values; a key the section has read already (a source under another name) adds up."""
         columns, row_at, label_cols = where

@@ -290,9 +290,8 @@ def _types(primary: Form) -> dict[str, str]:
 
 def _funds_section(structure: Structure, types: dict[str, str]) -> Section:
     assert structure.funds is not None
-    columns = tuple(
-        Field(key, text, types.get(f"total.{key}", "amount")) for key, (_, text) in sorted(structure.funds.columns.items())
-    )
+    heads = sorted(structure.funds.columns.items())
+    columns = tuple(Field(key, text, types.get(f"total.{key}", "amount")) for key, (_, text) in heads)
     sources = ("initial", "budget", "exec")
     rows = tuple(
         Row(key, text or "年度资金总额", only=() if key == "total" else sources) for key, text in structure.fund_rows

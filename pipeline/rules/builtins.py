@@ -125,7 +125,9 @@ def missing_form(rule: Rule, frame: Frame, ctx: Context) -> Details:
     editions = {form.edition: form for form in load_editions()}
     for row in range(len(frame.points)):
         sub = ctx.submissions[frame.subs[row]]
-        needed = {kind for data in sub.forms.values() for kind in editions[data.edition].requires}
+        needed = {
+            kind for data in sub.forms.values() if data.edition in editions for kind in editions[data.edition].requires
+        }
         if ctx.profile.collect == "整体" and not sub.forms:
             needed = {"a1", "a2"}
         for fid in sorted(needed - set(sub.forms)):

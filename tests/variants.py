@@ -1,0 +1,243 @@
+"""Variations of a workbook as other provinces, systems and typists produce them, made at the grid level.
+
+A workbook is read into value grids (the reader's own `read_grid`: values and merged ranges), changed by
+one variation, and written back with openpyxl: titles with a place or a unit before them or other words,
+columns inserted or reordered, fund-source rows renamed or deleted, labels broken by spaces and line breaks,
+amounts written in 元. The tests read each variation and compare its points and findings with its original.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from pipeline.forms import load_editions, load_vocabulary
+from pipeline.read.grid import read_grid
+from pipeline.read.titles import labels_of
+from pipeline.read.values import normalize, parse_value
+
+
+@dataclass
+class Table:
+    """One sheet: its values by row (0-based) and its merged ranges (r0, c0, r1, c1, 0-based inclusive)."""
+
+    rows: list[list[Any]]
+    merged: list[tuple[int, int, int, int]]
+
+    def find(self, test: Callable[[str], bool]) -> list[tuple[int, int]]:
+        return [(r, c) for r, row in enumerate(self.rows) for c, v in enumerate(row) if isinstance(v, str) and test(v)]
+
+
+Book = dict[str, Table]
+Variation = Callable[[Book], None]
+
+
+def load(path: Path) -> Book:
+    grid = read_grid(path)
+    return {s.name: Table([list(row) for row in s.rows], list(s.merged)) for s in grid.sheets}
+
+
+def save(book: Book, path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, table in book.items():
+        ws = wb.create_sheet(name)
+        for r, row in enumerate(table.rows, 1):
+            for c, v in enumerate(row, 1):
+                if v not in ("", None):
+                    ws.cell(r, c, v)
+        for r0, c0, r1, c1 in table.merged:
+            if (r0, c0) != (r1, c1):
+                ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
+    wb.save(path)
+    return path
+
+
+def vary(src: Path, dst: Path, *variations: Variation) -> Path:
+    book = load(src)
+    for variation in variations:
+        variation(book)
+    return save(book, dst)
+
+
+def _graded(book: Book) -> list[Table]:
+    """The sheets holding an indicator grid (self-evaluation tables), where the variations apply."""
+    return [t for t in book.values() if t.find(lambda v: normalize(v) in ("三级指标", "指标名称"))]
+
+
+# --- titles -----------------------------------------------------------------------------------------------
+
+_TITLE = re.compile(r"(项目支出|整体支出|部门整体)绩效自评表")
+
+
+def retitle(prefix: str = "", *, wording: tuple[str, str] | None = None, year: bool = True) -> Variation:
+    """A place or unit before the title, other words for it, or no year in it (nor on the row below)."""
+
+    def change(book: Book) -> None:
+        for table in _graded(book):
+            for r, c in table.find(lambda v: bool(_TITLE.search(v))):
+                text = str(table.rows[r][c])
+                if wording:
+                    text = text.replace(*wording)
+                if not year:
+                    text = re.sub(r"[(（]?\d{4}年度?[)）]?", "", text)
+                    for rr in range(r + 1, min(r + 3, len(table.rows))):
+                        table.rows[rr] = [
+                            "" if re.fullmatch(r"[(（]\d{4}年度[)）]", str(v)) else v for v in table.rows[rr]
+                        ]
+                table.rows[r][c] = prefix + text
+
+    return change
+
+
+# --- columns ----------------------------------------------------------------------------------------------
+
+
+def insert_column(after: tuple[str, ...], headers: tuple[str, ...], values: Callable[[int], Any]) -> Variation:
+    """A column inserted over the whole sheet right of the header `after` (merges across it widen), its
+    header (the first of `headers` the grid lacks) written on the indicator header row and `values(n)` on
+    the n-th indicator row under it."""
+
+    def change(book: Book) -> None:
+        for table in _graded(book):
+            [(hr, hc)] = table.find(lambda v: normalize(v) in {normalize(x) for x in after})[:1]
+            have = {normalize(v) for v in table.rows[hr] if isinstance(v, str)}
+            header = next(h for h in headers if normalize(h) not in have)
+            at = table_end(table, hr, hc)[1] + 1
+            for row in table.rows:
+                row.insert(at, "")
+            table.merged = [
+                (r0, c0 + (c0 >= at), r1, c1 + (c1 >= at)) for r0, c0, r1, c1 in table.merged
+            ]  # fmt: skip
+            table.rows[hr][at] = header
+            for n, r in enumerate(indicator_rows(table, hr)):
+                table.rows[r][at] = values(n)
+
+    return change
+
+
+def table_end(table: Table, r: int, c: int) -> tuple[int, int]:
+    for r0, c0, r1, c1 in table.merged:
+        if (r0, c0) == (r, c):
+            return r1, c1
+    return r, c
+
+
+def indicator_rows(table: Table, header_row: int) -> list[int]:
+    """Rows under the indicator header up to the 总分/合计 row or the end of the grid."""
+    out = []
+    for r in range(header_row + 1, len(table.rows)):
+        texts = {normalize(v) for v in table.rows[r] if isinstance(v, str)}
+        if texts & {"总分", "合计"} or any(t.startswith(_AFTER_GRID) for t in texts):
+            break
+        out.append(r)
+    return out
+
+
+_AFTER_GRID = ("评价结论", "单位负责人", "填表人", "填报人", "项目负责人", "备注")
+
+
+def swap_in_grid(first: tuple[str, ...], second: tuple[str, ...]) -> Variation:
+    """Two single-width indicator columns swapped on the header row and every indicator row (and the total
+    row when both its cells are free): weights before targets, completion before target."""
+
+    def change(book: Book) -> None:
+        for table in _graded(book):
+            [(hr, _)] = table.find(lambda v: normalize(v) in ("三级指标", "指标名称"))[:1]
+            a = next(c for r, c in table.find(lambda v: normalize(v) in {normalize(x) for x in first}) if r == hr)
+            b = next(c for r, c in table.find(lambda v: normalize(v) in {normalize(x) for x in second}) if r == hr)
+            rows = [hr, *indicator_rows(table, hr)]
+            total = rows[-1] + 1
+            moved = []
+            for r0, c0, r1, c1 in table.merged:
+                if c0 == c1 and c0 in (a, b) and r0 in rows:  # a level cell merged down moves with its column
+                    c0 = c1 = b if c0 == a else a
+                elif r0 == total and c0 < min(a, b) <= c1:  # the 总分 label stops where the grid's values start
+                    c1 = min(a, b) - 1
+                moved.append((r0, c0, r1, c1))
+            table.merged = moved
+            if total < len(table.rows):
+                rows.append(total)
+            for r in rows:
+                table.rows[r][a], table.rows[r][b] = table.rows[r][b], table.rows[r][a]
+
+    return change
+
+
+# --- rows and labels --------------------------------------------------------------------------------------
+
+
+def rename_row(old: str, new: str) -> Variation:
+    def change(book: Book) -> None:
+        for table in _graded(book):
+            for r, c in table.find(lambda v: normalize(v) == normalize(old)):
+                table.rows[r][c] = new
+
+    return change
+
+
+def delete_row(label: str) -> Variation:
+    """A fund-source row left out: the rows below move up, merges over it shrink."""
+
+    def change(book: Book) -> None:
+        for table in _graded(book):
+            hits = table.find(lambda v: normalize(v) == normalize(label))
+            if not hits:
+                continue
+            gone = hits[0][0]
+            del table.rows[gone]
+            merged = []
+            for r0, c0, r1, c1 in table.merged:
+                if r0 == gone == r1:
+                    continue
+                merged.append((r0 - (r0 > gone), c0, r1 - (r1 >= gone), c1))
+            table.merged = merged
+
+    return change
+
+
+@functools.cache
+def _labels() -> frozenset[str]:
+    """Every label and header the editions and the structure vocabulary know, normalised."""
+    vocab = load_vocabulary()
+    groups = [vocab.indicator, vocab.funds, vocab.funds_rows, vocab.goal, vocab.rows, *vocab.fields.values()]
+    words = [w for g in groups for ws in g.values() for w in ws]
+    words += [n for form in load_editions() for names in labels_of(form) for n in names]
+    return frozenset(normalize(w) for w in words)
+
+
+def break_labels(sep: str = " ") -> Variation:
+    """Every label of four or more characters broken by a space or a line break after its second character
+    (text re-typed or recognised from a scan); values are left as they are."""
+
+    def change(book: Book) -> None:
+        for table in _graded(book):
+            for r, c in table.find(lambda v: len(v.strip()) >= 4 and normalize(v) in _labels()):
+                v = table.rows[r][c].strip()
+                table.rows[r][c] = v[:2] + sep + v[2:]
+
+    return change
+
+
+def amounts_in_yuan(*headers: str) -> Variation:
+    """The funds block's amounts written with their unit, in 元 (`1200000元`)."""
+
+    def change(book: Book) -> None:
+        for table in _graded(book):
+            for hr, hc in table.find(lambda v: normalize(v) in {normalize(h) for h in headers}):
+                for r in range(hr + 1, min(hr + 8, len(table.rows))):
+                    parsed = parse_value(table.rows[r][hc])
+                    if parsed.kind != "number":
+                        if parsed.kind == "text":
+                            break
+                        continue
+                    yuan = f"{float(parsed.value) * 10000:.2f}".rstrip("0").rstrip(".")  # type: ignore[arg-type]
+                    table.rows[r][hc] = f"{yuan}元"
+
+    return change
