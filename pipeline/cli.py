@@ -174,6 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("roster", help="生成空白的预算单位名单（名单.xlsx）")
     p.add_argument("--template", action="store_true", required=True, help="写出空白名单表")
     p.add_argument("--out", type=Path, default=Path("."), metavar="目录", help="写到哪个目录（默认当前目录）")
+    p = commands.add_parser("edition", help="表样：根据一个工作簿生成自定表样（schemas/forms 格式的 TOML）")
+    actions = p.add_subparsers(dest="action", required=True, metavar="操作")
+    d = actions.add_parser("draft", help="打印工作簿中各自评表的表样草稿，另存为 .toml 并在审核口径中列出即可使用")
+    d.add_argument("file", type=Path, metavar="工作簿", help="一个使用未内置表样的工作簿（.xlsx/.xls/.ods）")
     p = commands.add_parser("review", help="导入在别处编辑的汇总表中的审核意见与备注，并重新生成汇总表")
     p.add_argument("file", type=Path, metavar="汇总表", help="填写了审核意见的汇总表（.xlsx）")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
@@ -229,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "review": cmd_review,
         "roster": cmd_roster,
         "export": cmd_export,
+        "edition": cmd_edition,
     }
     try:
         _install_roster(args)
@@ -379,6 +384,20 @@ def cmd_roster(args: argparse.Namespace, console: Console) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = write_roster_template(args.out / f"{ROSTER_STEM}.xlsx")
     console.print(f"已生成空白名单：{path}（填好后用 --roster 指定，或放在输出目录中命名为 名单.xlsx）")
+    return 0
+
+
+def cmd_edition(args: argparse.Namespace, console: Console) -> int:
+    """`edition draft FILE`: the edition TOML of each table, one after another (each to be saved on its own)."""
+    from pipeline.read.draft import draft_editions
+
+    if not args.file.is_file():
+        return user_error(f"找不到文件：{args.file}")
+    drafts = draft_editions(args.file)
+    for n, draft in enumerate(drafts, 1):
+        if len(drafts) > 1:
+            print(f"# ===== 第 {n} 个表样（{draft.sheet}!{draft.cell}），请另存为单独的 .toml 文件 =====")
+        print(draft.text)
     return 0
 
 

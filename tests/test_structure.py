@@ -18,6 +18,7 @@ from variants import (
     break_labels,
     delete_row,
     insert_column,
+    jiangsu,
     rename_row,
     retitle,
     swap_in_grid,
@@ -145,35 +146,6 @@ def test_the_generic_reading_takes_the_points_an_edition_takes(original: str, or
 
 def _rules(found: list[Any]) -> Counter[tuple[str, str]]:
     return Counter((f.rule, f.level) for f in found)
-
-
-def jiangsu(path: Path, *, headers: tuple[str, ...] | None = None, completion: bool = True) -> Path:
-    """A Jiangsu-style project table written by hand: the unit before the title, 一级/二级/三级, weights
-    before completion, a reason column, no 其中 rows (all money is 财政拨款)."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "自评表"
-    ws.append(["XX区XX局2023年度项目支出绩效自评表"])
-    ws.append(["项目名称", "社区养老服务补助", None, "实施单位", "XX区民政局"])
-    ws.append(["主管部门", "XX区民政局"])
-    ws.append(["资金情况（万元）", "年初预算数", "全年预算数", "全年执行数", "执行率", "权重", "得分"])
-    ws.append(["资金总额", 120, 125, 112.5, "90%", 10, 9])
-    ws.append(["年度目标", "完成全年养老服务补助发放", None, None, "实际完成情况", "已完成"])
-    heads = headers or ("一级", "二级", "三级", "指标值", "权重", "实际完成值", "得分", "偏差原因")
-    ws.append(list(heads if completion else heads[:5]))
-    rows = [
-        ("产出指标", "数量指标", "补助人数", "≥500人", 20, "520人", 20, None),
-        ("产出指标", "质量指标", "发放准确率", "100%", 15, "96%", 15, None),
-        ("产出指标", "时效指标", "按时发放", "12月31日前", 15, "12月20日", 15, None),
-        ("效益指标", "社会效益指标", "老人生活改善", "明显", 30, "明显", 28, None),
-        ("满意度指标", "服务对象满意度指标", "老人满意度", "≥90%", 10, "95%", 10, None),
-    ]
-    for row in rows:
-        ws.append(list(row if completion else row[:5]))
-    if completion:
-        ws.append(["合计", None, None, None, 90, None, 88])
-    wb.save(path)
-    return path
 
 
 def test_a_layout_no_edition_has_is_read_by_its_structure(tmp_path: Path) -> None:

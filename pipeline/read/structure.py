@@ -290,7 +290,7 @@ def _types(primary: Form) -> dict[str, str]:
 
 def _funds_section(structure: Structure, types: dict[str, str]) -> Section:
     assert structure.funds is not None
-    heads = sorted(structure.funds.columns.items())
+    heads = sorted(structure.funds.columns.items(), key=lambda kv: kv[1][0])  # as the table has them
     columns = tuple(Field(key, text, types.get(f"total.{key}", "amount")) for key, (_, text) in heads)
     sources = ("initial", "budget", "exec")
     rows = tuple(
