@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 from builders import REFERENCE_UNIT, sample_filling, write
 from editions import Project, national_project, workbook
+from openpyxl.cell.cell import MergedCell
 from variants import (
     amounts_in_yuan,
     break_labels,
@@ -192,6 +193,24 @@ def test_the_same_table_with_any_column_order_reads_the_same(tmp_path: Path) -> 
     assert [{k: p.value for k, p in i.cells.items()} for i in other.indicators] == [
         {k: p.value for k, p in i.cells.items()} for i in plain.indicators
     ]
+
+
+def test_a_form_with_no_scores_at_all_is_read_without_false_errors(tmp_path: Path) -> None:
+    """The national layout without its 分值/得分 columns (some systems export none): read by its structure,
+    its sums checked, nothing reported about scores it never asked for."""
+    p = Project()
+    p.total = ("130.00", "150.00", "135.00")  # 130 ≠ 100 + 20: a real error, still found
+    path = workbook(tmp_path / "无分值_2022.xlsx", {"Sheet1": [national_project(p)]})
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Sheet1"]
+    for header in [c for row in ws.iter_rows() for c in row if c.value in ("分值", "得分")]:
+        for r in range(header.row, header.row + 12):
+            if not isinstance(ws.cell(r, header.column), MergedCell):
+                ws.cell(r, header.column).value = None
+    wb.save(path)
+    [data] = load_submission(path).projects
+    assert (data.edition, data.missing, len(data.indicators)) == ("generic", [], 6)
+    assert [(f.rule, f.cells[0]) for f in check_files([path])[0].findings] == [("A3.SUM.FUNDS", "D7")]
 
 
 def test_amounts_with_their_unit_in_the_cell_are_read_in_wan_yuan() -> None:

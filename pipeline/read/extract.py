@@ -189,8 +189,13 @@ def read_block(
     if not data.missing or form.id not in STRUCTURED_KINDS:
         return data  # the fast path: an edition that matches
     other = read_generic(grid, sheet, index, title, profile, start=start)
-    known = edition_keys(form)  # what the edition reads: an extra column it has no key for does not count
-    return other if other is not None and len(_covered(other) & known) > len(_covered(data)) else data
+    if other is None:
+        return data
+    # what the edition reads: an extra column it has no key for does not count; on a tie, when the edition
+    # misses whole columns (a form with no 分值/得分 at all), the reading that asks for none is the truer one
+    covered, known = len(_covered(other) & edition_keys(form)), len(_covered(data))
+    lacks_columns = not other.missing and not column_headers(form).isdisjoint(data.missing)
+    return other if covered > known or (covered == known and lacks_columns) else data
 
 
 def read_generic(
@@ -210,6 +215,12 @@ def _covered(data: FormData) -> set[str]:
     reads it as one more indicator)."""
     keys = {k for k, p in data.points.items() if p.filled}
     return keys | {f"ind.{k}" for ind in data.indicators for k, p in ind.cells.items() if p.filled}
+
+
+@per_form
+def column_headers(form: Form) -> frozenset[str]:
+    """The column headers of an edition's funds table and indicator grid, as `Reader.missing` names them."""
+    return frozenset(f.label for sec in form.sections if sec.kind in ("table", "indicators") for f in sec.fields)
 
 
 @per_form

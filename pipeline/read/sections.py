@@ -167,7 +167,7 @@ class Reader:
         found = {col.key: self.index.find(spelled(col.names, year), cursor) for col in section.fields}
         rows_hit = Counter(at[0] for at in found.values() if at is not None)
         header_row = rows_hit.most_common(1)[0][0] if rows_hit else None
-        if header_row is not None and self.structured:
+        if header_row is not None and self.structured and None in found.values():
             self._headers_by_vocabulary(found, header_row, load_vocabulary().funds)
         columns: dict[str, int] = {}
         for col in section.fields:

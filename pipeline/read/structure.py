@@ -177,7 +177,7 @@ def _fund_rows(index: SheetIndex, head: Header, stop: int, vocab: Vocabulary) ->
     below = max(index.end(head.row, c)[0] for c in values) + 1
     out: list[tuple[str, str]] = []
     for r in range(below, min(stop, below + MAX_FUND_ROWS, index.stop)):
-        cells = [parse_value(index.sheet.value(r, c)) for c in values if index.sheet.anchor(r, c)[0] == r]
+        cells = [parse_value(index.value_at(r, c)[0]) for c in values if index.sheet.anchor(r, c)[0] == r]
         if any(p.kind in ("text", "date") for p in cells):
             break  # headers of what follows (预期目标 | 实际完成情况), not amounts
         label = next(
