@@ -24,6 +24,7 @@ from variants import (
     retitle,
     swap_in_grid,
     vary,
+    whole_unit,
 )
 
 from pipeline.check import check_files, load_submission
@@ -193,6 +194,37 @@ def test_the_same_table_with_any_column_order_reads_the_same(tmp_path: Path) -> 
     assert [{k: p.value for k, p in i.cells.items()} for i in other.indicators] == [
         {k: p.value for k, p in i.cells.items()} for i in plain.indicators
     ]
+
+
+def test_a_whole_unit_table_of_another_province_is_read_by_its_structure(tmp_path: Path) -> None:
+    """Its title shares words with the Hunan 整体 edition, not its layout: read by structure, no false errors
+    from the Hunan form's income split, footer or 附件1."""
+    path = whole_unit(tmp_path / "整体.xlsx")
+    sub = load_submission(path)
+    [data] = sub.forms.values()
+    assert (data.form, data.edition, data.year, sub.unit) == ("a2", "generic", 2022, "XX市XX局")
+    assert [(k, data.points[f"a2.total.{k}"].value) for k in ("initial", "budget", "exec", "rate")] == [
+        ("initial", 500.0),
+        ("budget", 520.0),
+        ("exec", 494.0),
+        ("rate", 0.95),
+    ]
+    assert [(i.level1, i.cells["weight"].value) for i in data.indicators] == [
+        ("投入", 20.0),
+        ("过程", 20.0),
+        ("产出", 20.0),
+        ("效果", 30.0),
+    ]
+    assert [(f.rule, f.cells[0]) for f in check_files([path])[0].findings] == [("IND.REASON", "H12")]
+
+
+def test_a_declaration_under_a_self_evaluation_title_is_refused_as_one(tmp_path: Path) -> None:
+    path = jiangsu(tmp_path / "申报.xlsx", completion=False)  # 自评表 in its title, no completion column
+    wb = openpyxl.load_workbook(path)
+    wb.active.delete_rows(4, 2)
+    wb.save(path)
+    with pytest.raises(RejectedFile, match=r"^这是绩效目标申报表，不是自评表"):
+        load_submission(path)
 
 
 def test_a_form_with_no_scores_at_all_is_read_without_false_errors(tmp_path: Path) -> None:

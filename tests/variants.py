@@ -286,3 +286,25 @@ def jiangsu(
         ws.append(["合计", None, None, None, 90, None, 88])
     wb.save(path)
     return path
+
+
+def whole_unit(path: Path) -> Path:
+    """An 整体 table as another province lays it out: the unit's name field, 调整后预算数 / 实际支出数, 基本支出 and
+    项目支出 under the total, 绩效目标 beside its text, the 投入/过程/产出/效果 scheme."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["广东省XX市XX局2022年度单位整体支出绩效自评表"])
+    ws.append(["单位名称", "XX市XX局", None, "单位：万元"])
+    ws.append(["预算资金", "年初预算数", "调整后预算数", "实际支出数", "执行率", "分值", "得分"])
+    ws.append(["合计", "500", "520", "494", "95%", "10", "9.5"])
+    ws.append(["基本支出", "300", "300", "300"])
+    ws.append(["项目支出", "200", "220", "194"])
+    ws.append(["绩效目标", "保障单位正常运转，完成年度重点工作", None, "目标完成情况", "已完成"])
+    ws.append(["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "未完成原因"])
+    ws.append(["投入", "预算执行", "预算执行率", "≥90%", "95%", "20", "20"])
+    ws.append(["过程", "资金管理", "资金使用合规性", "合规", "合规", "20", "20"])
+    ws.append(["产出", "数量", "完成重点工作数", "≥10项", "10项", "20", "20"])
+    ws.append(["效果", "满意度", "服务对象满意度", "≥90%", "92%", "30", "25", ""])
+    ws.append(["总分", None, None, None, None, "100", "94.5"])
+    wb.save(path)
+    return path

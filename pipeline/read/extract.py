@@ -38,6 +38,7 @@ from pipeline.read.titles import (
     section_labels,
 )
 from pipeline.read.values import BLANK, parse_value
+from pipeline.settings import EDITION_MATCH_SHARE
 
 
 def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Form] | None = None) -> Submission:
@@ -78,7 +79,7 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
                     continue
                 data = read_structured(grid, sheet, index, title, editions, profile, seen)
             else:
-                data = read_block(grid, sheet, index, title, editions, profile)
+                data = read_block(grid, sheet, index, title, editions, profile, seen=seen)
             if data is None:
                 unread.append(Unread(sheet.name, cell_ref(title.row, title.col), title.text))
             elif data.form == "a3":
@@ -162,7 +163,7 @@ def read_structured(
     start = None if title else index.texts[0][0]
     if title is None:
         title = Title(index.texts[0][0], index.texts[0][1], "", None, kinds)
-    data = read_block(grid, sheet, index, replace(title, editions=kinds), editions, profile, start=start)
+    data = read_block(grid, sheet, index, replace(title, editions=kinds), editions, profile, start=start, seen=seen)
     if data is not None:
         data.titled = bool(title.text)
     return data
@@ -177,20 +178,30 @@ def read_block(
     profile: Profile,
     *,
     start: int | None = None,
+    seen: Seen | None = None,
 ) -> FormData | None:
     """One table: choose its edition, settle its year, read it (from the row under its title, or `start`).
-    When the edition misses labels and the block's structure reads more of it, the generic reading wins."""
+    When the edition misses labels and the block's structure reads more of it, the generic reading wins;
+    when its structure is a 申报表's (targets, no completion), it is no self-evaluation whatever its title."""
     form = None
     if title.editions:
         form = choose_edition(title, index, title.year or header_year(title.editions[0][1], index))
     if form is None:
-        return read_generic(grid, sheet, index, title, profile, start=start)
+        return read_generic(grid, sheet, index, title, profile, scan(index, title.text), start=start)
     data = read_as(form, form_labels(form), grid, sheet, index, title, profile, start=start)
     if not data.missing or form.id not in STRUCTURED_KINDS:
         return data  # the fast path: an edition that matches
-    other = read_generic(grid, sheet, index, title, profile, start=start)
+    structure = scan(index, title.text)
+    if seen is not None:
+        seen.structures.append(structure)
+    if structure.declaration:
+        return None
+    other = read_generic(grid, sheet, index, title, profile, structure, start=start)
     if other is None:
         return data
+    labels = len(section_labels(form))
+    if labels - len(data.missing) < EDITION_MATCH_SHARE * labels:
+        return other  # the edition shares some words with the table, not its layout
     # what the edition reads: an extra column it has no key for does not count; on a tie, when the edition
     # misses whole columns (a form with no 分值/得分 at all), the reading that asks for none is the truer one
     covered, known = len(_covered(other) & edition_keys(form)), len(_covered(data))
@@ -199,10 +210,16 @@ def read_block(
 
 
 def read_generic(
-    grid: Grid, sheet: SheetGrid, index: SheetIndex, title: Title, profile: Profile, *, start: int | None = None
+    grid: Grid,
+    sheet: SheetGrid,
+    index: SheetIndex,
+    title: Title,
+    profile: Profile,
+    structure: Structure,
+    *,
+    start: int | None = None,
 ) -> FormData | None:
     """A block read by its structure alone (`structure.generic_form`), or None when it has none."""
-    structure = scan(index, title.text)
     if not structure.self_evaluation:
         return None
     generic = generic_form(structure, title.text)

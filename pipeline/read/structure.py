@@ -293,9 +293,8 @@ def _funds_section(structure: Structure, types: dict[str, str]) -> Section:
     heads = sorted(structure.funds.columns.items(), key=lambda kv: kv[1][0])  # as the table has them
     columns = tuple(Field(key, text, types.get(f"total.{key}", "amount")) for key, (_, text) in heads)
     sources = ("initial", "budget", "exec")
-    rows = tuple(
-        Row(key, text or "年度资金总额", only=() if key == "total" else sources) for key, text in structure.fund_rows
-    )
+    fund_rows = [(k, t) for k, t in structure.fund_rows if k == "total" or structure.kind == "a3"]  # 整体: no 其中
+    rows = tuple(Row(key, text or "年度资金总额", only=() if key == "total" else sources) for key, text in fund_rows)
     return Section("table", fields=columns, rows=rows, first_row=structure.fund_rows[0][1] == "")
 
 
