@@ -218,6 +218,16 @@ def test_a_whole_unit_table_of_another_province_is_read_by_its_structure(tmp_pat
     assert [(f.rule, f.cells[0]) for f in check_files([path])[0].findings] == [("IND.REASON", "H12")]
 
 
+def test_a_table_without_a_title_is_read_by_its_structure_and_says_so(tmp_path: Path) -> None:
+    path = jiangsu(tmp_path / "无标题_2023.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb.active["A1"] = None
+    wb.save(path)
+    assert [(d.edition, d.titled) for d in load_submission(path).projects] == [("generic", False)]
+    [notitle] = [f for f in check_files([path])[0].findings if f.rule == "GEN.NOTITLE"]
+    assert "附件3（按表格结构识别）" in notitle.message
+
+
 def test_a_declaration_under_a_self_evaluation_title_is_refused_as_one(tmp_path: Path) -> None:
     path = jiangsu(tmp_path / "申报.xlsx", completion=False)  # 自评表 in its title, no completion column
     wb = openpyxl.load_workbook(path)

@@ -158,8 +158,8 @@ def scan(index: SheetIndex, title: str = "") -> Structure:
             if "exec" in head.columns and money:
                 out.funds = head
                 out.headers += [raw for _, raw in cells]
-            elif len(money - {"rate"}) and len(head.columns) >= 2 and not out.budget_only:
-                out.budget_only = True
+            elif money - {"rate"} and len(head.columns) >= 2 and not out.budget_only:
+                out.budget_only = not any("决算" in raw for _, raw in cells)  # a 决算 table is not a budget
                 out.headers += [raw for _, raw in cells]
     if out.funds is not None:
         out.fund_rows = _fund_rows(index, out.funds, out.indicators.row if out.indicators else index.stop, vocab)

@@ -168,10 +168,16 @@ def untitled_table(rule: Rule, frame: Frame, ctx: Context) -> Details:
     for row in range(len(frame.points)):
         for data in _sheets(frame, ctx, row):
             if not data.titled:
-                name = editions[data.edition].name if data.edition in editions else data.form
+                name = editions[data.edition].name if data.edition in editions else _other_edition(data, ctx)
                 cells = (data.title_cell,) if data.title_cell else ()
                 out.setdefault(row, []).append({"sheet": data.sheet, "cells": cells, "label": name})
     return out
+
+
+def _other_edition(data: FormData, ctx: Context) -> str:
+    """A table read by its structure, or with a bureau's own edition: its kind and how it was read."""
+    how = "按表格结构识别" if data.edition == "generic" else f"自定表样 {data.edition}"
+    return f"{ctx.forms[data.form].attachment}（{how}）"
 
 
 #: Where a year not written on the table came from, as a reviewer reads it.
