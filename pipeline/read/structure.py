@@ -161,6 +161,7 @@ def scan(index: SheetIndex, title: str = "") -> Structure:
             elif money - {"rate"} and len(head.columns) >= 2 and not out.budget_only:
                 out.budget_only = not any("决算" in raw for _, raw in cells)  # a 决算 table is not a budget
                 out.headers += [raw for _, raw in cells]
+    out.declaration = out.declaration and out.indicators is None  # a targets-only header above the real grid
     if out.funds is not None:
         out.fund_rows = _fund_rows(index, out.funds, out.indicators.row if out.indicators else index.stop, vocab)
     if out.indicators is not None:
