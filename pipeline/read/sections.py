@@ -227,9 +227,9 @@ class Reader:
             point = exact_weight(col.key, self.point(value, col.type, ar, ac))
             if row.repeat:
                 point = self._with_inserted_rows(point, r, c, col.type, row_at, label_cols)
-            earlier = self.points.get(f"{self.form.id}.{key}")
-            if key in done and earlier is not None and earlier.cells:
-                point = combine([earlier, point])
+            if key in done:  # a source under another name: added to the row of its key
+                earlier = self.points[f"{self.form.id}.{key}"]
+                point = combine([earlier, point]) if earlier.cells else point
             done.add(key)
             self.put(key, point)
 
