@@ -88,14 +88,14 @@ def originals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {
         "template": write(tmp / "template.xlsx", *sample_filling(REFERENCE_UNIT)),
         "national": workbook(tmp / "national_2022.xlsx", {"Sheet1": [national_project(p)]}),
-        "real01": real("real01"),
-        "real03": real("real03"),
-        "real06": real("real06"),
+        **{prefix: real(prefix) for prefix in ("real01", "real02", "real03", "real04", "real05", "real06", "P1")},
     }
 
 
 @pytest.mark.parametrize("variation", sorted(VARIATIONS))
-@pytest.mark.parametrize("original", ["template", "national", "real01", "real03", "real06"])
+@pytest.mark.parametrize(
+    "original", ["template", "national", "real01", "real02", "real03", "real04", "real05", "real06", "P1"]
+)
 def test_a_variation_reads_as_its_original(
     original: str, variation: str, originals: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -105,7 +105,7 @@ def test_a_variation_reads_as_its_original(
     assert findings(dst) == findings(src)
 
 
-@pytest.mark.parametrize("original", ["national", "real01", "real03"])
+@pytest.mark.parametrize("original", ["national", "real01", "real02", "real03", "real04"])
 def test_a_title_without_a_year_reads_the_same_and_says_where_the_year_came_from(
     original: str, originals: dict[str, Path], tmp_path: Path
 ) -> None:

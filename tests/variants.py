@@ -51,7 +51,9 @@ def save(book: Book, path: Path) -> Path:
         for r, row in enumerate(table.rows, 1):
             for c, v in enumerate(row, 1):
                 if v not in ("", None):
-                    ws.cell(r, c, v)
+                    cell = ws.cell(r, c, v)
+                    if isinstance(v, str) and v.startswith("="):
+                        cell.data_type = "s"  # a target written "=8个" is text, as the unit typed it
         for r0, c0, r1, c1 in table.merged:
             if (r0, c0) != (r1, c1):
                 ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
@@ -150,8 +152,14 @@ def swap_in_grid(first: tuple[str, ...], second: tuple[str, ...]) -> Variation:
     def change(book: Book) -> None:
         for table in _graded(book):
             [(hr, _)] = table.find(lambda v: normalize(v) in ("三级指标", "指标名称"))[:1]
-            a = next(c for r, c in table.find(lambda v: normalize(v) in {normalize(x) for x in first}) if r == hr)
-            b = next(c for r, c in table.find(lambda v: normalize(v) in {normalize(x) for x in second}) if r == hr)
+            a = next(
+                (c for r, c in table.find(lambda v: normalize(v) in {normalize(x) for x in first}) if r == hr), None
+            )
+            b = next(
+                (c for r, c in table.find(lambda v: normalize(v) in {normalize(x) for x in second}) if r == hr), None
+            )
+            if a is None or b is None:
+                continue  # a grid without targets (the Hunan 2018 指标表)
             rows = [hr, *indicator_rows(table, hr)]
             total = rows[-1] + 1
             moved = []
