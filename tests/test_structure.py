@@ -23,6 +23,7 @@ from variants import (
     rename_row,
     retitle,
     swap_in_grid,
+    two_row_headers,
     vary,
     whole_unit,
 )
@@ -226,6 +227,22 @@ def test_a_table_without_a_title_is_read_by_its_structure_and_says_so(tmp_path: 
     assert [(d.edition, d.titled) for d in load_submission(path).projects] == [("generic", False)]
     [notitle] = [f for f in check_files([path])[0].findings if f.rule == "GEN.NOTITLE"]
     assert "附件3（按表格结构识别）" in notitle.message
+
+
+def test_headers_over_two_rows_are_read(tmp_path: Path) -> None:
+    path = two_row_headers(tmp_path / "两行表头.xlsx")
+    [data] = load_submission(path).projects
+    assert data.edition == "generic"
+    money = {k: (p.value, p.cells) for k, p in data.points.items() if k.startswith("a3.total.")}
+    assert money["a3.total.initial"] == (100.0, ("B6",)) and money["a3.total.budget"] == (110.0, ("C6",))
+    assert [
+        (i.level1, i.cells["name"].value, i.cells["target"].value, i.cells["score"].value) for i in data.indicators
+    ] == [
+        ("output", "养护里程", "≥100公里", 50.0),
+        ("effect", "道路通畅率", "≥95%", 30.0),
+        ("satisfaction", "群众满意度", "≥90%", 8.0),
+    ]
+    assert check_files([path])[0].findings == []
 
 
 def test_a_declaration_under_a_self_evaluation_title_is_refused_as_one(tmp_path: Path) -> None:

@@ -316,3 +316,28 @@ def whole_unit(path: Path) -> Path:
     ws.append(["总分", None, None, None, None, "100", "94.5"])
     wb.save(path)
     return path
+
+
+def two_row_headers(path: Path) -> Path:
+    """Headers over two rows: 预算数 over 年初 | 调整后, 绩效指标 over 一级 | 二级 | 三级, the other headers merged
+    down beside them; a place before a title no edition spells."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["浙江省XX县2023年度财政支出项目绩效自评表"])
+    ws.append(["项目名称", "农村道路养护"])
+    ws.append(["实施单位", "XX县交通运输局"])
+    ws.append(["项目资金", "预算数", None, "执行数", "执行率", "分值", "得分"])
+    ws.append([None, "年初", "调整后"])
+    ws.append(["资金总额", 100, 110, 99, "90%", 10, 9])
+    ws.append(["绩效指标", None, None, "指标值", "完成值", "分值", "得分", "偏差原因"])
+    ws.append(["一级指标", "二级指标", "三级指标"])
+    for merged in ("A4:A5", "B4:C4", "D4:D5", "E4:E5", "F4:F5", "G4:G5", "A7:C7", "D7:D8", "E7:E8", "F7:F8"):
+        ws.merge_cells(merged)
+    ws.merge_cells("G7:G8")
+    ws.merge_cells("H7:H8")
+    ws.append(["产出指标", "数量指标", "养护里程", "≥100公里", "102公里", 50, 50])
+    ws.append(["效益指标", "社会效益指标", "道路通畅率", "≥95%", "97%", 30, 30])
+    ws.append(["满意度指标", "服务对象满意度指标", "群众满意度", "≥90%", "85%", 10, 8, "部分路段施工扰民"])
+    ws.append(["合计", None, None, None, None, 90, 88])
+    wb.save(path)
+    return path

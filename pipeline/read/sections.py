@@ -300,7 +300,8 @@ class Reader:
                 (r, c)
                 for lab in spelled(f.names, year)
                 for r, c in (*self.index.by_norm.get(lab.norm, ()), *self.index.by_norm.get(lab.core, ()))
-                if header_row <= r <= self.index.end(*at)[0] + 1 and c not in taken
+                if (header_row <= r <= self.index.end(*at)[0] + 1 or self.index.end(r, c)[0] >= header_row > r)
+                and c not in taken  # a header merged down from the row above (a two-row header) counts
             )
             hits = sorted(set(hits), key=lambda rc: (rc[1], rc[0]))
             if hits:

@@ -96,10 +96,18 @@ class Structure:
 
 
 def _rows(index: SheetIndex) -> dict[int, list[tuple[int, str]]]:
+    """Each row's texts by column, with the header cells merged down into it from above (the upper half
+    of a two-row header: 指标值 over 年初/全年, 分值 and 得分 beside 一级/二级/三级)."""
     out: dict[int, list[tuple[int, str]]] = {}
+    texts = {(r, c): raw for r, c, _norm, raw in index.texts}
     for r, c, _norm, raw in index.texts:
         out.setdefault(r, []).append((c, raw))
-    return out
+    for (r0, c0), (r1, _c1) in index.spans.items():
+        if (r0, c0) in texts and r1 > r0:
+            for r in range(r0 + 1, min(r1, r0 + 2) + 1):
+                if r in out:
+                    out[r].append((c0, texts[(r0, c0)]))
+    return {r: sorted(cells) for r, cells in out.items()}
 
 
 def _header(r: int, cells: list[tuple[int, str]], vocab: dict[str, tuple[str, ...]]) -> Header:
@@ -156,7 +164,8 @@ def scan(index: SheetIndex, title: str = "") -> Structure:
             head = _header(r, cells, vocab.funds)
             money = {"initial", "budget", "rate"} & head.columns.keys()
             if "exec" in head.columns and money:
-                out.funds = head
+                below = _header(r + 1, rows.get(r + 1, []), vocab.funds)  # 年初 | 调整后 under 预算数
+                out.funds = below if len(below.columns) > len(head.columns) else head
                 out.headers += [raw for _, raw in cells]
             elif money - {"rate"} and len(head.columns) >= 2 and not out.budget_only:
                 out.budget_only = not any("决算" in raw for _, raw in cells)  # a 决算 table is not a budget
