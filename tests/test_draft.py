@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from variants import jiangsu
+from variants import jiangsu, whole_unit
 
 from pipeline.check import check_files, load_submission
 from pipeline.cli import main
@@ -62,6 +62,17 @@ def test_a_draft_lists_what_it_found_and_marks_what_it_cannot_tell(tmp_path: Pat
     lines = draft.text.splitlines()
     assert '  # { key = "?", header = "佐证材料" },  # ?' in lines  # a header no vocabulary knows
     assert any("专项债券资金" in line and line.endswith("# ? 未知的资金来源，计入其他资金") for line in lines)
+
+
+def test_a_whole_unit_draft_marks_the_rows_it_has_no_key_for(tmp_path: Path) -> None:
+    [draft] = draft_editions(whole_unit(tmp_path / "整体.xlsx"))
+    edition = tomllib.loads(draft.text)
+    assert (edition["id"], edition.get("own")) == ("a2", None)  # every key it uses is 附件2's
+    lines = draft.text.splitlines()
+    assert (
+        '  # { key = "?", label = "基本支出" },  # ?' in lines
+        and '  # { key = "?", label = "项目支出" },  # ?' in lines
+    )
 
 
 def test_draft_save_read_gives_the_same_points_as_that_edition(tmp_path: Path) -> None:

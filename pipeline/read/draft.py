@@ -110,7 +110,7 @@ def edition_toml(structure: Structure, title: str, unmapped: dict[str, list[str]
             body += [f"  {{ key = {_s(f.key)}, header = {_s(f.label)}, type = {_s(f.type)} }}," for f in sec.fields]
             body.append("]")
         elif sec.kind == "table":
-            body += _table_lines(sec, unmapped.get("table", []))
+            body += _table_lines(sec, unmapped.get("table", []), [t for _, t in structure.fund_rows if t])
         elif sec.kind == "indicators":
             body += _indicator_lines(sec, unmapped.get("indicators", []))
     return "\n".join(lines + body) + "\n"
@@ -125,7 +125,8 @@ def _keys(form: Form) -> set[str]:
     return out
 
 
-def _table_lines(sec: Section, unmapped: list[str]) -> list[str]:
+def _table_lines(sec: Section, unmapped: list[str], labels: list[str]) -> list[str]:
+    """Columns and rows of the funds table; rows the kind has no key for (整体: 基本支出) as `# ?` lines."""
     out = ["columns = ["]
     for f in sec.fields:
         typed = f", type = {_s(f.type)}" if f.type != "amount" else ""
@@ -136,6 +137,8 @@ def _table_lines(sec: Section, unmapped: list[str]) -> list[str]:
         only = f", only = [{', '.join(_s(k) for k in r.only)}]" if r.only else ""
         guess = "  # ? 未知的资金来源，计入其他资金" if r.key == "other" and normalize(r.label) not in _OTHER else ""
         out.append(f"  {{ key = {_s(r.key)}, label = {_s(r.label)}{only} }},{guess}")
+    read = {r.label for r in sec.rows}
+    out += [f'  # {{ key = "?", label = {_s(text)} }},  # ?' for text in labels if text not in read]
     out.append("]")
     if sec.first_row:
         out.append("first_row = true  # 合计行没有标签：表头下第一行有数字的行")
