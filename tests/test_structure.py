@@ -30,11 +30,12 @@ from variants import (
 
 from pipeline.check import check_files, load_submission
 from pipeline.errors import RejectedFile
-from pipeline.forms import load_form
+from pipeline.forms import load_form, load_vocabulary
 from pipeline.model import Submission
 from pipeline.read.extract import extract
 from pipeline.read.grid import read_grid
 from pipeline.read.points import to_point
+from pipeline.read.structure import classify
 from pipeline.rules.validate import validate
 
 REAL = Path(__file__).parent / "data" / "real"
@@ -270,6 +271,30 @@ def test_a_form_with_no_scores_at_all_is_read_without_false_errors(tmp_path: Pat
     [data] = load_submission(path).projects
     assert (data.edition, data.missing, len(data.indicators)) == ("generic", [], 6)
     assert [(f.rule, f.cells[0]) for f in check_files([path])[0].findings] == [("A3.SUM.FUNDS", "D7")]
+
+
+@pytest.mark.parametrize(
+    ("header", "group", "key"),
+    [
+        ("指标得分(分)", "indicator", "score"),
+        ("得分系数(%)", "indicator", "coef"),
+        ("指标权重（分）", "indicator", "weight"),
+        ("是否核心\n指标", "indicator", "core"),
+        ("全年 完成值", "indicator", "actual"),
+        ("年初指标值", "indicator", "target"),
+        ("调整指标值", "indicator", "target_adj"),
+        ("二级指标名称", "indicator", "level2"),
+        ("全年(调整)预算数", "funds", "budget"),
+        ("执行率(%)\n=全年执行数/全年预算数", "funds", "rate"),
+        ("执行率得分（分）", "funds", "score"),
+        ("执行率权重", "funds", "weight"),
+        ("全年预算执行数", "funds", "exec"),
+        ("①年初预算数", "funds", "initial"),
+        ("备注", "funds", None),
+    ],
+)
+def test_a_header_takes_the_key_of_its_most_specific_word(header: str, group: str, key: str | None) -> None:
+    assert classify(header, getattr(load_vocabulary(), group)) == key
 
 
 def test_amounts_with_their_unit_in_the_cell_are_read_in_wan_yuan() -> None:

@@ -40,6 +40,7 @@ def _classify(text: str, words: tuple[tuple[str, tuple[str, ...]], ...], exact: 
     without its (…) hints; with `exact`, the text must be the word with at most two characters after it."""
     core = normalize(re.sub(r"[(（][^)）]*[)）]", "", text))
     for candidate in dict.fromkeys((core, normalize(text))):
+        candidate = candidate.split("=", 1)[0] or candidate  # 执行率=全年执行数/全年预算数: a formula after =
         if not candidate:
             continue
         best: tuple[int, int, str, str] | None = None
