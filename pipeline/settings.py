@@ -24,7 +24,7 @@ MAX_FUND_ROWS = 10
 
 #: An edition matches a table when it finds at least this share of its labels there; below it, a table
 #: with a self-evaluation's structure is read by that structure (a Guangdong 整体 table under a title the
-#: Hunan edition shares finds a third of the Hunan labels missing).
+#: Hunan edition shares finds a third of the Hunan labels missing). Not applied under the edition's own title.
 EDITION_MATCH_SHARE = 0.75
 
 #: Suffix of the annotated workbook written next to each checked file.

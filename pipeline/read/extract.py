@@ -200,7 +200,8 @@ def read_block(
     if other is None:
         return data
     labels = len(section_labels(form))
-    if labels - len(data.missing) < EDITION_MATCH_SHARE * labels:
+    own_title = any(score == 3 and f is form for score, f in title.editions)  # its title exactly: its template
+    if not own_title and labels - len(data.missing) < EDITION_MATCH_SHARE * labels:
         return other  # the edition shares some words with the table, not its layout
     # what the edition reads: an extra column it has no key for does not count; on a tie, when the edition
     # misses whole columns (a form with no 分值/得分 at all), the reading that asks for none is the truer one
