@@ -391,9 +391,7 @@ def cmd_edition(args: argparse.Namespace, console: Console) -> int:
     """`edition draft FILE`: the edition TOML of each table, one after another (each to be saved on its own)."""
     from pipeline.read.draft import draft_editions
 
-    if not args.file.is_file():
-        return user_error(f"找不到文件：{args.file}")
-    drafts = draft_editions(args.file)
+    drafts = draft_editions(args.file)  # a missing or unreadable file: RejectedFile, said by main
     for n, draft in enumerate(drafts, 1):
         if len(drafts) > 1:
             print(f"# ===== 第 {n} 个表样（{draft.sheet}!{draft.cell}），请另存为单独的 .toml 文件 =====")
