@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from pipeline.batch.inbox import cannot_write, ignored_reason
 from pipeline.errors import JixiaoError, OutputError, RejectedFile
 from pipeline.forms import Profile, load_profile
 from pipeline.model import Finding, Report, Result, Submission
@@ -25,6 +24,7 @@ from pipeline.read.isolate import map_isolated
 from pipeline.read.report_text import is_report, read_report
 from pipeline.read.sniff import sniff
 from pipeline.settings import RESULT_SUFFIX
+from pipeline.store.files import cannot_write, ignored_reason
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,11 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.batch.inbox import MSG_NO_INBOX, cannot_write
+from pipeline.batch.inbox import MSG_NO_INBOX
 from pipeline.errors import JixiaoError
 from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH, Result
 from pipeline.settings import DEFAULT_YEAR
+from pipeline.store.files import cannot_write
 
 STATUS_STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "rejected": "magenta"}
 LEVEL_STYLE = {"error": "red", "warning": "yellow"}
@@ -190,7 +191,7 @@ def _install_roster(args: argparse.Namespace) -> None:
     """`--roster FILE`: a copy in OUT, which every later summary reads (JixiaoError when it cannot be read)."""
     if getattr(args, "roster", None) is None:
         return
-    from pipeline.batch.roster import install_roster
+    from pipeline.store.roster import install_roster
 
     if not args.roster.is_file():
         raise JixiaoError(f"找不到名单文件：{args.roster}")
@@ -200,7 +201,7 @@ def _install_roster(args: argparse.Namespace) -> None:
 def _install_options(args: argparse.Namespace) -> None:
     """`--include-errors` / `--no-include-errors`: kept in OUT for every later rebuild."""
     if getattr(args, "include_errors", None) is not None:
-        from pipeline.batch.summary_options import save_options
+        from pipeline.store.options import save_options
 
         save_options(args.out, include_errors=args.include_errors)
 
@@ -374,7 +375,7 @@ def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str)
 
 
 def cmd_roster(args: argparse.Namespace, console: Console) -> int:
-    from pipeline.batch.roster import ROSTER_STEM, write_roster_template
+    from pipeline.store.roster import ROSTER_STEM, write_roster_template
 
     args.out.mkdir(parents=True, exist_ok=True)
     path = write_roster_template(args.out / f"{ROSTER_STEM}.xlsx")
@@ -562,8 +563,8 @@ def _explained(report: Any) -> int:
     ids = [o.id for o in report.outcomes if o.status == "warnings"]
     if not ids or not report.ledger.is_file():
         return 0
-    from pipeline.batch.ledger import Ledger
-    from pipeline.batch.ledger_reads import explained_ids
+    from pipeline.store.ledger import Ledger
+    from pipeline.store.ledger_reads import explained_ids
 
     with Ledger(report.ledger) as ledger:
         return len(explained_ids(ledger, ids))

@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.batch.engine import NOTE_CHANGED, run_inbox, watch_inbox
-from pipeline.batch.inbox import OutputLock
 from pipeline.batch.outcomes import FileOutcome, Listener
 from pipeline.cli import main
 from pipeline.errors import JixiaoError
 from pipeline.read.isolate import MSG_CRASH
 from pipeline.settings import TEST_DELAY_ENV
+from pipeline.store.files import OutputLock
 from tests import hostile as h
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_inputs"

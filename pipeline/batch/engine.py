@@ -87,16 +87,9 @@ from pipeline.batch.inbox import (
     Candidate,
     Inbox,
     OutDir,
-    OutputLock,
-    fsync_dir,
-    fsync_dirs,
-    os_cause,
-    sha256_file,
     signature,
 )
-from pipeline.batch.ledger import LEDGER_NAME, Checked, Entry, Filed, Ledger, Received
 from pipeline.batch.outcomes import FileOutcome, Listener, RunReport
-from pipeline.batch.previous import attach_previous
 from pipeline.batch.workers import load_worker
 from pipeline.check import rejected
 from pipeline.errors import OutputError, RejectedFile
@@ -105,6 +98,9 @@ from pipeline.model import Finding, Result, Submission
 from pipeline.naming import safe_filename
 from pipeline.read.isolate import map_isolated
 from pipeline.rules.validate import validate
+from pipeline.store.files import OutputLock, fsync_dir, fsync_dirs, os_cause, sha256_file
+from pipeline.store.ledger import LEDGER_NAME, Checked, Entry, Filed, Ledger, Received
+from pipeline.store.previous import attach_previous
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,6 @@ from typing import Any, Protocol
 
 from pipeline import settings
 from pipeline.batch.inbox import OutDir
-from pipeline.batch.ledger import Entry
 from pipeline.batch.outcomes import Listener, RunReport
 from pipeline.batch.workers import task_worker, write_fallback
 from pipeline.errors import OutputError, RejectedFile
@@ -35,6 +34,7 @@ from pipeline.forms import Profile
 from pipeline.model import Result, Submission
 from pipeline.read.isolate import Feed, map_isolated
 from pipeline.report.marks import Annotation
+from pipeline.store.ledger import Entry
 
 _END = object()
 

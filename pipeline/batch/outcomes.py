@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from pipeline.batch.ledger import LEDGER_NAME, Entry
+from pipeline.store.ledger import LEDGER_NAME, Entry
 
 
 @dataclass(slots=True)

@@ -23,12 +23,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from pipeline.batch.inbox import cannot_write, fsync_dir
 from pipeline.check import load_submission, rejected
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile
 from pipeline.model import Result, Submission
 from pipeline.report.marks import Annotation
+from pipeline.store.files import cannot_write, fsync_dir
 
 log = logging.getLogger(__name__)
 

@@ -35,9 +35,6 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from pipeline.batch.decisions import DECISIONS, harvest, import_file
-from pipeline.batch.inbox import OutputLock, cannot_write, fsync_dir
-from pipeline.batch.ledger import Ledger, StoredFinding
 from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH
 from pipeline.report.summary_data import UNKNOWN_YEAR, UnitRow, YearData, unit_name, year_data
 from pipeline.report.summary_layout import (
@@ -54,6 +51,9 @@ from pipeline.report.summary_layout import (
 )
 from pipeline.report.summary_roster import missing_sheet, roster_columns, roster_values
 from pipeline.report.summary_totals import charts_sheet, totals_sheet
+from pipeline.store.decisions import DECISIONS, harvest, import_file
+from pipeline.store.files import OutputLock, cannot_write, fsync_dir
+from pipeline.store.ledger import Ledger, StoredFinding
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.batch.decisions import Key, decisions_for, explanations_for
-from pipeline.batch.ledger import Entry, Ledger, StoredFinding
-from pipeline.batch.ledger_reads import latest_of_units, numbers, sums, texts
-from pipeline.batch.roster import RosterEntry, RosterMatch, load_roster, match_roster, roster_path
-from pipeline.batch.summary_options import load_options
 from pipeline.model import EXPLAINED_ZH, STATUS_ZH, cell_key
+from pipeline.store.decisions import Key, decisions_for, explanations_for
+from pipeline.store.ledger import Entry, Ledger, StoredFinding
+from pipeline.store.ledger_reads import latest_of_units, numbers, sums, texts
+from pipeline.store.options import load_options
+from pipeline.store.roster import RosterEntry, RosterMatch, load_roster, match_roster, roster_path
 
 UNKNOWN_YEAR = "未知年度"
 CONTACT_KEYS = (("a1.preparer", "a2.preparer", "a2.contact"), ("a1.phone", "a2.phone"))

@@ -9,9 +9,9 @@ from typing import Any
 
 import xlsxwriter
 
-from pipeline.batch.ledger import Entry
 from pipeline.report.summary_data import YearData
 from pipeline.report.summary_layout import Col, ListSheet, Styles
+from pipeline.store.ledger import Entry
 
 
 def roster_columns() -> list[Col]:

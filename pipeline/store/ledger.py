@@ -29,9 +29,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.batch.ledger_schema import MIGRATIONS
 from pipeline.errors import JixiaoError, OutputError
 from pipeline.model import FormData, Point, Result, Submission, cell_key
+from pipeline.store.ledger_schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
 
