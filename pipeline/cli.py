@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.batch.inbox import MSG_NO_INBOX
@@ -232,6 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": cmd_export,
     }
     try:
+        if getattr(args, "profile", None) is not None:  # checked before anything is written (then cached)
+            from pipeline.forms import load_profile
+
+            load_profile(args.profile)
         _install_roster(args)
         _install_options(args)
         return commands[args.command](args, console)
@@ -244,7 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def user_error(message: str) -> int:
     """Say what the user must change, in Chinese, on stderr; exit code 2."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]错误：[/red]{message}")
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]错误：[/red]{escape(message)}")
     return 2
 
 
