@@ -296,8 +296,22 @@ def _problems(model: type[BaseModel], raw: dict[str, Any]) -> list[str]:
         for err in exc.errors(include_url=False):
             loc = _clean_loc(raw, err["loc"])
             grouped.setdefault(loc, []).append(err)
-        return [_say(raw, loc, errs, context) for loc, errs in grouped.items()]
+        misspelt = {(*loc[:-1], near) for loc, errs in grouped.items() if (near := _meant(raw, loc, errs, context))}
+        return [
+            _say(raw, loc, errs, context)
+            for loc, errs in grouped.items()
+            if not (loc in misspelt and errs[0]["type"] == "missing")
+        ]
     return []
+
+
+def _meant(raw: Any, loc: tuple[str | int, ...], errs: list[ErrorDetails], context: dict[str, Any]) -> str:
+    """For an unknown key, the required key it stands for: that key's "missing" goes without saying."""
+    if errs[0]["type"] != "extra_forbidden":
+        return ""
+    keys = context.get("keys", {}).get(id(_at(raw, loc[:-1])), ())
+    close = difflib.get_close_matches(str(loc[-1]), sorted(keys), n=1, cutoff=0.5)
+    return close[0] if close else ""
 
 
 def _clean_loc(raw: Any, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
@@ -356,7 +370,7 @@ def _say(raw: dict[str, Any], loc: tuple[str | int, ...], errs: list[ErrorDetail
         return f"{entry}：缺少必填项"
     if kind == "union_tag_invalid":
         tags = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected_tags", "")))
-        return f"{entry}：kind = {given.get('kind')!r} 不是有效的类型{_nearest(str(given.get('kind')), tags, '有效值')}"
+        return f"{entry} kind = {given.get('kind')!r} 不是有效的类型{_nearest(str(given.get('kind')), tags, '有效值')}"
     if kind == "union_tag_not_found":
         return f"{entry}：缺少 kind"
     if kind == "too_short":
