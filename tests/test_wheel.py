@@ -83,10 +83,11 @@ def test_version_is_the_packages(installed: Installed) -> None:
 def test_check_from_the_wheel_finds_what_the_checkout_finds(installed: Installed) -> None:
     files = installed.work / "check"
     shutil.copytree(SAMPLES, files)
-    done = installed.run("jixiao", "check", "check", "--json", "--profile", "example_40_40")
+    own = shutil.copyfile(ROOT / "schemas" / "profiles" / "example_40_40.toml", installed.work / "本局口径.toml")
+    done = installed.run("jixiao", "check", "check", "--json", "--profile", "本局口径.toml")  # a bureau's own file
     assert done.returncode == 1, done.stderr  # the samples hold errors, none refused
     shown = {(r["file"].split("/")[-1], r["status"], len(r["findings"])) for r in json.loads(done.stdout)}
-    here = check_files(sorted(files.iterdir()), profile="example_40_40")
+    here = check_files(sorted(files.iterdir()), profile=str(own))
     assert shown == {(r.file.name, r.status, len(r.findings)) for r in here}
 
 
