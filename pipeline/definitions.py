@@ -249,7 +249,7 @@ def check_rules(raw: dict[str, Any], where: str) -> None:
         if rid in seen:
             problems.append(f"规则 {rid}：编号重复（每条规则的编号须唯一）")
         seen.add(rid)
-        missing = [k for k in RULE_NEEDS.get(kind, ()) if k not in entry]  # type: ignore[arg-type]
+        missing = [k for k in RULE_NEEDS.get(str(kind), ()) if k not in entry]
         if missing:
             problems.append(f"规则 {rid}：kind = {kind!r} 的规则须写明 {'、'.join(missing)}")
     _stop(where, problems)
