@@ -26,7 +26,8 @@ from typing import Any
 from pipeline.check import load_submission, rejected
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile
-from pipeline.model import Result, Submission
+from pipeline.model import Report, Result, Submission
+from pipeline.read.report_text import read_report
 from pipeline.report.marks import Annotation
 from pipeline.store.files import cannot_write, fsync_dir
 
@@ -116,9 +117,17 @@ def prepare_workers() -> None:
 
 
 def task_worker(task: tuple[str, Any]) -> Any:
-    """Worker: one task of a run's pool, ("load", load item) or ("write", write item)."""
+    """Worker: one task of a run's pool, ("load", load item), ("report", load item) or ("write", write item)."""
     kind, item = task
+    if kind == "report":
+        return report_worker(item)
     return load_worker(item) if kind == "load" else write_worker(item)
+
+
+def report_worker(item: tuple[int, str, Profile]) -> Report:
+    """Worker: read one archived 自评报告's paragraphs (a problem reading it is in `Report.problem`)."""
+    _quiet_sigint()
+    return read_report(Path(item[1]))
 
 
 def load_worker(item: tuple[int, str, Profile]) -> Submission:
