@@ -103,6 +103,7 @@ from pipeline.read.isolate import map_isolated
 from pipeline.rules.validate import validate
 from pipeline.store.files import OutputLock, fsync_dirs
 from pipeline.store.ledger import LEDGER_NAME, Checked, Entry, Filed, Ledger, Received
+from pipeline.store.options import save_options
 from pipeline.store.previous import attach_previous
 from pipeline.store.reports import insert_report, report_head
 
@@ -225,6 +226,7 @@ def _session(
     try:
         with OutputLock(outdir.root), _collector_tuned():
             outdir.prepare()
+            save_options(outdir.root, require_report=bool(prof.params.get("report_required")))  # 未提交 lists them
             with Ledger(outdir.root / LEDGER_NAME) as ledger:
                 yield _Engine(box, outdir, ledger, prof, n_workers, memory_mb, timeout_s, listener or _Silent(), stop)
     except OutputError as exc:

@@ -49,6 +49,7 @@ from pipeline.report.summary_layout import (
     close,
     discard,
 )
+from pipeline.report.summary_reports import add_report_column
 from pipeline.report.summary_roster import missing_sheet, roster_columns, roster_values
 from pipeline.report.summary_totals import charts_sheet, totals_sheet
 from pipeline.store.decisions import DECISIONS, harvest, import_file
@@ -205,6 +206,7 @@ def overview_table(data: YearData) -> tuple[list[Col], list[list[Any]]]:
         rows.append(row)
     if data.previous:
         _beside_last_year(data, cols, rows)
+    add_report_column(data, cols, rows)
     return cols, rows
 
 
@@ -463,6 +465,8 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
             use = e.reason or "重复提交，未重复审核"
         elif e.status == "rejected":
             use = "退回"
+        elif e.kind == "report":
+            use = "自评报告，已与该单位工作簿一并审核"
         else:
             later = newest.get(e.unit or e.sha256)
             use = f"已被 {later.received_at.replace('T', ' ')[:16]} 收到的新版本取代" if later else "已被新版本取代"
@@ -472,7 +476,7 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
                 e.received_at.replace("T", " ")[:16],
                 unit_name(e),
                 e.original_path,
-                STATUS_TEXT.get(e.status or "", e.status),
+                "自评报告" if e.kind == "report" and e.status == "ok" else STATUS_TEXT.get(e.status or "", e.status),
                 e.errors if e.status != "duplicate" else None,
                 e.warnings if e.status != "duplicate" else None,
                 use,
