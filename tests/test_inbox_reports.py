@@ -1,0 +1,150 @@
+"""Issue #19 acceptance 1: 自评报告 and bundles in the bureau's inbox, over two runs.
+
+An inbox of sample workbooks, their .docx reports (one contradicting its table), a .zip holding a workbook
+and its report, a report whose workbook comes in the next run and a workbook whose (contradicting) report
+comes in the next run. No report is refused; the contradictions are in 问题清单 and in the unit's annotated
+workbook (both read back); the late pairs join.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from pipeline.batch.outcomes import RunReport
+from pipeline.synth.reports import draft, facts_of, write_docx
+from tests.test_batch import SAMPLES, age, files, rows, run
+from tests.test_summary import table
+
+YUEYANG = "岳阳市公共租赁房屋运营服务中心"
+SONGTAO = "松涛区水利工程管理站"
+BAIYUN = "白云区市场监督服务中心"
+JINSHA = "金沙县文化馆"
+QINGSHAN = "青山县农业技术推广中心"
+
+
+def workbook(unit: str) -> Path:
+    return SAMPLES / f"{unit}_2023.xlsx"
+
+
+def report(path: Path, unit: str, *, fault: str | None = None) -> Path:
+    """A .docx report repeating the unit's tables (`synth.reports`); `fault="total"` changes 基本支出."""
+    facts = facts_of(workbook(unit))
+    assert facts is not None
+    write_docx(path, draft(facts, random.Random(7), fault).paragraphs)
+    return age(path)
+
+
+def sheet(out: Path, name: str) -> list[dict[str, Any]]:
+    book = openpyxl.load_workbook(out / "汇总_2023.xlsx")
+    _, data = table(book[name])
+    return [{k: c.value for k, c in row.items()} for row in data]
+
+
+def result_messages(path: Path) -> list[str]:
+    """Every text of an annotated workbook's 审核结果 sheet."""
+    ws = openpyxl.load_workbook(path)["审核结果"]
+    return [str(c.value) for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+
+
+@pytest.fixture(scope="module")
+def season(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, RunReport, RunReport]:
+    root = tmp_path_factory.mktemp("season")
+    inbox, out = root / "inbox", root / "out"
+    inbox.mkdir()
+    for unit in (YUEYANG, SONGTAO, QINGSHAN):
+        age(Path(shutil.copyfile(workbook(unit), inbox / workbook(unit).name)))
+    report(inbox / f"{YUEYANG}_自评报告.docx", YUEYANG)
+    report(inbox / "松涛区报告.docx", SONGTAO, fault="total")  # named by its text: 松涛区水利工程管理站整体支出…
+    report(inbox / f"{JINSHA}_自评报告.docx", JINSHA)  # its workbook comes next run
+    parts = root / "parts"
+    parts.mkdir()
+    with zipfile.ZipFile(inbox / "材料.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(workbook(BAIYUN), f"白云区/{workbook(BAIYUN).name}")
+        zf.write(report(parts / "r.docx", BAIYUN), "白云区/自评报告.docx")
+    age(inbox / "材料.zip")
+    first = run(inbox, out)
+
+    age(Path(shutil.copyfile(workbook(JINSHA), inbox / workbook(JINSHA).name)))
+    report(inbox / f"{QINGSHAN}_自评报告.docx", QINGSHAN, fault="total")  # its workbook came last run
+    second = run(inbox, out)
+    return inbox, out, first, second  # type: ignore[return-value]
+
+
+def test_no_report_is_refused_and_a_lone_one_waits(season: tuple[Path, Path, RunReport, RunReport]) -> None:
+    inbox, out, first, second = season
+    assert [o.original for o in first.outcomes + second.outcomes if o.status == "rejected"] == []
+    kinds = {(o.original, o.kind, o.status) for o in first.outcomes if o.kind != "workbook"}
+    assert kinds == {
+        ("材料.zip", "bundle", "ok"),
+        ("材料.zip › 白云区/自评报告.docx", "report", "ok"),
+        (f"{JINSHA}_自评报告.docx", "report", "ok"),
+        (f"{YUEYANG}_自评报告.docx", "report", "ok"),
+        ("松涛区报告.docx", "report", "ok"),
+    }
+    assert first.counts()["report"] == 4 and first.units == 4  # reports and the bundle are not units
+    assert first.waiting_reports == [f"{JINSHA}_自评报告.docx"]
+    assert second.waiting_reports == []
+    assert files(inbox) == []
+    assert "材料.zip" in files(out / "processed") and files(out / "refused") == []
+
+
+def test_the_pairs_join_in_the_same_run_and_a_later_one(season: tuple[Path, Path, RunReport, RunReport]) -> None:
+    _, out, first, second = season
+    assert set(first.paired) == {
+        ("材料.zip › 白云区/自评报告.docx", f"材料.zip › 白云区/{BAIYUN}_2023.xlsx"),
+        (f"{YUEYANG}_自评报告.docx", f"{YUEYANG}_2023.xlsx"),
+        ("松涛区报告.docx", f"{SONGTAO}_2023.xlsx"),
+    }
+    assert set(second.paired) == {
+        (f"{JINSHA}_自评报告.docx", f"{JINSHA}_2023.xlsx"),  # the report came first
+        (f"{QINGSHAN}_自评报告.docx", f"{QINGSHAN}_2023.xlsx"),  # the workbook came first
+    }
+    ledger = rows(
+        out,
+        "SELECT s.original_path, r.unit, w.original_path FROM reports r JOIN submissions s"
+        " ON s.id = r.submission_id JOIN submissions w ON w.id = r.workbook_id ORDER BY s.id",
+    )
+    assert len(ledger) == 5 and all(unit and unit in wb for _, unit, wb in ledger)
+
+
+def test_the_contradiction_is_in_the_findings_list_and_the_annotated_workbook(
+    season: tuple[Path, Path, RunReport, RunReport],
+) -> None:
+    _, out, _, _ = season
+    listed = [(r["预算单位"], r["规则编号"], r["工作表"]) for r in sheet(out, "问题清单") if r["规则编号"]]
+    for unit in (SONGTAO, QINGSHAN):
+        assert (unit, "RPT.FIGURE", "自评报告") in listed
+    assert not [r for r in listed if r[1].startswith("RPT.") and r[0] in (YUEYANG, JINSHA, BAIYUN)]
+    # the unit's annotated workbook says it too — 青山's rewritten when its report came a run later
+    for unit in (SONGTAO, QINGSHAN):
+        [output] = rows(out, f"SELECT output_path FROM submissions WHERE unit = '{unit}' AND kind = 'workbook'")
+        texts = result_messages(out / output[0])
+        assert any("自评报告第" in t and "基本支出" in t for t in texts), texts
+
+
+def test_overview_says_who_sent_a_report_and_history_names_bundle_members(
+    season: tuple[Path, Path, RunReport, RunReport],
+) -> None:
+    _, out, _, _ = season
+    overview = {r["预算单位"]: r["自评报告"] for r in sheet(out, "总览") if r["序号"]}
+    assert overview[YUEYANG] == overview[BAIYUN] == overview[JINSHA] == "已交"
+    assert overview[SONGTAO].startswith("有不一致 ") and overview[QINGSHAN].startswith("有不一致 ")
+    history = {r["原文件"]: (r["审核状态"], r["汇总采用"]) for r in sheet(out, "提交历史") if r["序号"]}
+    assert history[f"材料.zip › 白云区/{BAIYUN}_2023.xlsx"][1] == "采用（该单位最新提交）"
+    assert history["材料.zip › 白云区/自评报告.docx"][0] == "自评报告"
+
+
+def test_a_returned_annotated_workbook_keeps_one_result_suffix(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    age(Path(shutil.copyfile(workbook(YUEYANG), inbox / f"{YUEYANG}_2023_审核结果.xlsx")))
+    report_ = run(inbox, out)
+    [outcome] = report_.outcomes  # type: ignore[attr-defined]
+    assert outcome.output.name == f"{YUEYANG}_2023_审核结果.xlsx"
