@@ -28,14 +28,13 @@ from pathlib import Path, PurePosixPath
 
 from pipeline import settings
 from pipeline.batch.inbox import OutDir
-from pipeline.batch.kinds import kind_of
+from pipeline.batch.kinds import SEPARATOR, kind_of
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.model import Result
 from pipeline.read.sniff import guard_zip_directory
 from pipeline.store.files import fsync_dirs, ignored_reason
 from pipeline.store.ledger import Checked, Entry, Ledger, Received, insert_received
 
-SEPARATOR = " › "  # between a bundle's name and its member's: 材料.zip › 附件.xlsx
 _UTF8_FLAG = 0x800
 _SKIPPED_FOLDERS = ("__MACOSX",)
 

@@ -77,7 +77,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipeline import settings
-from pipeline.batch.bundles import SEPARATOR, unpack
+from pipeline.batch.bundles import unpack
 from pipeline.batch.filing import as_filed, move_checked
 from pipeline.batch.flow import Flow
 from pipeline.batch.inbox import (
@@ -90,7 +90,7 @@ from pipeline.batch.inbox import (
     OutDir,
     signature,
 )
-from pipeline.batch.kinds import BUNDLE, kind_of, refusal
+from pipeline.batch.kinds import BUNDLE, SEPARATOR, kind_of, refusal
 from pipeline.batch.outcomes import FileOutcome, Listener, RunReport
 from pipeline.batch.pairing import pair_reports
 from pipeline.batch.workers import load_worker

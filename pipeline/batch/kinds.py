@@ -15,6 +15,7 @@ from pipeline.errors import RejectedFile
 from pipeline.read.report_text import REPORT_SUFFIXES
 
 WORKBOOK, REPORT, BUNDLE = "workbook", "report", "bundle"
+SEPARATOR = " › "  # between a bundle's name and its member's: 材料.zip › 附件.xlsx
 BUNDLE_SUFFIXES = frozenset({".zip"})
 UNREAD_REPORTS = frozenset({".ofd"})
 UNREAD_BUNDLES = frozenset({".rar", ".7z"})
@@ -42,7 +43,8 @@ def refusal(name: str, *, member: bool) -> RejectedFile | None:
     if kind_of(name) != BUNDLE:
         return None
     if member:
-        return RejectedFile(MSG_NESTED.format(name=PurePosixPath(name).name), code="nested_bundle")
+        member_name = PurePosixPath(name.rpartition(SEPARATOR)[2]).name
+        return RejectedFile(MSG_NESTED.format(name=member_name), code="nested_bundle")
     if suffix in UNREAD_BUNDLES:
         return RejectedFile(MSG_UNREAD_BUNDLE.format(ext=suffix), code="unsupported")
     return None
