@@ -8,6 +8,7 @@ workbook (both read back); the late pairs join.
 
 from __future__ import annotations
 
+import csv
 import random
 import shutil
 import zipfile
@@ -18,6 +19,8 @@ import openpyxl
 import pytest
 
 from pipeline.batch.outcomes import RunReport
+from pipeline.cli import main
+from pipeline.report.summary_reports import NOTE_NO_REPORT
 from pipeline.synth.reports import draft, facts_of, write_docx
 from tests.test_batch import SAMPLES, age, files, rows, run
 from tests.test_summary import table
@@ -148,3 +151,28 @@ def test_a_returned_annotated_workbook_keeps_one_result_suffix(tmp_path: Path) -
     report_ = run(inbox, out)
     [outcome] = report_.outcomes  # type: ignore[attr-defined]
     assert outcome.output.name == f"{YUEYANG}_2023_审核结果.xlsx"
+
+
+def test_a_profile_requiring_reports_lists_units_without_one_in_missing(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    for unit in (YUEYANG, SONGTAO):
+        age(Path(shutil.copyfile(workbook(unit), inbox / workbook(unit).name)))
+    report(inbox / f"{YUEYANG}_自评报告.docx", YUEYANG)
+    roster = tmp_path / "名单.csv"
+    with roster.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(
+            [["单位名称", "主管部门"], [YUEYANG, "住建局"], [SONGTAO, "水利局"], ["青山县水务局", "县政府"]]
+        )
+    default = Path(__file__).resolve().parent.parent / "schemas" / "profiles" / "default.toml"
+    profile = tmp_path / "要报告.toml"
+    profile.write_text(default.read_text(encoding="utf-8").replace("[params]", "[params]\nreport_required = 1"))
+    argv = ["run", str(inbox), "--out", str(out), "--workers", "0", "--roster", str(roster), "--profile", str(profile)]
+    assert main(argv) == 1
+
+    missing = [(r["单位名称"], r["备注"]) for r in sheet(out, "未提交") if r["序号"]]
+    assert missing == [("青山县水务局", None), (SONGTAO, NOTE_NO_REPORT)]
+    listed = {(r["预算单位"], r["规则编号"]) for r in sheet(out, "问题清单") if r["规则编号"]}
+    assert (SONGTAO, "RPT.MISSING") in listed and (YUEYANG, "RPT.MISSING") not in listed  # checked with its report
+    assert main(["summary", "--out", str(out)]) in (0, 1)  # a rebuild keeps the profile's choice
+    assert [r["单位名称"] for r in sheet(out, "未提交") if r["序号"]] == ["青山县水务局", SONGTAO]

@@ -12,14 +12,18 @@ One run:
     transaction — a duplicate row when its sha256 was received before.
  4. Read and extract the *archived* copies in worker processes: one pool for the whole run (`flow.Pool`,
     `isolate.map_isolated` over a feed), so a file that crashes, exhausts or hangs a worker is refused
-    with a reason and the others go on.
+    with a reason and the others go on. A 自评报告 (.docx/.pdf/.doc/.wps) is read as text, a bundle (.zip) is
+    unpacked into members that go on as if dropped one by one (`bundles`), .ofd/.rar/.7z are refused unread
+    (`kinds`).
  5. Validate each chunk (BATCH_CHUNK_FILES) in ONE `validate()` call while the workers read the next.
  6. Write each annotated workbook (files with findings only) in the same workers (temp file, atomic
     rename, fsync). Finished files are committed in groups (COMMIT_GROUP_FILES, or COMMIT_GROUP_S): one
     transaction stores status, findings and data points and reserves each file's place in processed/ or
     refused/ (`checked`); the inbox files are moved there one by one; one more commit says `filed`.
  7. Duplicates follow their original into processed/ or refused/ without being read.
- 8. Rebuild the 汇总 workbooks from the ledger.
+ 8. Check each unit's newest workbook with its newest report where they were not checked together yet
+    (`pairing`): a report waits as 待配对 until a workbook of its unit comes, in this run or a later one.
+ 9. Rebuild the 汇总 workbooks from the ledger.
 The order of the stages in flight is `flow.py`'s; what each step does is here.
 Memory stays flat: grids live only inside workers; the parent holds at most two chunks (one being read,
 one being written).
@@ -155,8 +159,9 @@ def run_inbox(
                 break
             engine.listener.phase("等待文件写入完成")
             engine.sleep(min(1.0, max(settle_s, 0.1)))
+        pair_reports(engine, report)  # also a pair a stopped or killed run left unchecked
         report.interrupted = engine.stopping()
-        report.summaries = engine.summarise(force=bool(report.outcomes))
+        report.summaries = engine.summarise(force=bool(report.outcomes or report.paired))
     return report
 
 
@@ -186,9 +191,10 @@ def watch_inbox(
             report = engine.new_report()
             if first:
                 engine.recover(report)
-                first = False
             report.waiting = engine.pass_(report)
-            if report.outcomes:
+            if report.outcomes or first:
+                pair_reports(engine, report)
+            if report.outcomes or report.paired:
                 report.summaries = engine.summarise(force=True)
                 if on_pass is not None:
                     on_pass(report)
@@ -197,6 +203,9 @@ def watch_inbox(
             total.recovered += report.recovered
             total.summaries = report.summaries or total.summaries
             total.waiting = report.waiting
+            total.paired += report.paired
+            total.waiting_reports = report.waiting_reports
+            first = False
             stop.wait(interval_s)
     return total
 
@@ -306,7 +315,6 @@ class _Engine:
         before = len(report.outcomes)
         Flow(self, report).run(list(c) for c in _chunks(received, settings.RECEIVE_GROUP_FILES))
         report.recovered = len(checked) + len(report.outcomes) - before
-        pair_reports(self, report)
 
     def pass_(self, report: RunReport) -> list[str]:
         """Scan the inbox once and process every ready file; returns the files still being written."""
@@ -317,7 +325,6 @@ class _Engine:
             self.listener.planned(len(scan.ready))
             self.listener.phase("审核中")
             Flow(self, report).run(self._receive(scan.ready, report, waiting))
-            pair_reports(self, report)
         return waiting
 
     def summarise(self, *, force: bool) -> list[Path]:
