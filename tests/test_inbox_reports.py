@@ -17,9 +17,10 @@ from typing import Any
 
 import openpyxl
 import pytest
+from rich.console import Console
 
 from pipeline.batch.outcomes import RunReport
-from pipeline.cli import main
+from pipeline.cli import main, render_run
 from pipeline.report.summary_reports import NOTE_NO_REPORT
 from pipeline.synth.reports import draft, facts_of, write_docx
 from tests.test_batch import SAMPLES, age, files, rows, run
@@ -139,9 +140,10 @@ def test_overview_says_who_sent_a_report_and_history_names_bundle_members(
     overview = {r["预算单位"]: r["自评报告"] for r in sheet(out, "总览") if r["序号"]}
     assert overview[YUEYANG] == overview[BAIYUN] == overview[JINSHA] == "已交"
     assert overview[SONGTAO].startswith("有不一致 ") and overview[QINGSHAN].startswith("有不一致 ")
-    history = {r["原文件"]: (r["审核状态"], r["汇总采用"]) for r in sheet(out, "提交历史") if r["序号"]}
+    history = {r["原文件"]: (r["审核状态"], r["汇总采用"], r["错误数"]) for r in sheet(out, "提交历史") if r["序号"]}
     assert history[f"材料.zip › 白云区/{BAIYUN}_2023.xlsx"][1] == "采用（该单位最新提交）"
-    assert history["材料.zip › 白云区/自评报告.docx"][0] == "自评报告"
+    assert history[f"材料.zip › 白云区/{BAIYUN}_2023.xlsx"][2] > 0  # its own errors; a report row shows none
+    assert history["材料.zip › 白云区/自评报告.docx"] == ("自评报告", "自评报告，已与该单位工作簿一并审核", None)
 
 
 def test_a_returned_annotated_workbook_keeps_one_result_suffix(tmp_path: Path) -> None:
@@ -176,3 +178,20 @@ def test_a_profile_requiring_reports_lists_units_without_one_in_missing(tmp_path
     assert (SONGTAO, "RPT.MISSING") in listed and (YUEYANG, "RPT.MISSING") not in listed  # checked with its report
     assert main(["summary", "--out", str(out)]) in (0, 1)  # a rebuild keeps the profile's choice
     assert [r["单位名称"] for r in sheet(out, "未提交") if r["序号"]] == ["青山县水务局", SONGTAO]
+
+
+def test_the_run_says_what_became_of_reports_and_an_early_stop_is_not_an_empty_inbox(
+    season: tuple[Path, Path, RunReport, RunReport], tmp_path: Path
+) -> None:
+    _, _, first, _ = season
+    console = Console(record=True, width=200)
+    render_run(console, first)
+    text = console.export_text()
+    assert "自评报告：本次收到 4 份，已与工作簿一并审核 3 份。" in text
+    assert f"待配对的自评报告 1 份（尚未收到同名单位的工作簿）：{JINSHA}_自评报告.docx" in text
+
+    stopped = RunReport(inbox=tmp_path, out=tmp_path, interrupted=True)  # Ctrl-C before any file was done
+    console = Console(record=True, width=200)
+    render_run(console, stopped)
+    text = console.export_text()
+    assert "收件箱中没有新文件" not in text and "已按要求停止" in text

@@ -49,7 +49,7 @@ from pipeline.report.summary_layout import (
     close,
     discard,
 )
-from pipeline.report.summary_reports import add_report_column
+from pipeline.report.summary_reports import add_report_column, colour_report_column
 from pipeline.report.summary_roster import missing_sheet, roster_columns, roster_values
 from pipeline.report.summary_totals import charts_sheet, totals_sheet
 from pipeline.store.decisions import DECISIONS, harvest, import_file
@@ -184,6 +184,7 @@ def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) ->
     _totals_row(sheet, cols, rows, first, last)
     sheet.finish(filter_rows=len(data.units) + groups)
     sheet.colour_by_text(at["审核状态"], last, {k: v for k, v in STATUS_FILL.items() if k != "重复提交"})
+    colour_report_column(sheet, cols, last, data)
     low = {"type": "cell", "criteria": "<", "value": 0.9, "format": st.fills["有提示"]}
     sheet.ws.conditional_format(first, at["执行率"], max(last, first), at["执行率"], low)
     sheet.ws.freeze_panes(HEADER_ROW + 1, 2)
@@ -477,8 +478,8 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
                 unit_name(e),
                 e.original_path,
                 "自评报告" if e.kind == "report" and e.status == "ok" else STATUS_TEXT.get(e.status or "", e.status),
-                e.errors if e.status != "duplicate" else None,
-                e.warnings if e.status != "duplicate" else None,
+                e.errors if e.status != "duplicate" and e.kind == "workbook" else None,  # a report's are its unit's
+                e.warnings if e.status != "duplicate" and e.kind == "workbook" else None,
                 use,
                 (e.output_path, "打开") if e.output_path else None,
             ]

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 from pipeline.report.summary_data import YearData
-from pipeline.report.summary_layout import Col
+from pipeline.report.summary_layout import HEADER_ROW, Col, ListSheet
 from pipeline.store.roster import RosterEntry
 
 REPORT_COLUMN = "自评报告"
@@ -39,6 +39,16 @@ def add_report_column(data: YearData, cols: list[Col], rows: list[list[Any]]) ->
     texts = report_texts(data)
     for row, unit in zip(rows, data.units, strict=True):
         row.insert(at, texts[unit.entry.id])
+
+
+def colour_report_column(sheet: ListSheet, cols: list[Col], last: int, data: YearData) -> None:
+    """有不一致 n in 有提示's colours; 未交 in 有错误's when the profile requires a report."""
+    c = next(i for i, col in enumerate(cols) if col.header == REPORT_COLUMN)
+    first = HEADER_ROW + 1
+    marks = [("有不一致", "有提示")] + ([(NOT_SENT, "有错误")] if data.require_report else [])
+    for text, looks in marks:
+        rule = {"type": "text", "criteria": "begins with", "value": text, "format": sheet.st.fills[looks]}
+        sheet.ws.conditional_format(first, c, max(last, first), c, rule)
 
 
 def missing_reports(data: YearData) -> list[RosterEntry]:
