@@ -7,6 +7,7 @@ saying what to send instead; a real run killed while a bundle's members are in f
 
 from __future__ import annotations
 
+import random
 import shutil
 import stat
 import zipfile
@@ -15,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.batch import bundles, kinds
-from pipeline.errors import RejectedFile
+from pipeline.errors import OutputError, RejectedFile
+from pipeline.synth.reports import draft, facts_of, write_docx
 from tests.test_batch import SAMPLES, _count, _jixiao, _kill_when, age, files, rows, run, sha
+from tests.test_output_faults import _fd_path, full, inject
 
 WORKBOOK = SAMPLES / "松涛区水利工程管理站_2023.xlsx"
 
@@ -161,3 +164,59 @@ def test_sigkill_with_a_bundle_in_flight_then_rerun_ends_exactly_once(tmp_path: 
     assert sorted(r[0] for r in member_rows) == sorted(f"材料.zip › {i}/{p.name}" for i, p in enumerate(packed))
     assert {(state, dup) for _, state, dup in member_rows} == {("filed", None)}  # each member once
     assert rows(out, "SELECT COUNT(*) FROM submissions WHERE state != 'filed'") == [(0,)]
+
+
+def test_a_full_disk_while_archiving_members_stops_the_run_and_the_rerun_ends_exactly_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    bundle(
+        inbox / "材料.zip",
+        {"表.xlsx": WORKBOOK.read_bytes(), "附表.xlsx": (SAMPLES / "金沙县文化馆_2023.xlsx").read_bytes()},
+    )
+    fault = inject(monkeypatch, "os.fsync", full(), when=lambda fd: "/archive/.tmp-" in _fd_path(fd), nth=2)
+    with pytest.raises(OutputError, match=r"输出目录无法写入，已停止.*磁盘已满"):
+        run(inbox, out)
+    assert fault.raised and files(inbox) == ["材料.zip"]
+    assert rows(out, "SELECT original_path, state FROM submissions") == [("材料.zip", "received")]
+    fault.active = False
+
+    run(inbox, out)
+    assert rows(out, "SELECT original_path, state, status FROM submissions ORDER BY id") == [
+        ("材料.zip", "filed", "ok"),
+        ("材料.zip › 表.xlsx", "filed", "ok"),
+        ("材料.zip › 附表.xlsx", "filed", "ok"),
+    ]
+    assert files(out / "processed") == ["材料.zip"] and not list(out.rglob(".tmp-*"))
+
+
+def test_a_full_disk_while_rewriting_a_paired_workbook_is_redone_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    age(Path(shutil.copyfile(WORKBOOK, inbox / WORKBOOK.name)))
+    run(inbox, out)
+    facts = facts_of(WORKBOOK)
+    assert facts is not None
+    write_docx(inbox / "松涛区报告.docx", draft(facts, random.Random(7), "total").paragraphs)
+    age(inbox / "松涛区报告.docx")
+    fault = inject(
+        monkeypatch,
+        "pipeline.report.annotate.patch_package",
+        full(),
+        when=lambda src, dest, **kw: "/results/" in str(dest),
+    )
+    with pytest.raises(OutputError, match="磁盘已满"):
+        run(inbox, out)
+    assert fault.raised and files(inbox) == []  # the report itself is filed: only the pair's check is left
+    assert rows(out, "SELECT unit, workbook_id FROM reports") == [(None, None)]
+    assert rows(out, "SELECT COUNT(*) FROM findings WHERE rule LIKE 'RPT.%'") == [(0,)]
+    fault.active = False
+
+    again = run(inbox, out)  # nothing new in the inbox: the pair is checked all the same
+    assert again.paired == [("松涛区报告.docx", WORKBOOK.name)]  # type: ignore[attr-defined]
+    assert rows(out, "SELECT COUNT(*) FROM findings WHERE rule = 'RPT.FIGURE'") == [(1,)]
+    [(output,)] = rows(out, "SELECT output_path FROM submissions WHERE kind = 'workbook'")
+    assert (out / output).is_file() and not list(out.rglob(".*.tmp"))
