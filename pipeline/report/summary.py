@@ -467,7 +467,7 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
         elif e.status == "rejected":
             use = "退回"
         elif e.kind == "report":
-            use = "自评报告，已与该单位工作簿一并审核"
+            use = "自评报告，已与该单位工作簿一并审核" if e.unit else "自评报告，待配对（尚未收到同名单位的工作簿）"
         else:
             later = newest.get(e.unit or e.sha256)
             use = f"已被 {later.received_at.replace('T', ' ')[:16]} 收到的新版本取代" if later else "已被新版本取代"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -70,15 +70,16 @@ def _shared_start(a: str, b: str) -> int:
     return n
 
 
-def match_unit(head: str, report_name: str, workbooks: dict[str, Entry]) -> str | None:
-    """The unit a report belongs to: the longest unit name found in its head; else the unit whose workbook's
-    file name alone shares the longest beginning with the report's (at least MIN_SHARED_START characters)."""
+def match_unit(head: str, report_name: str, workbooks: Mapping[str, str]) -> str | None:
+    """The unit a report belongs to, among `workbooks` (unit name → its workbook's file name): the longest
+    unit name found in the report's head; else the one unit whose workbook's file name shares the longest
+    beginning with the report's (at least MIN_SHARED_START characters). `jixiao check` pairs by it too."""
     named = [u for u in workbooks if name_key(u) and name_key(u) in head]
     if named:
         return max(named, key=lambda u: len(name_key(u)))
     stem = name_key(PurePosixPath(report_name).stem)
     scored = sorted(
-        ((_shared_start(stem, name_key(PurePosixPath(e.original_path).stem)), u) for u, e in workbooks.items()),
+        ((_shared_start(stem, name_key(PurePosixPath(name).stem)), u) for u, name in workbooks.items()),
         reverse=True,
     )
     if scored and scored[0][0] >= MIN_SHARED_START and (len(scored) == 1 or scored[1][0] < scored[0][0]):
@@ -99,8 +100,9 @@ def pairings(ledger: Ledger) -> list[Pairing]:
         "SELECT r.submission_id, r.head, r.unit, r.workbook_id, s.original_path FROM reports r"
         " JOIN submissions s ON s.id = r.submission_id WHERE s.state != 'received' ORDER BY r.submission_id"
     )
+    names = {u: e.original_path for u, e in workbooks.items()}
     for report_id, head, unit, workbook_id, name in rows:
-        unit = unit or match_unit(head, name, workbooks)
+        unit = unit or match_unit(head, name, names)
         if unit is not None:
             newest[unit] = (report_id, workbook_id)
     wanted = [(u, r, workbooks[u]) for u, (r, w) in newest.items() if u in workbooks and workbooks[u].id != w]
