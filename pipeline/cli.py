@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("watch", "持续监视收件箱，文件到达即审核（Ctrl-C 停止）"),
     ):
         p = commands.add_parser(name, help=text)
-        p.add_argument("inbox", type=Path, metavar="收件箱", help="收件箱目录")
+        p.add_argument("inbox", type=Path, metavar="收件箱", help="收件箱目录（工作簿、自评报告及其 .zip 压缩包）")
         p.add_argument(
             "--out", type=Path, required=True, metavar="目录", help="输出目录（账本、归档、审核结果、汇总表）"
         )

@@ -504,7 +504,8 @@ class _Engine:
         original = Path(entry.original_path.replace(SEPARATOR, "/"))  # a bundle's member: results/材料.zip/…
         # A returned annotated workbook (the unit's 单位说明 typed in) keeps its name: not …_审核结果_审核结果.
         stem = safe_filename(original.stem.removesuffix(Path(settings.RESULT_SUFFIX).stem))
-        base = Path(RESULTS_DIR) / original.parent / f"{stem}{settings.RESULT_SUFFIX}"
+        folder = Path(*(safe_filename(p) for p in original.parent.parts))  # a member's folders are the unit's
+        base = Path(RESULTS_DIR) / folder / f"{stem}{settings.RESULT_SUFFIX}"
         rel, n = base.as_posix(), 1
         while rel in taken or self.ledger.output_taken(rel):
             n += 1
