@@ -220,3 +220,13 @@ def test_a_full_disk_while_rewriting_a_paired_workbook_is_redone_by_the_next_run
     assert rows(out, "SELECT COUNT(*) FROM findings WHERE rule = 'RPT.FIGURE'") == [(1,)]
     [(output,)] = rows(out, "SELECT output_path FROM submissions WHERE kind = 'workbook'")
     assert (out / output).is_file() and not list(out.rglob(".*.tmp"))
+
+
+def test_a_member_in_an_overlong_folder_gets_a_safe_output_name(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    errors = (SAMPLES / "白云区市场监督服务中心_2023.xlsx").read_bytes()  # has errors: an annotated copy is written
+    bundle(inbox / "材料.zip", {f"{'很长的目录名' * 30}/表.xlsx": errors})
+    [member] = [o for o in run(inbox, out).outcomes if o.kind == "workbook"]  # type: ignore[attr-defined]
+    assert member.status == "errors" and member.output is not None and member.output.is_file()
+    assert all(len(part.encode()) <= 150 for part in member.output.relative_to(out).parts)
