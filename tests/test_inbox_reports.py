@@ -110,6 +110,8 @@ def test_the_pairs_join_in_the_same_run_and_a_later_one(season: tuple[Path, Path
         (f"{JINSHA}_自评报告.docx", f"{JINSHA}_2023.xlsx"),  # the report came first
         (f"{QINGSHAN}_自评报告.docx", f"{QINGSHAN}_2023.xlsx"),  # the workbook came first
     }
+    statuses = {o.original: (o.status, o.warnings) for o in first.outcomes}
+    assert statuses[f"{SONGTAO}_2023.xlsx"] == ("warnings", 2)  # the run's own counts include the report's findings
     ledger = rows(
         out,
         "SELECT s.original_path, r.unit, w.original_path FROM reports r JOIN submissions s"

@@ -74,11 +74,16 @@ def pair_reports(engine: Engine, report: RunReport) -> int:
         output = (pairing.workbook.output_path or engine.output_name(pairing.workbook, taken)) if findings else None
         jobs.append((pairing, result, output))
     written = _write_all(engine, [(p, r, o) for p, r, o in jobs if o is not None])
+    outcomes = {o.id: o for o in report.outcomes}
     for pairing, result, output in jobs:
-        record_recheck(engine.ledger, pairing, written.get(pairing.workbook.id, result), output)
+        result = written.get(pairing.workbook.id, result)
+        record_recheck(engine.ledger, pairing, result, output)
         if output is None and pairing.workbook.output_path:  # nothing left to mark: the old copy goes
             engine.outdir.path(pairing.workbook.output_path).unlink(missing_ok=True)
         report.paired.append((pairing.report.original_path, pairing.workbook.original_path))
+        if (outcome := outcomes.get(pairing.workbook.id)) is not None:  # this run's counts say what it now is
+            outcome.status, outcome.errors, outcome.warnings = result.status, result.errors, result.warnings
+            outcome.output = engine.outdir.path(output) if output else None
     report.waiting_reports = [e.original_path for e in waiting_reports(engine.ledger)]
     return len(jobs)
 
