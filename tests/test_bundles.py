@@ -7,7 +7,6 @@ saying what to send instead; a real run killed while a bundle's members are in f
 
 from __future__ import annotations
 
-import random
 import shutil
 import stat
 import zipfile
@@ -17,8 +16,8 @@ import pytest
 
 from pipeline.batch import bundles, kinds
 from pipeline.errors import OutputError, RejectedFile
-from pipeline.synth.reports import draft, facts_of, write_docx
 from tests.test_batch import SAMPLES, _count, _jixiao, _kill_when, age, files, rows, run, sha
+from tests.test_inbox_reports import JINSHA, SONGTAO, report
 from tests.test_output_faults import _fd_path, full, inject
 
 WORKBOOK = SAMPLES / "松涛区水利工程管理站_2023.xlsx"
@@ -143,16 +142,19 @@ def test_sigkill_with_a_bundle_in_flight_then_rerun_ends_exactly_once(tmp_path: 
     inbox.mkdir()
     samples = sorted(SAMPLES.glob("*.xlsx"))
     packed = samples[2:]
-    bundle(inbox / "材料.zip", {f"{i}/{p.name}": p.read_bytes() for i, p in enumerate(packed)})
+    jinsha, songtao = report(tmp_path / "金沙.docx", JINSHA), report(inbox / "松涛区报告.docx", SONGTAO)
+    members = {f"{i}/{p.name}": p.read_bytes() for i, p in enumerate(packed)} | {"金沙报告.docx": jinsha.read_bytes()}
+    bundle(inbox / "材料.zip", members)
     for p in samples[:2]:
         age(Path(shutil.copyfile(p, inbox / p.name)))
     inputs = {p.name: sha(p) for p in inbox.iterdir()}
+    assert songtao.name in inputs
 
     proc = _jixiao("run", str(inbox), "--out", str(out), "--workers", "2", delay=0.05)
-    members = "bundle_id IS NOT NULL"
+    member = "bundle_id IS NOT NULL"
     _kill_when(proc, out, "kind = 'bundle' AND state = 'checked'", 1)  # unpacked: its members are in flight
     assert _count(out, "state = 'filed' AND kind = 'bundle'") == 0, "the kill should land before the bundle is filed"
-    assert _count(out, f"{members} AND state = 'filed'") < len(packed)
+    assert _count(out, f"{member} AND state = 'filed'") < len(members)
 
     proc = _jixiao("run", str(inbox), "--out", str(out), "--workers", "2")
     _, stderr = proc.communicate(timeout=120)
@@ -160,10 +162,11 @@ def test_sigkill_with_a_bundle_in_flight_then_rerun_ends_exactly_once(tmp_path: 
     assert files(inbox) == []
     assert sorted(files(out / "processed")) == sorted(inputs)
     assert all(sha(out / "processed" / name) == digest for name, digest in inputs.items())
-    member_rows = rows(out, f"SELECT original_path, state, duplicate_of FROM submissions WHERE {members}")
-    assert sorted(r[0] for r in member_rows) == sorted(f"材料.zip › {i}/{p.name}" for i, p in enumerate(packed))
+    member_rows = rows(out, f"SELECT original_path, state, duplicate_of FROM submissions WHERE {member}")
+    assert sorted(r[0] for r in member_rows) == sorted(f"材料.zip › {name}" for name in members)
     assert {(state, dup) for _, state, dup in member_rows} == {("filed", None)}  # each member once
     assert rows(out, "SELECT COUNT(*) FROM submissions WHERE state != 'filed'") == [(0,)]
+    assert rows(out, "SELECT unit FROM reports ORDER BY unit") == [("松涛区水利工程管理站",), ("金沙县文化馆",)]
 
 
 def test_a_full_disk_while_archiving_members_stops_the_run_and_the_rerun_ends_exactly_once(
@@ -198,10 +201,7 @@ def test_a_full_disk_while_rewriting_a_paired_workbook_is_redone_by_the_next_run
     inbox.mkdir()
     age(Path(shutil.copyfile(WORKBOOK, inbox / WORKBOOK.name)))
     run(inbox, out)
-    facts = facts_of(WORKBOOK)
-    assert facts is not None
-    write_docx(inbox / "松涛区报告.docx", draft(facts, random.Random(7), "total").paragraphs)
-    age(inbox / "松涛区报告.docx")
+    report(inbox / "松涛区报告.docx", SONGTAO, fault="total")
     fault = inject(
         monkeypatch,
         "pipeline.report.annotate.patch_package",
