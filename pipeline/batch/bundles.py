@@ -54,11 +54,16 @@ class Member:
 
 
 def member_name(info: zipfile.ZipInfo) -> str:
-    """The name as the unit's computer wrote it: GBK bytes `zipfile` read as cp437 are read again as GBK."""
+    """The name as the unit's computer wrote it: bytes `zipfile` read as cp437 (no UTF-8 flag) are read again
+    as UTF-8 (some Mac and Linux tools leave the flag out) or else as GBK (Windows' own zip, WinRAR)."""
     name = info.filename
     if not info.flag_bits & _UTF8_FLAG:
-        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):  # not GBK either: keep zipfile's
-            name = name.encode("cp437").decode("gbk")
+        with contextlib.suppress(UnicodeEncodeError):
+            raw = name.encode("cp437")
+            for encoding in ("utf-8", "gbk"):  # GBK bytes are almost never valid UTF-8: the order is safe
+                with contextlib.suppress(UnicodeDecodeError):
+                    name = raw.decode(encoding)
+                    break
     return name.replace("\\", "/")
 
 
