@@ -45,8 +45,8 @@ def report(path: Path, unit: str, *, fault: str | None = None) -> Path:
     return age(path)
 
 
-def sheet(out: Path, name: str) -> list[dict[str, Any]]:
-    book = openpyxl.load_workbook(out / "汇总_2023.xlsx")
+def sheet(out: Path, name: str, summary: str = "汇总_2023.xlsx") -> list[dict[str, Any]]:
+    book = openpyxl.load_workbook(out / summary)
     _, data = table(book[name])
     return [{k: c.value for k, c in row.items()} for row in data]
 
@@ -74,6 +74,7 @@ def season(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, RunRep
         zf.write(report(parts / "r.docx", BAIYUN), "白云区/自评报告.docx")
     age(inbox / "材料.zip")
     first = run(inbox, out)
+    shutil.copyfile(out / "汇总_2023.xlsx", out / "first_2023.xlsx")  # what the bureau saw after the first run
 
     age(Path(shutil.copyfile(workbook(JINSHA), inbox / workbook(JINSHA).name)))
     report(inbox / f"{QINGSHAN}_自评报告.docx", QINGSHAN, fault="total")  # its workbook came last run
@@ -197,3 +198,15 @@ def test_the_run_says_what_became_of_reports_and_an_early_stop_is_not_an_empty_i
     render_run(console, stopped)
     text = console.export_text()
     assert "收件箱中没有新文件" not in text and "已按要求停止" in text
+
+
+def test_a_waiting_report_is_listed_in_the_history_until_paired(
+    season: tuple[Path, Path, RunReport, RunReport],
+) -> None:
+    _, out, _, _ = season
+    before = {
+        r["原文件"]: (r["审核状态"], r["汇总采用"]) for r in sheet(out, "提交历史", "first_2023.xlsx") if r["序号"]
+    }
+    after = {r["原文件"]: (r["预算单位"], r["汇总采用"]) for r in sheet(out, "提交历史") if r["序号"]}
+    assert before[f"{JINSHA}_自评报告.docx"] == ("自评报告", "自评报告，待配对（尚未收到同名单位的工作簿）")
+    assert after[f"{JINSHA}_自评报告.docx"] == (JINSHA, "自评报告，已与该单位工作簿一并审核")

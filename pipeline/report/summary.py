@@ -23,6 +23,7 @@ share in `summary_layout`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import tempfile
@@ -459,7 +460,7 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
     sheet = ListSheet(wb, st, "提交历史", f"{data.label}全部收到文件（含被新版本取代的和重复提交的）", info, cols)
     current = {u.entry.id for u in data.units}
     newest = {(u.entry.unit or u.entry.sha256): u.entry for u in data.units}
-    for i, e in enumerate(data.history, start=1):
+    for i, e in enumerate(itertools.chain(data.history, data.waiting_reports), start=1):
         if e.id in current:
             use = "采用（该单位最新提交）"
         elif e.status == "duplicate":
