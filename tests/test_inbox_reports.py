@@ -205,8 +205,10 @@ def test_a_waiting_report_is_listed_in_the_history_until_paired(
 ) -> None:
     _, out, _, _ = season
     before = {
-        r["原文件"]: (r["审核状态"], r["汇总采用"]) for r in sheet(out, "提交历史", "first_2023.xlsx") if r["序号"]
+        r["原文件"]: (r["预算单位"], r["审核状态"], r["汇总采用"])
+        for r in sheet(out, "提交历史", "first_2023.xlsx")
+        if r["序号"]
     }
     after = {r["原文件"]: (r["预算单位"], r["汇总采用"]) for r in sheet(out, "提交历史") if r["序号"]}
-    assert before[f"{JINSHA}_自评报告.docx"] == ("自评报告", "自评报告，待配对（尚未收到同名单位的工作簿）")
+    assert before[f"{JINSHA}_自评报告.docx"] == (None, "自评报告", "自评报告，待配对（尚未收到同名单位的工作簿）")
     assert after[f"{JINSHA}_自评报告.docx"] == (JINSHA, "自评报告，已与该单位工作簿一并审核")

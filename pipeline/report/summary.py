@@ -476,7 +476,7 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
             [
                 i,
                 e.received_at.replace("T", " ")[:16],
-                unit_name(e),
+                unit_name(e) if e.unit or e.kind == "workbook" else None,  # a report names no unit till paired
                 e.original_path,
                 "自评报告" if e.kind == "report" and e.status == "ok" else STATUS_TEXT.get(e.status or "", e.status),
                 e.errors if e.status != "duplicate" and e.kind == "workbook" else None,  # a report's are its unit's
