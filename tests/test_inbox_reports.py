@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 from rich.console import Console
 
+from pipeline.batch import workers
 from pipeline.batch.outcomes import RunReport
 from pipeline.cli import main, render_run
 from pipeline.report.summary_reports import NOTE_NO_REPORT
@@ -212,3 +213,21 @@ def test_a_waiting_report_is_listed_in_the_history_until_paired(
     after = {r["原文件"]: (r["预算单位"], r["汇总采用"]) for r in sheet(out, "提交历史") if r["序号"]}
     assert before[f"{JINSHA}_自评报告.docx"] == (None, "自评报告", "自评报告，待配对（尚未收到同名单位的工作簿）")
     assert after[f"{JINSHA}_自评报告.docx"] == (JINSHA, "自评报告，已与该单位工作簿一并审核")
+
+
+def test_a_report_whose_reader_dies_is_kept_and_said_unreadable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    age(Path(shutil.copyfile(workbook(SONGTAO), inbox / workbook(SONGTAO).name)))
+    report(inbox / f"{SONGTAO}_自评报告.docx", SONGTAO)
+
+    def dies(path: Path) -> None:
+        raise MemoryError  # as a worker killed by its memory cap or a hung .doc conversion
+
+    monkeypatch.setattr(workers, "read_report", dies)
+    result = run(inbox, out)
+    assert {(o.kind, o.status) for o in result.outcomes} == {("workbook", "warnings"), ("report", "ok")}  # type: ignore[attr-defined]
+    [(rule, message)] = rows(out, "SELECT rule, message FROM findings WHERE rule LIKE 'RPT.%'")
+    assert rule == "RPT.UNREADABLE" and "报告文件未能读取" in message and f"{SONGTAO}_自评报告.docx" in message

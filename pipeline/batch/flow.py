@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from pipeline import settings
 from pipeline.batch.inbox import OutDir
 from pipeline.batch.outcomes import Listener, RunReport
-from pipeline.batch.workers import task_worker, write_fallback
+from pipeline.batch.workers import as_report, task_worker, write_fallback
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile
 from pipeline.model import Report, Result, Submission
@@ -282,7 +282,7 @@ class Flow:
     def _handle(self, task: tuple[str, Any], value: Any) -> None:
         kind, item = task
         if kind in ("load", "report"):
-            self.reading.pop(item[0]).loaded[item[0]] = value
+            self.reading.pop(item[0]).loaded[item[0]] = as_report(value, item[1]) if kind == "report" else value
             return
         entry, chunk, output, result = self.writes.pop(item[0])
         if isinstance(value, RejectedFile):  # the writer failed on this file, or its worker died

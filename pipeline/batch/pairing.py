@@ -22,10 +22,10 @@ from typing import Any, Protocol
 
 from pipeline.batch.inbox import OutDir
 from pipeline.batch.outcomes import Listener, RunReport
-from pipeline.batch.workers import task_worker, write_fallback
+from pipeline.batch.workers import as_report, task_worker, write_fallback
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile
-from pipeline.model import Finding, Report, Result, Submission
+from pipeline.model import Finding, Result, Submission
 from pipeline.read.isolate import map_isolated
 from pipeline.report.marks import Annotation
 from pipeline.store.ledger import Entry, Ledger
@@ -103,9 +103,9 @@ def _read_pairs(engine: Engine, due: list[Pairing]) -> list[tuple[Pairing, Submi
         values[kind, item[0]] = value
     read: list[tuple[Pairing, Submission]] = []
     for p in due:
-        sub, text = values[("load", p.workbook.id)], values[("report", p.report.id)]
-        if isinstance(sub, RejectedFile) or not isinstance(text, Report):
-            log.warning("cannot read %s or %s again: left unpaired", p.workbook.original_path, p.report.original_path)
+        sub, text = values[("load", p.workbook.id)], as_report(values[("report", p.report.id)], "")
+        if isinstance(sub, RejectedFile):
+            log.warning("cannot read %s again: %s left unpaired", p.workbook.original_path, p.report.original_path)
             continue
         text.file = Path(p.report.original_path)
         sub.report = text
