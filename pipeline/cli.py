@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("watch", "持续监视收件箱，文件到达即审核（Ctrl-C 停止）"),
     ):
         p = commands.add_parser(name, help=text)
-        p.add_argument("inbox", type=Path, metavar="收件箱", help="收件箱目录")
+        p.add_argument("inbox", type=Path, metavar="收件箱", help="收件箱目录（工作簿、自评报告及其 .zip 压缩包）")
         p.add_argument(
             "--out", type=Path, required=True, metavar="目录", help="输出目录（账本、归档、审核结果、汇总表）"
         )
@@ -425,16 +425,19 @@ class WatchLog:
         extra = f"错误 {outcome.errors}，提示 {outcome.warnings}" if outcome.status in STATUS_STYLE else ""
         if outcome.status in ("rejected", "duplicate"):
             extra = outcome.reason or ""
+        elif outcome.kind != "workbook":  # a report waits for its workbook; a bundle's members follow
+            status, extra = KIND_ZH[outcome.kind], ""
         self.console.print(f"{datetime.now():%H:%M:%S}  {outcome.original}  {outcome.unit or ''}  {status}  {extra}")
 
 
 RUN_STATUS_ZH = {**STATUS_ZH, "duplicate": "重复提交"}
+KIND_ZH = {"report": "自评报告", "bundle": "压缩包（已解开）"}
 
 
 def render_run(console: Console, report: Any) -> None:
     """Counts, where the outputs are, and the files that need attention."""
     counts = report.counts()
-    if not report.outcomes:
+    if not report.outcomes and not report.interrupted:  # stopped early: files may well be waiting
         console.print("收件箱中没有新文件（已处理过的文件不会再次审核）。")
     explained = _explained(report)
     table = Table(title="审核结果", show_header=True, header_style="bold", title_justify="left")
@@ -479,12 +482,23 @@ def render_run(console: Console, report: Any) -> None:
     console.print(where)
     if report.recovered:
         console.print(f"已完成上次中断时未处理完的 {report.recovered} 个文件。")
+    _render_reports(console, report)
     for name, why in report.unreadable:
         console.print(f"[red]无法读取[/red] {name}：{why}（留在收件箱中）")
     if report.waiting:
         console.print(f"{len(report.waiting)} 个文件仍在写入，留待下次处理：{'、'.join(report.waiting[:5])}")
     if report.interrupted:
         console.print("已按要求停止；未处理的文件留在收件箱中，下次运行时继续。")
+
+
+def _render_reports(console: Console, report: Any) -> None:
+    """自评报告: how many came, how many were checked with their workbook, which still wait for one."""
+    received = report.counts()["report"]
+    if received or report.paired:
+        console.print(f"自评报告：本次收到 {received} 份，已与工作簿一并审核 {len(report.paired)} 份。")
+    if report.waiting_reports:
+        names = "、".join(report.waiting_reports[:5]) + ("等" if len(report.waiting_reports) > 5 else "")
+        console.print(f"待配对的自评报告 {len(report.waiting_reports)} 份（尚未收到同名单位的工作簿）：{names}")
 
 
 def _shown(path: Path) -> str:

@@ -46,6 +46,13 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 MAX_ZIP_ENTRIES = 2_000
 
+#: A bundle (.zip of a unit's files): most members unpacked from one; each member is also held to
+#: MAX_FILE_BYTES, the whole to MAX_UNZIPPED_BYTES and MAX_ZIP_RATIO like a workbook's parts.
+MAX_BUNDLE_MEMBERS = 200
+
+#: Paragraphs of a 自评报告 (with its file name) where the unit's name is looked for: its title and opening.
+REPORT_HEAD_PARAGRAPHS = 12
+
 #: Zip entries smaller than this are not judged by ratio: tiny XML parts compress freakishly well, harmlessly.
 ZIP_RATIO_MIN_BYTES = 1024 * 1024
 

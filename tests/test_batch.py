@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch.engine import NOTE_CHANGED, run_inbox, watch_inbox
+from pipeline.batch.engine import run_inbox, watch_inbox
+from pipeline.batch.filing import NOTE_CHANGED
 from pipeline.batch.outcomes import FileOutcome, Listener
 from pipeline.cli import main
 from pipeline.errors import JixiaoError
