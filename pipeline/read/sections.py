@@ -138,6 +138,9 @@ class Reader:
             if isinstance(value, str) and UNIT_MARK.match(normalize_unit(value)):
                 continue  # 单位：万元 printed at the end of the 填报单位 row
             return self.point(value, f.type, ar, ac)
+        value, anchor = self.index.value_at(r, end_c + 1)
+        if anchor != (r, end_c + 1) or (value != "" and value is not None):  # no free cell: `填报单位：` is it
+            return missing_point(self.sheet_name, (r, c))
         return missing_point(self.sheet_name, (r, end_c + 1))
 
     # record: a header row, values right below each header
