@@ -53,8 +53,8 @@ def once(findings: list[Finding], kinds: Mapping[str, str]) -> list[Finding]:
     others = [f for f in findings if f.cells and kinds.get(f.rule) != "required"]
     starts = {(f.sheet, f.cells[0]) for f in others}
     errors = {(f.sheet, f.cells[0]) for f in others if f.level == "error"}  # an error is not hidden by a warning
-    return [
-        f
-        for f in findings
-        if not (kinds.get(f.rule) == "required" and f.cells and (f.sheet, f.cells[0]) in (errors if f.level == "error" else starts))
-    ]
+
+    def reported(f: Finding) -> bool:
+        return bool(f.cells) and (f.sheet, f.cells[0]) in (errors if f.level == "error" else starts)
+
+    return [f for f in findings if not (kinds.get(f.rule) == "required" and reported(f))]

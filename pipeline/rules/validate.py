@@ -461,7 +461,8 @@ def make_finding(
     values.update({k: str(v) for k, v in detail.items() if k not in ("cells", "sheet")})
     if rule.kind == "itemised":  # the sum's total and parts, as the table labels them
         values["total"] = _point_label(rule.points[0], ctx, year)
-        values["parts"] = "、".join(dict.fromkeys(_point_label(p, ctx, year, row_only=True) for p in rule.points[1:]))
+        asked = [p for p in rule.points[1:] if p in points and points[p].cells and not points[p].absent]
+        values["parts"] = "、".join(dict.fromkeys(_point_label(p, ctx, year, row_only=True) for p in asked))
     message = _format(rule.message, values)
     if rule.whole and "_whole" in frame.data and frame.data["_whole"].iloc[row] == 1.0:
         message += whole_note(expected)
@@ -517,7 +518,7 @@ def vocabulary(forms: dict[str, Form], profile: Profile) -> dict[str, dict[str, 
     Keys repeat across forms with other labels ("budget" is 2023年预算数 in 附件1, 全年预算数 in 附件2).
     """
     vocab: dict[str, dict[str, str]] = {}
-    for fid, form in forms.items():
+    for fid, form in [*forms.items(), *((f.id, f) for f in load_editions())]:  # the primary's words first
         words = vocab.setdefault(fid, {})
         for sec in form.sections:
             for f in (*sec.fields, *(x for row in sec.field_rows for x in row)):
