@@ -376,7 +376,7 @@ def indicator_scoring(rule: Rule, frame: Frame, ctx: Context) -> Details:
             off = score < lo - tol or score > hi + tol
         if off:
             expected = format_number(lo, decimals=1) if how == "定量" else f"{lo:.1f}–{hi:.1f}"
-            detail = {"expected": expected, "actual": format_number(score, decimals=1)}
+            detail: dict[str, Any] = {"expected": expected, "actual": format_number(score, decimals=1)}
             coef = ind.cells.get("coef")
             if coef is not None and coef.filled:  # the 得分系数 the unit gave is where the score was decided
                 keys = ("coef", "score", "target", "actual", "weight")
