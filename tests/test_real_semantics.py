@@ -248,3 +248,16 @@ def test_a_score_below_its_weight_on_a_form_without_a_reason_column_asks_for_the
     found, _ = _scenario(tmp_path, "a2_chongqing", {"score": Delta(-1)})
     (hit,) = [f for f in found if f.rule == "IND.REASON"]
     assert "自评报告" in hit.message and hit.level == "warning"
+
+
+def test_instructions_in_the_reason_of_an_execution_needing_none_are_not_a_prompt_left(tmp_path: Path) -> None:
+    """四川 prints its instructions in 原因 (I9): nothing to replace them with at 100 % executed; at 79 % there is."""
+    assert at(findings(REAL / SICHUAN), "I9") == []
+    low = findings(edited(tmp_path, REAL / SICHUAN, {"E9": 200, "E10": 200, "F9": "79.40%", "F10": "79.40%"}))
+    assert ("GEN.PROMPT", "warning") in at(low, "I9")
+
+
+def test_a_date_whose_label_is_missing_is_reported_as_the_label_only() -> None:
+    found = findings(REAL / HUNAN)  # the transcription ends before 填报日期
+    assert not [f for f in found if f.rule == "GEN.DATE"]
+    assert [f.rule for f in found if "填报日期" in f.message] == ["GEN.LABEL"]

@@ -113,6 +113,8 @@ def report_date(rule: Rule, frame: Frame, ctx: Context) -> Details:
     out: Details = {}
     for row in range(len(frame.points)):
         for key, p in _submission_points(frame, ctx, row):
+            if not p.cells and not p.filled:
+                continue  # its label is not on the table: GEN.LABEL says so, once
             if ctx.types.get(key) == "date" and key.startswith(("a1.", "a2.")) and not isinstance(p.value, date):
                 actual = "" if p.value is None else str(p.value)
                 out.setdefault(row, []).append({"sheet": p.sheet, "cells": p.cells, "actual": actual or "（空）"})
@@ -153,12 +155,18 @@ def unread_block(rule: Rule, frame: Frame, ctx: Context) -> Details:
 
 
 def template_prompt(rule: Rule, frame: Frame, ctx: Context) -> Details:
-    """A value cell still holding the template's prompt text (对照年度目标,说明…(100字以内))."""
+    """A value cell still holding the template's prompt text (对照年度目标,说明…(100字以内)), except in the 原因 of
+    an 执行率 that needs none (四川 prints its instructions there: nothing to replace them with)."""
+    limit = ctx.profile.params.get("exec_rate_explain", 0.9)
     out: Details = {}
     for row in range(len(frame.points)):
         for data in _sheets(frame, ctx, row):
+            rate = data.points.get(f"{data.form}.total.rate")
+            reason = data.points.get(f"{data.form}.total.reason")
+            quiet = reason.cells if reason is not None and rate is not None and (rate.number or 0) >= limit else ()
             for cell, text in data.prompts:
-                out.setdefault(row, []).append({"sheet": data.sheet, "cells": (cell,), "actual": text[:60]})
+                if cell not in quiet:
+                    out.setdefault(row, []).append({"sheet": data.sheet, "cells": (cell,), "actual": text[:60]})
     return out
 
 
