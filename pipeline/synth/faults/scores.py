@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from pipeline.synth.faults.base import (
@@ -28,8 +29,9 @@ def _exec_score(d: Draft, s: Sheet, rule: str) -> bool:
     d.touch(f"{p}.total.score", f"{p}.total.rate", f"{p}.total.exec", f"{p}.total.budget", _score_key(s))
     old = _num(v, f"{p}.total.score")
     rate = _num(v, f"{p}.total.exec") / _num(v, f"{p}.total.budget")
-    if rate < 0.98:
-        new, how = 10.0, "执行率未达 100% 仍给满分"
+    weight = _num(v, f"{p}.total.weight") or 10.0
+    if math.floor(min(rate, 1) * weight + 0.5) < weight:  # below what whole points forgive (9.6 counts as 10)
+        new, how = weight, "执行率未达 100% 仍给满分"
     else:
         new, how = _r2(old - d.rng.choice((0.5, 1.0, 2.0))), "得分与执行率不符"
     v[f"{p}.total.score"] = new
