@@ -261,3 +261,12 @@ def test_a_date_whose_label_is_missing_is_reported_as_the_label_only() -> None:
     found = findings(REAL / HUNAN)  # the transcription ends before 填报日期
     assert not [f for f in found if f.rule == "GEN.DATE"]
     assert [f.rule for f in found if "填报日期" in f.message] == ["GEN.LABEL"]
+
+
+def test_a_blank_weight_under_a_level_is_not_reported_again_by_the_level_total(tmp_path: Path) -> None:
+    """湖南 2018 指标表: 目标设定(8分) over 4 + 4; one 三级 分值 left blank is its own finding, not 目标设定's too."""
+    index = Hunan2018Index()
+    index.indicators[1] = (*index.indicators[1][:3], None, *index.indicators[1][4:])
+    sheets = {"附件1": [hunan2018_a1(Hunan2018())], "附件2": [hunan2018_index(index)]}
+    found = findings(workbook(tmp_path / "hunan2018.xlsx", sheets))
+    assert [f.rule for f in found if f.level == "error"] == ["IND.REQ.FIELDS"]

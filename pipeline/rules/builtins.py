@@ -237,8 +237,8 @@ def level_totals(rule: Rule, frame: Frame, ctx: Context) -> Details:
                             if profile_weight is not None and abs(profile_weight - declared[0]) < 1e-9:
                                 continue  # the profile's weight: A2/A3.WEIGHT.CAT reports a wrong sum once
                         values = [m.cells[what] for m in members if what in m.cells]
-                        if declared is None or not values or any(v.unknown for v in values):
-                            continue
+                        if declared is None or not values or any(v.unknown or v.number is None for v in values):
+                            continue  # a blank or text 三级 value is reported where it is, not again here
                         total = sum(v.number or 0.0 for v in values)
                         tol = declared[1].tolerance + sum(v.tolerance for v in values) + 1e-9
                         if abs(total - declared[0]) > tol:
