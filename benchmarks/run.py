@@ -254,7 +254,7 @@ def check_findings(stdout: Path) -> dict[str, list[Seen]]:
 
 def run_findings(out: Path) -> dict[str, list[Seen]]:
     """Findings per original file name, from the ledger `jixiao run` keeps in OUT."""
-    from pipeline.batch.ledger import Ledger
+    from pipeline.store.ledger import Ledger
 
     with Ledger.open_existing(out) as ledger:
         entries = [e for e in ledger.entries() if e.status not in ("rejected", "duplicate", None)]

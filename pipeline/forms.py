@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pipeline import definitions
 from pipeline.errors import DefinitionError
 from pipeline.settings import SCHEMAS_DIR
 
@@ -263,6 +264,7 @@ def load_shared(schemas_dir: Path = SCHEMAS_DIR) -> Shared:
     if not path.is_file():
         return Shared((), ())
     raw = _read_toml(path)
+    definitions.check_spellings(raw, path.name)
     return Shared(tuple(tuple(g) for g in raw.get("groups", [])), tuple(raw.get("prompts", [])))
 
 
@@ -307,6 +309,7 @@ def load_form(form_id: str, schemas_dir: Path = SCHEMAS_DIR) -> Form:
 
 
 def _form_from(raw: dict[str, Any], path: Path, form_id: str, schemas_dir: Path) -> Form:
+    definitions.check_form(raw, path.name)
     shared = load_shared(schemas_dir)
     try:
         titles = _spellings(raw["title"])
@@ -417,7 +420,8 @@ def edition_points(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Field]:
 
 @cache
 def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Profile:
-    """Read schemas/profiles/<name>.toml, or the profile file `name` when it is a path ending in .toml."""
+    """Read schemas/profiles/<name>.toml, or the profile file `name` when it is a path ending in .toml;
+    checked against the catalogue's rule ids and parameters (definitions.check_profile)."""
     by_path = name.lower().endswith(".toml")
     path = Path(name) if by_path else schemas_dir / "profiles" / f"{name}.toml"
     if not path.is_file():
@@ -426,9 +430,11 @@ def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Prof
             raise DefinitionError(f"找不到审核口径文件：{name}（也可以使用内置口径：{', '.join(known)}）")
         raise DefinitionError(f"未找到审核口径 {name!r}，可用：{', '.join(known)}，或给出 .toml 文件的路径")
     raw = _read_toml(path)
+    catalogue = _read_toml(schemas_dir / "rules.toml")
+    ids = [e["id"] for e in catalogue.get("rules", []) if isinstance(e, dict) and isinstance(e.get("id"), str)]
+    params = definitions.rule_params(catalogue)
+    definitions.check_profile(raw, name if by_path else path.name, rule_ids=ids, params=params)
     collect = raw.get("collect", "自动")
-    if collect not in COLLECT:
-        raise DefinitionError(f"审核口径 {path.name}：collect = {collect!r} 应为 {'、'.join(COLLECT)} 之一")
     return Profile(
         name=raw["name"],
         description=raw.get("description", ""),
@@ -464,6 +470,11 @@ def load_form_file(path: Path, schemas_dir: Path = SCHEMAS_DIR) -> Form:
     return form
 
 
+#: What the generic reading maps a funds block onto: the columns and rows every funds table has.
+FUNDS_COLUMNS = ("initial", "budget", "exec", "rate", "weight", "score")
+FUNDS_ROWS = ("total", "fiscal", "carryover", "other")
+
+
 @dataclass(frozen=True, slots=True)
 class Vocabulary:
     """schemas/structure.toml: the words a self-evaluation's headers and labels hold, by point key."""
@@ -481,6 +492,12 @@ class Vocabulary:
 @cache
 def load_vocabulary(schemas_dir: Path = SCHEMAS_DIR) -> Vocabulary:
     raw = _read_toml(schemas_dir / "structure.toml")
+    definitions.check_structure(raw, "structure.toml")
+    allowed = {"indicator": set(INDICATOR_KEYS), "funds": set(FUNDS_COLUMNS), "funds_rows": set(FUNDS_ROWS)}
+    for name, keys in allowed.items():
+        for key in raw[name]:
+            if key not in keys:
+                raise DefinitionError(f"structure.toml：[{name}] 中的 {key!r} 不是已知数据项{_nearest(key, keys)}")
 
     def group(name: str) -> dict[str, tuple[str, ...]]:
         return {k: _spellings(v) for k, v in raw.get(name, {}).items()}

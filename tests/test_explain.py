@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 
 from pipeline.batch.engine import run_inbox
-from pipeline.batch.ledger import Ledger
 from pipeline.check import check_files
+from pipeline.store.ledger import Ledger
 from tests.test_batch import SAMPLES, age, copy_samples
 
 UNIT = "岳阳市公共租赁房屋运营服务中心"

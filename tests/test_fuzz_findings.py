@@ -17,13 +17,14 @@ import openpyxl
 import pytest
 
 from pipeline.batch import engine as batch
-from pipeline.batch.engine import MSG_KILLED_INLINE, NOTE_CHANGED, run_inbox
-from pipeline.batch.inbox import OutputLock
+from pipeline.batch.engine import MSG_KILLED_INLINE, run_inbox
+from pipeline.batch.filing import NOTE_CHANGED
 from pipeline.check import check_files, load_submission
 from pipeline.errors import JixiaoError, RejectedFile
 from pipeline.read.grid import MSG_DAMAGED, MSG_OUT_OF_RANGE, read_grid
 from pipeline.read.sniff import MSG_ZIP_VERSION, sniff
 from pipeline.report.summary import rebuild_summaries
+from pipeline.store.files import OutputLock
 from tests import mutate as m
 from tests.test_batch import age, files, rows
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch.inbox import Inbox, OutDir, OutputLock, ignored_reason, os_cause
+from pipeline.batch.inbox import Inbox, OutDir
 from pipeline.errors import JixiaoError, OutputError
+from pipeline.store.files import OutputLock, ignored_reason, os_cause
 
 
 def put(path: Path, data: bytes = b"x", *, age_s: float = 3600) -> Path:

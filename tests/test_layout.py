@@ -102,9 +102,35 @@ def test_no_module_of_the_package_imports_itself_back() -> None:
     assert _cycle(_graph()) is None
 
 
+def _package(module: str) -> str:
+    """The stage subpackage a module belongs to (`pipeline.batch`), or the module itself when it is top-level."""
+    parts = module.split(".")
+    return ".".join(parts[:2])
+
+
+STAGES = {"pipeline.batch", "pipeline.read", "pipeline.report", "pipeline.rules", "pipeline.store", "pipeline.synth"}
+
+
+def test_no_package_imports_one_that_imports_it_back() -> None:
+    """Module cycles are not enough: `batch` importing `report` while `report` imports `batch` is a cycle of layers."""
+    packages: dict[str, set[str]] = {stage: set() for stage in STAGES}
+    for module, targets in _graph().items():
+        if (here := _package(module)) in STAGES:
+            packages[here].update(_package(t) for t in targets if _package(t) in STAGES - {here})
+    assert _cycle(packages) is None
+
+
+def test_the_store_layer_imports_neither_the_batch_run_nor_the_outputs() -> None:
+    graph = _graph()
+    store = {
+        m: {t for t in targets if t.startswith(("pipeline.batch", "pipeline.report"))} for m, targets in graph.items()
+    }
+    assert {m: t for m, t in store.items() if m.startswith("pipeline.store") and t} == {}
+
+
 def test_each_stage_is_a_subpackage_that_says_what_enters_and_what_leaves() -> None:
     stages = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
-    assert stages == ["batch", "read", "report", "rules", "synth"]
+    assert stages == ["batch", "read", "report", "rules", "store", "synth"]
     for stage in stages:
         doc = ast.get_docstring(ast.parse((PACKAGE / stage / "__init__.py").read_text(encoding="utf-8")))
         assert doc and "In:" in doc and "Out:" in doc, stage

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.batch.ledger import MIGRATIONS, Ledger
 from pipeline.check import load_submission, rejected
 from pipeline.errors import JixiaoError, OutputError, RejectedFile
 from pipeline.model import Result
 from pipeline.rules.validate import validate
+from pipeline.store.ledger import MIGRATIONS, Ledger
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_inputs"
 REFERENCE = SAMPLES / "岳阳市公共租赁房屋运营服务中心_2023.xlsx"  # 1 error (公用经费), 3 warnings

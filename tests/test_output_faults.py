@@ -28,10 +28,10 @@ from typing import Any
 import openpyxl
 import pytest
 
-from pipeline.batch.ledger import Ledger
 from pipeline.batch.workers import MSG_WRITE_FAILED
 from pipeline.cli import main
 from pipeline.errors import OutputError
+from pipeline.store.ledger import Ledger
 from tests.test_batch import age, assert_consistent, copy_samples, rows, run, sha
 
 NAMES = ["金沙县文化馆_2023.xlsx", "临湖县图书馆_2023.xls"]
@@ -169,7 +169,7 @@ STAGES: dict[str, tuple[Callable[[pytest.MonkeyPatch, Path], Fault], str]] = {
     "after the move, before filed: fsync of processed/ fails": (
         lambda mp, out: inject(
             mp,
-            "pipeline.batch.inbox.fsync_dir",
+            "pipeline.store.files.fsync_dir",
             OSError(errno.EIO, "Input/output error"),
             when=lambda path: Path(path).name == "processed",
             nth=1,  # once per commit group, after its moves and before its `filed` commit

@@ -10,10 +10,10 @@ import openpyxl
 import pytest
 
 from pipeline.batch.engine import run_inbox
-from pipeline.batch.ledger import Ledger
 from pipeline.check import load_submission
 from pipeline.cli import main
 from pipeline.report.summary import rebuild_summaries
+from pipeline.store.ledger import Ledger
 from tests.test_batch import SAMPLES, age, copy_samples
 
 YEAR = 2023

@@ -11,8 +11,8 @@ for the next pass. A file that stays cut short for `INBOX_INCOMPLETE_S` is taken
 
 The output folder (OUT) is laid out as:
 
-    ledger.sqlite3                        the ledger (pipeline.batch.ledger)
-    .jixiao.lock                          flock-ed by the one run using OUT (`OutputLock`)
+    ledger.sqlite3                        the ledger (pipeline.store.ledger)
+    .jixiao.lock                          flock-ed by the one run using OUT (`pipeline.store.files.OutputLock`)
     archive/<sha[:2]>/<sha256><ext>       durable, content-addressed copy of every file received
     results/<dir>/<stem>_审核结果.xlsx     annotated workbooks
     processed/<dir>/<name>                inbox files that were checked (and duplicates of those)
@@ -32,8 +32,8 @@ the run reports for that file alone.
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import fcntl
 import hashlib
 import logging
 import os
@@ -43,76 +43,29 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from pipeline import settings
 from pipeline.errors import JixiaoError, OutputError
 from pipeline.read.sniff import looks_complete
+from pipeline.store.files import cannot_write, fsync_dir, ignored_reason, os_cause
 
 log = logging.getLogger(__name__)
 
-LOCK_NAME = ".jixiao.lock"
 ARCHIVE_DIR, RESULTS_DIR, PROCESSED_DIR, REFUSED_DIR = "archive", "results", "processed", "refused"
 MANAGED_DIRS = (ARCHIVE_DIR, RESULTS_DIR, PROCESSED_DIR, REFUSED_DIR)
 
-MSG_BUSY = "另一个审核任务正在使用输出目录 {out}（进程 {pid}），请等待其结束"
 MSG_NO_INBOX = "收件箱目录不存在：{path}"
 MSG_INBOX_IN_OUT = "收件箱不能位于输出目录的 {name}/ 子目录中：{path}"
-MSG_CANNOT_WRITE = "无法写入{what}（{cause}）"
 MSG_CANNOT_MOVE = "无法把收件箱中的 {name} 移到 {dest}（{cause}）"
 
-#: errno → what a bureau's administrator should be told; the system's own words follow in brackets.
-_CAUSES = {
-    errno.ENOSPC: "磁盘已满",
-    errno.EDQUOT: "磁盘配额已用完",
-    errno.EACCES: "没有写入权限",
-    errno.EPERM: "没有写入权限",
-    errno.EROFS: "磁盘为只读",
-    errno.EIO: "磁盘读写错误",
-    errno.ENAMETOOLONG: "文件名过长",
-}
 
-_LOCK_PREFIXES = ("~$", ".~lock.")
-_PARTIAL_SUFFIXES = (".crdownload", ".part", ".partial", ".download", ".tmp")
-_SYSTEM_NAMES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
 _COPY_CHUNK = 1024 * 1024
 _TEMP_PREFIX = ".tmp-"
 _READING_INLINE = ".reading-inline"  # the row a run reading in-line (workers=0) is reading now
 _CRASHED_INLINE = ".crashed-inline"  # rows whose in-line read ended the process: never read again
 
 Signature = tuple[int, int]  # (size, mtime_ns)
-
-
-def os_cause(exc: BaseException) -> str:
-    """Why a write failed, in Chinese: "磁盘已满：No space left on device", "没有写入权限：…"…
-
-    Accepts an OSError or an error wrapping one (xlsxwriter's FileCreateError keeps it in args[0]).
-    """
-    inner: BaseException | None = exc
-    while inner is not None and not isinstance(inner, OSError):
-        inner = next((a for a in inner.args if isinstance(a, OSError)), None) or inner.__cause__ or inner.__context__
-    if inner is None:
-        return f"系统错误：{exc}"
-    zh = "没有写入权限" if isinstance(inner, PermissionError) else _CAUSES.get(inner.errno or 0, "系统错误")
-    return f"{zh}：{inner.strerror or inner}"
-
-
-def cannot_write(what: str, exc: BaseException) -> OutputError:
-    """The OutputError for a failed write to OUT; `what` names the file or folder in Chinese."""
-    return OutputError(MSG_CANNOT_WRITE.format(what=what, cause=os_cause(exc)))
-
-
-def ignored_reason(name: str) -> str | None:
-    """Why a file name is not a submission (lock file, hidden, partial download), or None if it may be one."""
-    lower = name.lower()
-    if name.startswith(_LOCK_PREFIXES):
-        return "lock"
-    if name.startswith("."):
-        return "hidden"
-    if lower.endswith(_PARTIAL_SUFFIXES):
-        return "partial"
-    if lower in _SYSTEM_NAMES:
-        return "system"
-    return None
 
 
 def signature(path: Path) -> Signature | None:
@@ -224,39 +177,6 @@ class Inbox:
 # ------------------------------------------------------------------------------------ output folder
 
 
-class OutputLock:
-    """An exclusive flock on OUT/.jixiao.lock for the duration of a run; the kernel drops it if we die."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = Path(out)
-        self.path = self.out / LOCK_NAME
-        self._fd: int | None = None
-
-    def __enter__(self) -> OutputLock:
-        try:
-            self.out.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise cannot_write(f"输出目录 {self.out}", exc) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "未知"
-            os.close(fd)
-            raise JixiaoError(MSG_BUSY.format(out=self.out, pid=holder)) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-
 def _ids(path: Path) -> list[int]:
     try:
         return [int(line) for line in path.read_text().split() if line.isdigit()]
@@ -264,42 +184,17 @@ def _ids(path: Path) -> list[int]:
         return []
 
 
-def fsync_dir(path: Path) -> None:
-    """Make a rename or unlink in `path` durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _copy_durably(src: Path | IO[bytes], dest_dir: Path) -> tuple[Path, str]:
+    """Copy `src` (a file, or a stream such as a bundle's member) to a temporary file in `dest_dir`, fsync it;
+    return (temporary path, sha256).
 
-
-def fsync_dirs(paths: set[Path], what: str) -> None:
-    """fsync each folder and forget it; OutputError naming `what` when one cannot be."""
-    try:
-        for path in sorted(paths):
-            fsync_dir(path)
-    except OSError as exc:
-        raise cannot_write(what, exc) from exc
-    paths.clear()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_COPY_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _copy_durably(src: Path, dest_dir: Path) -> tuple[Path, str]:
-    """Copy `src` to a temporary file in `dest_dir`, fsync it; return (temporary path, sha256).
-
-    A failure to read `src` raises OSError; a failure to write `dest_dir` raises OutputError.
+    A failure to read `src` raises OSError (or what the stream raises); a failure to write `dest_dir` raises
+    OutputError.
     """
     tmp = dest_dir / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
     digest = hashlib.sha256()
     try:
-        with src.open("rb") as fin:
+        with src.open("rb") if isinstance(src, Path) else contextlib.nullcontext(src) as fin:
             try:
                 fout = tmp.open("xb")
             except OSError as exc:
@@ -390,17 +285,21 @@ class OutDir:
     def path(self, rel: str) -> Path:
         return self.root / rel
 
-    def archive(self, src: Path, *, unsynced: set[Path] | None = None) -> tuple[str, str]:
+    def archive(
+        self, src: Path | IO[bytes], *, unsynced: set[Path] | None = None, suffix: str | None = None
+    ) -> tuple[str, str]:
         """Durable content-addressed copy of `src`; returns (sha256, path relative to OUT).
 
         The copy is hashed as it is written, so the hash is that of the bytes archived even if the
         source changes meanwhile (the caller compares the source's signature before and after). With
         `unsynced`, the folder the copy was renamed into is added to it instead of fsynced: the caller
         fsyncs those folders (`fsync_dirs`) before it records the copies, once for a group of files.
+        A stream (a bundle's member) is archived under `suffix`, the extension of its name.
         """
         archive = self.root / ARCHIVE_DIR
         tmp, sha = _copy_durably(src, archive)  # OSError: src unreadable; OutputError: archive unwritable
-        rel = f"{ARCHIVE_DIR}/{sha[:2]}/{sha}{src.suffix.lower()}"
+        ext = (src.suffix if isinstance(src, Path) else suffix or "").lower()
+        rel = f"{ARCHIVE_DIR}/{sha[:2]}/{sha}{ext}"
         final = self.root / rel
         try:
             # The same bytes under another extension (sent as .xlsx and as .xls) are the same content:

@@ -37,7 +37,6 @@ from xlsxwriter.exceptions import FileCreateError, OverlappingRange
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from pipeline.batch.inbox import cannot_write
 from pipeline.errors import RejectedFile
 from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, Finding, Grid, Result, SheetGrid
 from pipeline.read.explanations import is_old_result
@@ -46,6 +45,7 @@ from pipeline.report.marks import CELL_RE, LEVEL_RANK, MAX_COL, Annotation, Mark
 from pipeline.report.package import Package, Unpatchable, patch_package
 from pipeline.report.sheet_xml import SheetXml, XfFormats
 from pipeline.settings import TITLE_SEARCH_ROWS
+from pipeline.store.files import cannot_write
 
 if TYPE_CHECKING:
     from pipeline.report.styles import SheetLook

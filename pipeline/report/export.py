@@ -15,12 +15,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pipeline.batch.decisions import harvest
-from pipeline.batch.inbox import OutputLock, cannot_write
-from pipeline.batch.ledger import Ledger
 from pipeline.report.summary import findings_table, overview_table, summary_path, summary_paths
 from pipeline.report.summary_data import UNKNOWN_YEAR, year_data
 from pipeline.report.summary_layout import Col
+from pipeline.store.decisions import harvest
+from pipeline.store.files import OutputLock, cannot_write
+from pipeline.store.ledger import Ledger
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

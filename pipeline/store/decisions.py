@@ -19,8 +19,8 @@ from pathlib import Path
 
 import python_calamine
 
-from pipeline.batch.ledger import Ledger
 from pipeline.model import cell_key
+from pipeline.store.ledger import Ledger
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pipeline.batch.decisions import explanations_for
-from pipeline.batch.ledger import Entry, Ledger
 from pipeline.model import cell_key
+from pipeline.store.decisions import explanations_for
+from pipeline.store.ledger import Entry, Ledger
 
 _CHUNK = 500
 

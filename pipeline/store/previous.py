@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.batch.ledger import Entry, Ledger, point_row
-from pipeline.batch.ledger_reads import latest_of_units, point_rows
 from pipeline.model import Point, Previous, Submission
+from pipeline.store.ledger import Entry, Ledger, point_row
+from pipeline.store.ledger_reads import latest_of_units, point_rows
 
 
 def attach_previous(

@@ -1,0 +1,131 @@
+"""The output folder's shared file operations: its lock, durable folder syncs, and write errors in Chinese.
+
+Every layer that writes into OUT (the batch run, the summary, export, the portal) takes the same lock and
+reports a failed write the same way: `cannot_write` names the file or folder and the cause (`os_cause`: disk
+full, no permission, read-only, I/O error) in Chinese. `ignored_reason` says which names in a folder are not
+submissions (editors' lock files, hidden files, partial downloads, system litter), for the inbox and `check` alike.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+from pathlib import Path
+
+from pipeline.errors import JixiaoError, OutputError
+
+_COPY_CHUNK = 1024 * 1024
+
+LOCK_NAME = ".jixiao.lock"
+MSG_BUSY = "另一个审核任务正在使用输出目录 {out}（进程 {pid}），请等待其结束"
+MSG_CANNOT_WRITE = "无法写入{what}（{cause}）"
+
+#: errno → what a bureau's administrator should be told; the system's own words follow in brackets.
+_CAUSES = {
+    errno.ENOSPC: "磁盘已满",
+    errno.EDQUOT: "磁盘配额已用完",
+    errno.EACCES: "没有写入权限",
+    errno.EPERM: "没有写入权限",
+    errno.EROFS: "磁盘为只读",
+    errno.EIO: "磁盘读写错误",
+    errno.ENAMETOOLONG: "文件名过长",
+}
+
+_LOCK_PREFIXES = ("~$", ".~lock.")
+_PARTIAL_SUFFIXES = (".crdownload", ".part", ".partial", ".download", ".tmp")
+_SYSTEM_NAMES = frozenset({"thumbs.db", "desktop.ini", "ehthumbs.db"})
+
+
+def os_cause(exc: BaseException) -> str:
+    """Why a write failed, in Chinese: "磁盘已满：No space left on device", "没有写入权限：…"…
+
+    Accepts an OSError or an error wrapping one (xlsxwriter's FileCreateError keeps it in args[0]).
+    """
+    inner: BaseException | None = exc
+    while inner is not None and not isinstance(inner, OSError):
+        inner = next((a for a in inner.args if isinstance(a, OSError)), None) or inner.__cause__ or inner.__context__
+    if inner is None:
+        return f"系统错误：{exc}"
+    zh = "没有写入权限" if isinstance(inner, PermissionError) else _CAUSES.get(inner.errno or 0, "系统错误")
+    return f"{zh}：{inner.strerror or inner}"
+
+
+def cannot_write(what: str, exc: BaseException) -> OutputError:
+    """The OutputError for a failed write to OUT; `what` names the file or folder in Chinese."""
+    return OutputError(MSG_CANNOT_WRITE.format(what=what, cause=os_cause(exc)))
+
+
+def ignored_reason(name: str) -> str | None:
+    """Why a file name is not a submission (lock file, hidden, partial download), or None if it may be one."""
+    lower = name.lower()
+    if name.startswith(_LOCK_PREFIXES):
+        return "lock"
+    if name.startswith("."):
+        return "hidden"
+    if lower.endswith(_PARTIAL_SUFFIXES):
+        return "partial"
+    if lower in _SYSTEM_NAMES:
+        return "system"
+    return None
+
+
+class OutputLock:
+    """An exclusive flock on OUT/.jixiao.lock for the duration of a run; the kernel drops it if we die."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        self.path = self.out / LOCK_NAME
+        self._fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise cannot_write(f"输出目录 {self.out}", exc) from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "未知"
+            os.close(fd)
+            raise JixiaoError(MSG_BUSY.format(out=self.out, pid=holder)) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename or unlink in `path` durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dirs(paths: set[Path], what: str) -> None:
+    """fsync each folder and forget it; OutputError naming `what` when one cannot be."""
+    try:
+        for path in sorted(paths):
+            fsync_dir(path)
+    except OSError as exc:
+        raise cannot_write(what, exc) from exc
+    paths.clear()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_COPY_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
