@@ -223,6 +223,8 @@ def _fields_and_goal(
     for r in sorted(rows):
         if r >= top:
             break
+        if title and r == index.start:
+            continue  # the title row: 预算单位整体支出绩效自评表 is no 预算单位 field
         for _c, raw in rows[r]:
             for kind, keys in vocab.fields.items():
                 hit = _classify(raw, _group(keys), False)
