@@ -138,7 +138,7 @@ def _sources(
     for sid in entry.get("of", []):
         sum_entry = entries.get(sid)
         if sum_entry is None or sum_entry.get("kind") != "sum":
-            raise DefinitionError(f"规则 {entry['id']}：`of` 中的 {sid!r} 不是规则目录中的求和规则（kind = \"sum\"）")
+            raise DefinitionError(f'规则 {entry["id"]}：`of` 中的 {sid!r} 不是规则目录中的求和规则（kind = "sum"）')
         source = {**sum_entry, **{k: v for k, v in entry.items() if k not in ("of", "frame", "for_each")}}
         out += [(source, b) for b in _expansions(sum_entry, profile)]
     return out
