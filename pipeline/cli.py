@@ -389,10 +389,10 @@ def cmd_review(args: argparse.Namespace, console: Console) -> int:
     if not args.file.is_file():
         return user_error(f"找不到文件：{args.file}")
     try:
-        changed, paths = review_file(args.out, args.file)
+        tally, paths = review_file(args.out, args.file)
     except ValueError as exc:
         return user_error(str(exc))
-    console.print(f"已导入审核意见 {changed} 条（来自 {args.file.name}）")
+    console.print(f"已导入审核意见 {tally.recorded} 条（来自 {args.file.name}；{tally.text()}）")
     for path in paths:
         console.print(f"已生成汇总表：{path}")
     return 0

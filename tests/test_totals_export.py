@@ -90,12 +90,12 @@ def test_export_writes_overview_and_findings_as_csv_excel_opens(tmp_path: Path) 
     sheet_rows = [r for r in _rows(book["总览"]) if r["序号"]]
     assert [r["预算单位"] for r in overview] == [
         "'" + FORMULA_NAME if n == FORMULA_NAME else n for n in (r["预算单位"] for r in sheet_rows)
-    ] + ["合计（自评总分为平均分）"]
+    ] + ["合计（计入 1 个单位；自评总分为平均分）"]
     clean = next(r for r in overview if r["预算单位"] == CLEAN)
     assert clean["公用经费2023年决算数"] == f"{_public(CLEAN):.2f}" and clean["审核状态"] == "通过"
     assert clean["执行率"].endswith("%")
     total = overview[-1]
-    assert float(total["公用经费2023年决算数"]) == pytest.approx(_public(CLEAN) + _public(WRONG))
+    assert float(total["公用经费2023年决算数"]) == pytest.approx(_public(CLEAN))  # the unit with errors is left out
 
     with (out / "问题清单_2023.csv").open(encoding="utf-8-sig", newline="") as fh:
         findings = list(csv.DictReader(fh))

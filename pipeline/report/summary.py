@@ -35,7 +35,9 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH
+from pipeline.model import LEVEL_ZH, STATUS_ZH
+from pipeline.report.final_copy import record_reviews
+from pipeline.report.summary_counted import counted_text, group_totals, total_row
 from pipeline.report.summary_data import UNKNOWN_YEAR, UnitRow, YearData, unit_name, year_data
 from pipeline.report.summary_layout import (
     DECISION_FILL,
@@ -48,12 +50,15 @@ from pipeline.report.summary_layout import (
     Styles,
     close,
     discard,
+    print_overview,
 )
+from pipeline.report.summary_returns import returned_sheet
 from pipeline.report.summary_roster import missing_sheet, roster_columns, roster_values
 from pipeline.report.summary_totals import charts_sheet, totals_sheet
-from pipeline.store.decisions import DECISIONS, harvest, import_file
+from pipeline.store.decisions import DECISIONS, Tally, harvest, import_file
 from pipeline.store.files import OutputLock, cannot_write, fsync_dir
 from pipeline.store.ledger import Ledger, StoredFinding
+from pipeline.store.reviews import REVIEW_ZH, recorded
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +93,8 @@ def write_summaries(ledger: Ledger, out: Path, *, now: datetime | None = None) -
     for year in years:
         harvest(ledger, summary_path(out, year), year)  # what a reviewer typed into the old one is kept
         data = year_data(ledger, Path(out), year)
+        record_reviews(ledger, Path(out), data)  # the decisions' effect kept in the ledger; 定稿 up to date
+        data.recorded = {sid: status for sid, (status, _) in recorded(ledger).items() if status}
         written.append(_write_atomic(summary_path(out, year), lambda wb, d=data: _fill(wb, d, now)))  # type: ignore[misc]
     return written
 
@@ -101,13 +108,13 @@ def rebuild_summaries(out: Path) -> list[Path]:
         return write_summaries(ledger, Path(out))
 
 
-def review_file(out: Path, path: Path) -> tuple[int, list[Path]]:
+def review_file(out: Path, path: Path) -> tuple[Tally, list[Path]]:
     """`jixiao review FILE`: take the 审核意见 and 备注 of a 汇总 copy edited elsewhere into OUT's ledger and
-    rebuild the summaries; returns how many decisions changed and the files written. ValueError when FILE
-    has no 问题清单 to read."""
+    rebuild the summaries; returns what the file changed in the ledger and the files written. ValueError when
+    FILE has no 问题清单 to read."""
     with Ledger.open_existing(out) as ledger, OutputLock(Path(out)):
-        changed = import_file(ledger, Path(path))
-        return changed, write_summaries(ledger, Path(out))
+        tally = import_file(ledger, Path(path))
+        return tally, write_summaries(ledger, Path(out))
 
 
 # ------------------------------------------------------------------------------------- writing
@@ -140,19 +147,13 @@ def _write_atomic(path: Path, fill: Callable[[xlsxwriter.Workbook], None]) -> Pa
 
 def _fill(wb: xlsxwriter.Workbook, data: YearData, now: datetime) -> None:
     st = Styles(wb)
-    stamp = now.strftime("%Y-%m-%d %H:%M")
-    counts = Counter(data.status_text(u.entry) for u in data.units)
-    explained = f"（其中提示已说明 {counts[EXPLAINED_ZH]}）" if counts[EXPLAINED_ZH] else ""
-    info = (
-        f"生成时间：{stamp}    单位数：{len(data.units)}（各单位最新提交）    "
-        f"通过 {counts['通过'] + counts[EXPLAINED_ZH]}{explained}，有提示 {counts['有提示']}，"
-        f"有错误 {counts['有错误']}；退回文件 {len(data.refused)}"
-    )
     wb.set_properties({"title": f"{data.label}预算单位整体支出绩效自评审核汇总", "author": "jixiao"})
+    info = _info(data, now)
     _overview(wb, st, data, info)
     if data.roster is not None:
         missing_sheet(wb, st, data, info)
     _findings_sheet(wb, st, data, info)
+    returned_sheet(wb, st, data, info)
     _rule_stats(wb, st, data, info)
     totals_sheet(wb, st, data, info)
     charts_sheet(wb, st, data, info)
@@ -160,33 +161,55 @@ def _fill(wb: xlsxwriter.Workbook, data: YearData, now: datetime) -> None:
     _history(wb, st, data, info)
 
 
+def _info(data: YearData, now: datetime) -> str:
+    """Every sheet's subtitle: when, how many units are counted (the same words everywhere), their statuses."""
+    counts = Counter(data.status_key(u.entry) for u in data.units)
+    inner = [f"提示已说明 {counts['explained']}" if counts["explained"] else "", ""]
+    inner[1] = f"审核认可 {counts['accepted']}" if counts["accepted"] else ""
+    detail = f"（其中{'，'.join(t for t in inner if t)}）" if any(inner) else ""
+    passed = counts["ok"] + counts["explained"] + counts["accepted"]
+    returned = f"，退回修改 {counts['returned']}" if counts["returned"] else ""
+    return (
+        f"生成时间：{now.strftime('%Y-%m-%d %H:%M')}    {counted_text(data)}    单位 {len(data.units)} 个："
+        f"通过 {passed}{detail}，有提示 {counts['warnings']}，有错误 {counts['errors']}{returned}；"
+        f"退回文件 {len(data.refused)}"
+    )
+
+
 # ---------------------------------------------------------------------------------------- 总览
 
 
 def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
+    """One row per unit; under each 主管部门 its 小计, then the 合计 (both over the units counted, values the
+    library computed: a formula over the rows would add in the units left out); 名单外 units after it."""
     cols, rows = overview_table(data)
     at = {col.header: c for c, col in enumerate(cols)}
     title = f"{data.label}预算单位整体支出绩效自评审核汇总"
     sheet = ListSheet(wb, st, "总览", title, info, cols, note=(len(cols) - 3, "金额单位：万元"))
     dept = at.get("主管部门")
+    listed = [(u, r) for u, r in zip(data.units, rows, strict=True) if not data.off_roster(u.entry)]
+    apart = [r for u, r in zip(data.units, rows, strict=True) if data.off_roster(u.entry)]
     groups = 0
-    start = sheet.row
-    for n, row in enumerate(rows):
+    for n, (_, row) in enumerate(listed):
         sheet.add(row)
-        if dept is None or (n + 1 < len(rows) and rows[n + 1][dept] == row[dept]):
+        if dept is None or (n + 1 < len(listed) and listed[n + 1][1][dept] == row[dept]):
             continue  # no roster, or the department goes on
-        if row[dept]:  # 主管部门小计 (SUBTOTAL: the 合计 below does not count it twice)
-            _totals_row(sheet, cols, [r for r in rows if r[dept] == row[dept]], start, sheet.row - 1, row[dept])
+        if row[dept]:
+            members = [u for u, r in listed if r[dept] == row[dept] and data.is_counted(u)]
+            sheet.add(total_row(cols, group_totals(members), row[dept]), total=True)
             groups += 1
-        start = sheet.row
+    sheet.add(total_row(cols, group_totals(data.counted)), total=True)
+    if apart:
+        sheet.add([None, f"名单外单位（不在名单中，不计入合计，共 {len(apart)} 个）"] + [None] * (len(cols) - 2))
+        for row in apart:
+            sheet.add(row)
     first, last = HEADER_ROW + 1, sheet.row - 1
-    _totals_row(sheet, cols, rows, first, last)
-    sheet.finish(filter_rows=len(data.units) + groups)
+    sheet.finish(filter_rows=None if apart else len(listed) + groups)
     sheet.colour_by_text(at["审核状态"], last, {k: v for k, v in STATUS_FILL.items() if k != "重复提交"})
     low = {"type": "cell", "criteria": "<", "value": 0.9, "format": st.fills["有提示"]}
     sheet.ws.conditional_format(first, at["执行率"], max(last, first), at["执行率"], low)
     sheet.ws.freeze_panes(HEADER_ROW + 1, 2)
-    sheet.ws.print_area(0, 0, sheet.row - 1, len(cols) - 3)  # paper has no use for the link and file columns
+    print_overview(sheet, contact_columns()[0].header)
     sheet.ws.activate()
 
 
@@ -273,42 +296,6 @@ def _overview_row(i: int, unit: UnitRow, status: str) -> list[Any]:
         (e.output_path, "打开") if e.output_path else None,
         e.original_path,
     ]
-
-
-def _totals_row(
-    sheet: ListSheet, cols: list[Col], rows: list[list[Any]], first: int, last: int, group: str | None = None
-) -> None:
-    """合计 (or one 主管部门's 小计): sums (SUBTOTAL, so a filter narrows them and a 合计 skips the 小计 rows
-    inside its range), 执行率 from the sums, 自评总分 averaged."""
-    ws, st, r = sheet.ws, sheet.st, sheet.row
-    col_of = {col.header: c for c, col in enumerate(cols)}
-
-    def numbers(c: int) -> list[float]:
-        return [float(row[c]) for row in rows if isinstance(row[c], int | float)]
-
-    def cell(c: int) -> str:
-        return f"{xlsxwriter.utility.xl_col_to_name(c)}{r + 1}"
-
-    budget, spent = col_of["全年预算数"], col_of["全年执行数"]
-    for c, col in enumerate(cols):
-        letter = xlsxwriter.utility.xl_col_to_name(c)
-        span = f"{letter}{first + 1}:{letter}{last + 1}"
-        if c == 1:
-            label = f"小计：{group}（{len(rows)} 个单位）" if group else "合计（自评总分为平均分）"
-            ws.write_string(r, c, label, st.total_text)
-        elif c == 0 or not rows:
-            ws.write_blank(r, c, None, st.total_text)
-        elif col.kind in ("int", "amount") and col.header != "提交次数":
-            ws.write_formula(r, c, f"=SUBTOTAL(109,{span})", st.number(col.kind, total=True), sum(numbers(c)))
-        elif col.header == "执行率":
-            total_budget = sum(numbers(budget))
-            value = sum(numbers(spent)) / total_budget if total_budget else ""
-            ws.write_formula(r, c, f'=IF({cell(budget)}=0,"",{cell(spent)}/{cell(budget)})', st.total_percent, value)
-        elif col.header == "自评总分" and numbers(c):
-            ws.write_formula(r, c, f"=SUBTOTAL(101,{span})", st.total_score, sum(numbers(c)) / len(numbers(c)))
-        else:
-            ws.write_blank(r, c, None, st.total_text)
-    sheet.row += 1
 
 
 # -------------------------------------------------------------------------------------- 问题清单
@@ -466,13 +453,17 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
         else:
             later = newest.get(e.unit or e.sha256)
             use = f"已被 {later.received_at.replace('T', ' ')[:16]} 收到的新版本取代" if later else "已被新版本取代"
+        if e.id in current:
+            status = data.status_text(e)
+        else:  # what the reviewer made of it while it was the unit's newest, else what the check found
+            status = REVIEW_ZH.get(data.recorded.get(e.id, "")) or STATUS_TEXT.get(e.status or "", e.status or "")
         sheet.add(
             [
                 i,
                 e.received_at.replace("T", " ")[:16],
                 unit_name(e),
                 e.original_path,
-                STATUS_TEXT.get(e.status or "", e.status),
+                status,
                 e.errors if e.status != "duplicate" else None,
                 e.warnings if e.status != "duplicate" else None,
                 use,

@@ -39,6 +39,8 @@ STATUS_FILL = {  # Excel's Good / Neutral / Bad cell styles
     "有提示": ("#FFEB9C", "#9C5700"),
     "有错误": ("#FFC7CE", "#9C0006"),
     "退回": ("#D9D9D9", "#404040"),
+    "退回修改": ("#D9D9D9", "#404040"),
+    "通过（审核认可）": ("#C6EFCE", "#006100"),
     "重复提交": ("#EDEDED", "#595959"),
 }
 LEVEL_FILL = {"错误": STATUS_FILL["有错误"], "提示": STATUS_FILL["有提示"]}
@@ -91,6 +93,7 @@ class Styles:
         self.link = wb.add_format({**base, "font_color": "#0563C1", "underline": 1})
         total = {**base, "bold": True, "bg_color": "#F2F2F2", "pattern": 1, "top": 6}
         self.total_text = wb.add_format(total)
+        self.total_wrap = wb.add_format({**total, "text_wrap": True})
         self.total_int = wb.add_format({**total, "num_format": "0"})
         self.total_amount = wb.add_format({**total, "num_format": "#,##0.00"})
         self.total_percent = wb.add_format({**total, "num_format": "0.00%"})
@@ -147,10 +150,14 @@ class ListSheet:
         ws.freeze_panes(HEADER_ROW + 1, 0)
         print_setup(ws, title, repeat_row=HEADER_ROW)
 
-    def add(self, values: Sequence[Any]) -> int:
+    def add(self, values: Sequence[Any], *, total: bool = False) -> int:
+        """Write a row (`total`: a 合计 / 小计 row, bold on grey); returns its index."""
         lines = 1
         for c, (col, value) in enumerate(zip(self.cols, values, strict=True)):
-            self.cell(self.row, c, col.kind, value)
+            if total:
+                self._total_cell(c, col.kind, value)
+            else:
+                self.cell(self.row, c, col.kind, value)
             if col.kind == "wrap" and isinstance(value, str):
                 lines = max(lines, _lines(value, col.width))
         # Excel and LibreOffice do not grow a row for wrapped text they did not lay out themselves.
@@ -173,6 +180,15 @@ class ListSheet:
             ws.write_number(r, c, value, getattr(st, kind))
         else:
             ws.write_string(r, c, str(value), getattr(st, kind if kind in ("wrap", "center") else "text"))
+
+    def _total_cell(self, c: int, kind: str, value: Any) -> None:
+        ws, st = self.ws, self.st
+        if isinstance(value, int | float) and kind in ("int", "amount", "percent", "score"):
+            ws.write_number(self.row, c, value, st.number(kind, total=True))
+        elif isinstance(value, str) and value:
+            ws.write_string(self.row, c, value, st.total_wrap)
+        else:
+            ws.write_blank(self.row, c, None, st.total_text)
 
     def finish(self, *, filter_rows: int | None = None) -> None:
         last = self.row - 1 if filter_rows is None else HEADER_ROW + filter_rows
@@ -230,6 +246,26 @@ def print_setup(ws: Worksheet, title: str, *, repeat_row: int | None = None) -> 
     ws.set_footer(f"&L{_escape_hf(title)}&R第 &P 页，共 &N 页")
     if repeat_row is not None:
         ws.repeat_rows(repeat_row)
+
+
+#: 总览 on paper: A3 landscape, its printable width (mm, 0.4" margins) and the smallest scale (10-pt text → 8 pt).
+A3_PAPER, A3_PRINT_WIDTH_MM, MIN_PRINT_SCALE = 8, 420 - 2 * 0.4 * 25.4, 80
+
+
+def print_overview(sheet: ListSheet, first_contact: str) -> None:
+    """总览 on paper: A3 landscape; the figures on the first page width at 100 % (or just small enough to fit,
+    never below 80 %: text ≥ 8 pt), the contact columns from `first_contact` on on a page of their own beside
+    it with 序号 and 预算单位 repeated; the header row on every page; the link and file columns left off."""
+    ws, cols = sheet.ws, sheet.cols
+    split = next((c for c, col in enumerate(cols) if col.header == first_contact), len(cols) - 2)
+    pixels = sum(col.width * 7 + 5 for col in cols[:split])  # Excel's column width in px at 96 dpi
+    fit = int(A3_PRINT_WIDTH_MM / 25.4 * 96 / pixels * 100) if pixels else 100
+    ws.set_paper(A3_PAPER)
+    ws.set_print_scale(max(MIN_PRINT_SCALE, min(100, fit)))  # a fixed scale: Excel ignores page breaks when fitting
+    ws.fit_page = False
+    ws.set_v_pagebreaks([split])
+    ws.repeat_columns(0, 1)
+    ws.print_area(0, 0, max(sheet.row - 1, HEADER_ROW), len(cols) - 3)
 
 
 def _escape_hf(text: str) -> str:
