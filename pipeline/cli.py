@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-errors", action=argparse.BooleanOptionalAction, default=None, help=ERRORS_HELP)
     p = commands.add_parser("export", help="将总览和问题清单导出为 CSV（UTF-8 带 BOM，Excel 可直接打开）")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录（CSV 也写在这里）")
+    p = commands.add_parser("notices", help="为审核意见为退回修改的单位生成退回通知（.docx）及各主管部门的退回单位清单")
+    p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录（写在 退回通知/ 中）")
+    p.add_argument("--profile", default="default", metavar="口径", help=f"{PROFILE_HELP}；退回期限取自 return_deadline")
     p = commands.add_parser("roster", help="生成空白的预算单位名单（名单.xlsx）")
     p.add_argument("--template", action="store_true", required=True, help="写出空白名单表")
     p.add_argument("--out", type=Path, default=Path("."), metavar="目录", help="写到哪个目录（默认当前目录）")
@@ -230,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "review": cmd_review,
         "roster": cmd_roster,
         "export": cmd_export,
+        "notices": cmd_notices,
     }
     try:
         _install_roster(args)
@@ -364,6 +368,17 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     from pipeline.report.export import export_csv
 
     return _list_written(console, export_csv(args.out), "导出", "已导出")
+
+
+def cmd_notices(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.report.notices import write_notices
+
+    paths = write_notices(args.out, profile=args.profile)
+    if not paths:
+        console.print("没有审核意见为退回修改的单位，未生成退回通知。")
+    for path in paths:
+        console.print(f"已生成：{path}")
+    return 0
 
 
 def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str) -> int:

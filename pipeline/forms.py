@@ -168,6 +168,7 @@ class Profile:
     collect: str = "自动"
     year: int | None = None
     explainable: tuple[str, ...] = ()  # error rules a unit's 单位说明 may clear (then shown as explained warnings)
+    return_deadline: str = ""  # when a 退回通知 asks the unit to send its corrected workbook ("" → notices' default)
 
     def with_year(self, year: int | None) -> Profile:
         return self if year is None else replace(self, year=year)
@@ -437,4 +438,5 @@ def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Prof
         explainable=tuple(raw.get("explainable", ())),
         collect=collect,
         year=int(raw["year"]) if raw.get("year") else None,
+        return_deadline=str(raw.get("return_deadline", "")),
     )
