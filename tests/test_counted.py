@@ -135,3 +135,32 @@ def test_a_unit_off_the_roster_is_listed_apart_and_never_summed(
     assert water["全年预算数"] == pytest.approx(sum(figures[u][BUDGET] or 0 for u in (CLEAN, GREEN)))
     ws = openpyxl.load_workbook(out / "汇总_2023.xlsx")["汇总数"]
     assert "名单外单位 1 个" in str(ws["A2"].value)
+
+
+def test_overview_prints_on_a3_at_a_legible_scale_with_contacts_on_their_own_page(
+    season: tuple[Path, dict[str, dict[str, float | None]]],
+) -> None:
+    out, _ = season
+    ws = openpyxl.load_workbook(out / "汇总_2023.xlsx")["总览"]
+    headers = [c.value for c in ws[3]]
+    assert (ws.page_setup.paperSize, ws.page_setup.orientation) == (8, "landscape")  # A3
+    assert 80 <= int(ws.page_setup.scale or 100) <= 100  # 10-pt text printed at ≥ 8 pt
+    assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
+    [brk] = ws.col_breaks.brk
+    assert headers[brk.id] == "填表人"  # the contacts start the second page
+    assert ws.print_title_rows == "$3:$3" and ws.print_title_cols == "$A:$B"
+    last = openpyxl.utils.get_column_letter(len(headers) - 2)  # the link and file columns are not printed
+    assert headers[-2:] == ["审核结果", "原文件"] and str(ws.print_area).endswith(f"$A$1:${last}${ws.max_row}")
+
+
+def test_link_cells_show_the_files_name(season: tuple[Path, dict[str, dict[str, float | None]]]) -> None:
+    out, _ = season
+    ws = openpyxl.load_workbook(out / "汇总_2023.xlsx")["问题清单"]
+    col = next(c.column for c in ws[3] if c.value == "审核结果")
+    links = [ws.cell(r, col) for r in range(4, ws.max_row + 1) if ws.cell(r, col).hyperlink is not None]
+    assert links
+    for cell in links:
+        assert cell.value.endswith("_审核结果.xlsx") and "/" not in cell.value and "%" not in cell.value
+        assert (out / "results" / cell.value).is_file()
+        [width] = [d.width for d in ws.column_dimensions.values() if d.min <= cell.column <= d.max]
+        assert width >= 28

@@ -50,6 +50,7 @@ from pipeline.report.summary_layout import (
     Styles,
     close,
     discard,
+    file_link,
     print_overview,
 )
 from pipeline.report.summary_returns import returned_sheet
@@ -268,7 +269,7 @@ def _overview_cols(y: int | str) -> list[Col]:
         Col("提示数", 7, "int"),
         Col("提交次数", 7, "int"),
         Col("收到时间", 16, "text"),
-        Col("审核结果", 10, "link"),
+        Col("审核结果", 30, "link"),
         Col("原文件", 34, "wrap"),
     ]
 
@@ -293,7 +294,7 @@ def _overview_row(i: int, unit: UnitRow, status: str) -> list[Any]:
         e.warnings,
         unit.versions,
         e.received_at.replace("T", " ")[:16],
-        (e.output_path, "打开") if e.output_path else None,
+        file_link(e.output_path),
         e.original_path,
     ]
 
@@ -326,7 +327,7 @@ def findings_table(data: YearData) -> tuple[list[Col], list[list[Any]]]:
         Col("单位说明", 30, "wrap"),
         Col("审核意见", 10, "center"),
         Col("备注", 30, "wrap"),
-        Col("审核结果", 10, "link"),
+        Col("审核结果", 30, "link"),
     ]
     units = data.by_id()
     ordered = sorted(
@@ -348,7 +349,7 @@ def findings_table(data: YearData) -> tuple[list[Col], list[list[Any]]]:
                 f.actual,
                 data.explanation(f),
                 *data.decision(unit_name(entry), f),
-                (entry.output_path, "打开") if entry.output_path else None,
+                file_link(entry.output_path),
             ]
         )
     return cols, rows
@@ -416,11 +417,11 @@ def _refused(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
         Col("原文件", 40, "wrap"),
         Col("收到时间", 16, "text"),
         Col("退回原因", 60, "wrap"),
-        Col("文件位置", 12, "link"),
+        Col("文件位置", 30, "link"),
     ]
     sheet = ListSheet(wb, st, "退回文件", f"{data.label}退回文件（无法读取的文件，请通知报送单位重新提交）", info, cols)
     for i, e in enumerate(data.refused, start=1):
-        where = (e.dest_path, "打开") if e.dest_path else None
+        where = file_link(e.dest_path)
         sheet.add([i, e.original_path, e.received_at.replace("T", " ")[:16], e.reason or "", where])
     sheet.finish()
 
@@ -438,7 +439,7 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
         Col("错误数", 7, "int"),
         Col("提示数", 7, "int"),
         Col("汇总采用", 40, "wrap"),
-        Col("审核结果", 10, "link"),
+        Col("审核结果", 30, "link"),
     ]
     sheet = ListSheet(wb, st, "提交历史", f"{data.label}全部收到文件（含被新版本取代的和重复提交的）", info, cols)
     current = {u.entry.id for u in data.units}
@@ -467,7 +468,7 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
                 e.errors if e.status != "duplicate" else None,
                 e.warnings if e.status != "duplicate" else None,
                 use,
-                (e.output_path, "打开") if e.output_path else None,
+                file_link(e.output_path),
             ]
         )
     sheet.finish()

@@ -90,7 +90,7 @@ class Styles:
         self.amount = wb.add_format({**base, "num_format": "#,##0.00"})
         self.percent = wb.add_format({**base, "num_format": "0.00%"})
         self.score = wb.add_format({**base, "num_format": "0.00"})
-        self.link = wb.add_format({**base, "font_color": "#0563C1", "underline": 1})
+        self.link = wb.add_format({**base, "font_color": "#0563C1", "underline": 1, "text_wrap": True})
         total = {**base, "bold": True, "bg_color": "#F2F2F2", "pattern": 1, "top": 6}
         self.total_text = wb.add_format(total)
         self.total_wrap = wb.add_format({**total, "text_wrap": True})
@@ -160,6 +160,8 @@ class ListSheet:
                 self.cell(self.row, c, col.kind, value)
             if col.kind == "wrap" and isinstance(value, str):
                 lines = max(lines, _lines(value, col.width))
+            elif col.kind == "link" and isinstance(value, tuple):
+                lines = max(lines, _lines(str(value[1]), col.width))
         # Excel and LibreOffice do not grow a row for wrapped text they did not lay out themselves.
         self.ws.set_row(self.row, 13.5 * lines + 3)
         self.row += 1
@@ -172,10 +174,12 @@ class ListSheet:
         elif kind == "link":
             target, text = value
             if target and self.links < MAX_LINKS_PER_SHEET and _linkable(target):
-                ws.write_url(r, c, _RelativeLink(f"external:{_link_target(target)}"), st.link, text, tip=target)
+                link = _RelativeLink(f"external:{_link_target(target)}")
+                link.text, link.tip = text, target  # write_url ignores its string and tip for a Url object
+                ws.write_url(r, c, link, st.link)
                 self.links += 1
             else:
-                ws.write_string(r, c, target or text, st.text)
+                ws.write_string(r, c, text or target, st.wrap)
         elif isinstance(value, int | float) and kind in ("int", "amount", "percent", "score"):
             ws.write_number(r, c, value, getattr(st, kind))
         else:
@@ -203,6 +207,12 @@ class ListSheet:
                 col,
                 {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": self.st.fills[text]},
             )
+
+
+def file_link(rel: str | None) -> tuple[str, str] | None:
+    """A link cell's value: the path relative to OUT, shown as the file's name (not the path: it would show
+    escaped and run past the table)."""
+    return (rel, rel.replace("\\", "/").rsplit("/", 1)[-1]) if rel else None
 
 
 def _lines(text: str, width: float) -> int:
