@@ -134,7 +134,7 @@ def test_a_unit_off_the_roster_is_listed_apart_and_never_summed(
     water = next(r for r in subtotals if "水利局" in str(r["预算单位"]))
     assert water["全年预算数"] == pytest.approx(sum(figures[u][BUDGET] or 0 for u in (CLEAN, GREEN)))
     ws = openpyxl.load_workbook(out / "汇总_2023.xlsx")["汇总数"]
-    assert "名单外单位 1 个" in str(ws["A2"].value)
+    assert "不含：名单外 1 个" in str(ws["A2"].value)
 
 
 def test_overview_prints_on_a3_at_a_legible_scale_with_contacts_on_their_own_page(
@@ -147,7 +147,7 @@ def test_overview_prints_on_a3_at_a_legible_scale_with_contacts_on_their_own_pag
     assert 80 <= int(ws.page_setup.scale or 100) <= 100  # 10-pt text printed at ≥ 8 pt
     assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
     [brk] = ws.col_breaks.brk
-    assert headers[brk.id] == "填表人"  # the contacts start the second page
+    assert headers[brk.id] == "提交次数"  # submissions and contacts on the second page
     assert ws.print_title_rows == "$3:$3" and ws.print_title_cols == "$A:$B"
     last = openpyxl.utils.get_column_letter(len(headers) - 2)  # the link and file columns are not printed
     assert headers[-2:] == ["审核结果", "原文件"] and str(ws.print_area).endswith(f"$A$1:${last}${ws.max_row}")

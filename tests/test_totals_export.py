@@ -48,7 +48,7 @@ def out(tmp_path: Path) -> Path:
 
 def test_totals_leave_out_units_with_errors_and_say_how_many(out: Path) -> None:
     ws = openpyxl.load_workbook(out / "汇总_2023.xlsx")["汇总数"]
-    assert "汇总单位数：1" in ws["A2"].value and "未计入审核状态为“有错误”的单位 1 个" in ws["A2"].value
+    assert "汇总单位数：1" in ws["A2"].value and "不含：有错误 1 个" in ws["A2"].value
     assert _total(out, "公用经费") == pytest.approx(_public(CLEAN))
 
 
@@ -59,7 +59,7 @@ def test_include_errors_adds_them_in_and_is_kept_for_later_rebuilds(out: Path) -
     assert main(["summary", "--out", str(out)]) == 0  # no flag: the choice stays
     assert _total(out, "公用经费") == pytest.approx(both)
     ws = openpyxl.load_workbook(out / "汇总_2023.xlsx")["汇总数"]
-    assert "汇总单位数：2" in ws["A2"].value and "含审核状态为“有错误”的单位" in ws["A2"].value
+    assert "汇总单位数：2" in ws["A2"].value and "含有错误和退回修改的单位" in ws["A2"].value
     assert main(["summary", "--out", str(out), "--no-include-errors"]) == 0
     assert _total(out, "公用经费") == pytest.approx(_public(CLEAN))
 

@@ -207,10 +207,11 @@ def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) ->
     first, last = HEADER_ROW + 1, sheet.row - 1
     sheet.finish(filter_rows=None if apart else len(listed) + groups)
     sheet.colour_by_text(at["审核状态"], last, {k: v for k, v in STATUS_FILL.items() if k != "重复提交"})
-    low = {"type": "cell", "criteria": "<", "value": 0.9, "format": st.fills["有提示"]}
-    sheet.ws.conditional_format(first, at["执行率"], max(last, first), at["执行率"], low)
+    rate = xlsxwriter.utility.xl_rowcol_to_cell(first, at["执行率"], col_abs=True)
+    low = {"type": "formula", "criteria": f"=AND(ISNUMBER({rate}),{rate}<0.9)", "format": st.fills["有提示"]}
+    sheet.ws.conditional_format(first, at["执行率"], max(last, first), at["执行率"], low)  # blank is not 0
     sheet.ws.freeze_panes(HEADER_ROW + 1, 2)
-    print_overview(sheet, contact_columns()[0].header)
+    print_overview(sheet, "提交次数")
     sheet.ws.activate()
 
 
@@ -264,13 +265,13 @@ def _overview_cols(y: int | str) -> list[Col]:
         Col("执行率", 9, "percent"),
         Col("自评总分", 8, "score"),
         Col("等级", 6, "center"),
-        Col("审核状态", 9, "center"),
+        Col("审核状态", 15, "center"),
         Col("错误数", 7, "int"),
         Col("提示数", 7, "int"),
         Col("提交次数", 7, "int"),
         Col("收到时间", 16, "text"),
-        Col("审核结果", 30, "link"),
-        Col("原文件", 34, "wrap"),
+        Col("审核结果", 44, "link"),
+        Col("原文件", 44, "wrap"),
     ]
 
 

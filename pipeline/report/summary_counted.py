@@ -85,23 +85,20 @@ def total_row(cols: Sequence[Col], totals: GroupTotals, group: str | None = None
 
 
 def counted_text(data: YearData) -> str:
-    """How many units the 汇总 counts, and which were left out, in the words every sheet's subtitle uses."""
+    """How many units the 汇总 counts, and which it leaves out, in the words every sheet's subtitle uses."""
     counted = data.counted
-    text = f"汇总单位数：{len(counted)}（各单位最新提交"
-    off = sum(1 for u in data.units if data.off_roster(u.entry))
     keys = [data.status_key(u.entry) for u in data.units if not data.off_roster(u.entry)]
-    left: list[str] = []
-    if not data.include_errors:
-        if n := keys.count("errors"):
-            left.append(f"审核状态为“有错误”的单位 {n} 个")
-        if n := keys.count("returned"):
-            left.append(f"“退回修改”的单位 {n} 个")
-    if off:
-        left.append(f"名单外单位 {off} 个")
-    if left:
-        text += "；未计入" + "、".join(left)
-        if not data.include_errors and len(left) > (1 if off else 0):
-            text += "，其数据待更正后计入"
-    elif data.include_errors and any(k in ("errors", "returned") for k in keys):
-        text += "；含审核状态为“有错误”的单位" + ("及“退回修改”的单位" if "returned" in keys else "")
+    errors, returned = keys.count("errors"), keys.count("returned")
+    off = len(data.units) - len(keys)
+    left = (
+        []
+        if data.include_errors
+        else [f"有错误 {errors} 个" if errors else "", f"退回修改 {returned} 个" if returned else ""]
+    )
+    left.append(f"名单外 {off} 个" if off else "")
+    text = f"汇总单位数：{len(counted)}（各单位最新提交"
+    if data.include_errors and (errors or returned):
+        text += "，含有错误和退回修改的单位"
+    if any(left):
+        text += "；不含：" + "、".join(t for t in left if t)
     return text + "）"

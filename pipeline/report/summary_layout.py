@@ -260,15 +260,18 @@ def print_setup(ws: Worksheet, title: str, *, repeat_row: int | None = None) -> 
 
 #: 总览 on paper: A3 landscape, its printable width (mm, 0.4" margins) and the smallest scale (10-pt text → 8 pt).
 A3_PAPER, A3_PRINT_WIDTH_MM, MIN_PRINT_SCALE = 8, 420 - 2 * 0.4 * 25.4, 80
+#: Pixels (at 96 dpi) a column takes per character of width: Excel's are 7, LibreOffice's about 10 for these
+#: workbooks; the larger, so the first page's columns fit whichever program prints.
+_PRINT_PX_PER_CHAR = 10
 
 
-def print_overview(sheet: ListSheet, first_contact: str) -> None:
-    """总览 on paper: A3 landscape; the figures on the first page width at 100 % (or just small enough to fit,
-    never below 80 %: text ≥ 8 pt), the contact columns from `first_contact` on on a page of their own beside
-    it with 序号 and 预算单位 repeated; the header row on every page; the link and file columns left off."""
+def print_overview(sheet: ListSheet, second_page: str) -> None:
+    """总览 on paper: A3 landscape; the columns before `second_page` on the first page width at 100 % (or just
+    small enough to fit, never below 80 %: text ≥ 8 pt), the rest (submissions, contacts) on a page of their own
+    beside it with 序号 and 预算单位 repeated; the header row on every page; the link and file columns left off."""
     ws, cols = sheet.ws, sheet.cols
-    split = next((c for c, col in enumerate(cols) if col.header == first_contact), len(cols) - 2)
-    pixels = sum(col.width * 7 + 5 for col in cols[:split])  # Excel's column width in px at 96 dpi
+    split = next((c for c, col in enumerate(cols) if col.header == second_page), len(cols) - 2)
+    pixels = sum(col.width * _PRINT_PX_PER_CHAR + 5 for col in cols[:split])
     fit = int(A3_PRINT_WIDTH_MM / 25.4 * 96 / pixels * 100) if pixels else 100
     ws.set_paper(A3_PAPER)
     ws.set_print_scale(max(MIN_PRINT_SCALE, min(100, fit)))  # a fixed scale: Excel ignores page breaks when fitting
