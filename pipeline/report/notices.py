@@ -107,11 +107,11 @@ def _notice(doc: DocumentObject, data: YearData, r: Returned, deadline: str, tod
         ]
         for n, t in enumerate(r.items, start=1)
     ]
-    _table(doc, _FINDING_COLUMNS, rows, widths=(1.0, 1.1, 2.6, 1.8, 6.0, 3.2, 3.6))
+    _table(doc, _FINDING_COLUMNS, rows, widths=(1.2, 1.4, 3.0, 3.2, 7.5, 4.2, 5.2))  # 25.7 cm: A4 landscape
     contact = "，".join(x for x in (r.contact, r.phone) if x)
     if contact:
-        _para(doc, f"本单位联系人：{contact}")
-    _para(doc, f"财政局绩效管理科\n{today.year}年{today.month}月{today.day}日", right=True)
+        _para(doc, f"\n本单位联系人：{contact}")
+    _signature(doc, today)
 
 
 def _covering(
@@ -123,8 +123,8 @@ def _covering(
     rows = [
         [str(n), r.name, r.contact, r.phone, str(len(r.items)), path.name] for n, (r, path) in enumerate(items, start=1)
     ]
-    _table(doc, _UNIT_COLUMNS, rows, widths=(1.2, 6.0, 2.0, 3.0, 2.0, 7.0))
-    _para(doc, f"财政局绩效管理科\n{today.year}年{today.month}月{today.day}日", right=True)
+    _table(doc, _UNIT_COLUMNS, rows, widths=(1.2, 7.0, 2.4, 3.5, 2.6, 9.0))
+    _signature(doc, today)
 
 
 # ---------------------------------------------------------------------------------------- python-docx
@@ -157,6 +157,10 @@ def _save(path: Path, fill: Callable[[DocumentObject], None]) -> Path:
     return path
 
 
+def _signature(doc: DocumentObject, today: date) -> None:
+    _para(doc, f"\n财政局绩效管理科\n{today.year}年{today.month}月{today.day}日", right=True)
+
+
 def _heading(doc: DocumentObject, text: str) -> None:
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -179,6 +183,8 @@ def _table(doc: DocumentObject, headers: Sequence[str], rows: list[list[str]], *
     table = doc.add_table(rows=0, cols=len(headers))
     table.style = "Table Grid"
     table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)  # the grid LibreOffice lays out by; Word reads the cells' widths
     for n, row in enumerate([list(headers), *rows]):
         added = table.add_row()
         if n == 0:

@@ -51,7 +51,7 @@ from pipeline.report.summary_layout import (
     close,
     discard,
     file_link,
-    print_overview,
+    print_a3,
 )
 from pipeline.report.summary_returns import returned_sheet
 from pipeline.report.summary_roster import missing_sheet, roster_columns, roster_values
@@ -201,7 +201,7 @@ def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) ->
             groups += 1
     sheet.add(total_row(cols, group_totals(data.counted)), total=True)
     if apart:
-        sheet.add([None, f"名单外单位（不在名单中，不计入合计，共 {len(apart)} 个）"] + [None] * (len(cols) - 2))
+        sheet.add([None, f"名单外单位 {len(apart)} 个（不计入合计）"] + [None] * (len(cols) - 2))
         for row in apart:
             sheet.add(row)
     first, last = HEADER_ROW + 1, sheet.row - 1
@@ -211,7 +211,7 @@ def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) ->
     low = {"type": "formula", "criteria": f"=AND(ISNUMBER({rate}),{rate}<0.9)", "format": st.fills["有提示"]}
     sheet.ws.conditional_format(first, at["执行率"], max(last, first), at["执行率"], low)  # blank is not 0
     sheet.ws.freeze_panes(HEADER_ROW + 1, 2)
-    print_overview(sheet, "提交次数")
+    print_a3(sheet, second_page="提交次数", unprinted=2)  # submissions and contacts on a page of their own
     sheet.ws.activate()
 
 

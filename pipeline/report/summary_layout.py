@@ -265,20 +265,22 @@ A3_PAPER, A3_PRINT_WIDTH_MM, MIN_PRINT_SCALE = 8, 420 - 2 * 0.4 * 25.4, 80
 _PRINT_PX_PER_CHAR = 10
 
 
-def print_overview(sheet: ListSheet, second_page: str) -> None:
-    """总览 on paper: A3 landscape; the columns before `second_page` on the first page width at 100 % (or just
-    small enough to fit, never below 80 %: text ≥ 8 pt), the rest (submissions, contacts) on a page of their own
-    beside it with 序号 and 预算单位 repeated; the header row on every page; the link and file columns left off."""
-    ws, cols = sheet.ws, sheet.cols
-    split = next((c for c, col in enumerate(cols) if col.header == second_page), len(cols) - 2)
+def print_a3(sheet: ListSheet, *, second_page: str | None = None, unprinted: int = 0) -> None:
+    """A wide list sheet on paper: A3 landscape; the columns (before `second_page`, when given) on the first page
+    width at 100 % or just small enough to fit, never below 80 % (10-pt text → 8 pt); the columns from
+    `second_page` on on a page of their own beside it, 序号 and 预算单位 repeated; the header row on every page;
+    the last `unprinted` columns (links, file names) left off."""
+    ws, cols = sheet.ws, sheet.cols[: len(sheet.cols) - unprinted]
+    split = next((c for c, col in enumerate(cols) if col.header == second_page), len(cols))
     pixels = sum(col.width * _PRINT_PX_PER_CHAR + 5 for col in cols[:split])
     fit = int(A3_PRINT_WIDTH_MM / 25.4 * 96 / pixels * 100) if pixels else 100
     ws.set_paper(A3_PAPER)
     ws.set_print_scale(max(MIN_PRINT_SCALE, min(100, fit)))  # a fixed scale: Excel ignores page breaks when fitting
     ws.fit_page = False
-    ws.set_v_pagebreaks([split])
-    ws.repeat_columns(0, 1)
-    ws.print_area(0, 0, max(sheet.row - 1, HEADER_ROW), len(cols) - 3)
+    if split < len(cols):
+        ws.set_v_pagebreaks([split])
+        ws.repeat_columns(0, 1)
+    ws.print_area(0, 0, max(sheet.row - 1, HEADER_ROW), len(cols) - 1)
 
 
 def _escape_hf(text: str) -> str:

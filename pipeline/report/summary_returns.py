@@ -12,7 +12,7 @@ import xlsxwriter
 
 from pipeline.model import LEVEL_ZH
 from pipeline.report.summary_data import UnitRow, YearData, unit_name
-from pipeline.report.summary_layout import LEVEL_FILL, Col, ListSheet, Styles
+from pipeline.report.summary_layout import LEVEL_FILL, Col, ListSheet, Styles, print_a3
 from pipeline.store.ledger import StoredFinding
 from pipeline.store.reviews import RETURNED
 
@@ -65,18 +65,18 @@ def returns(data: YearData) -> list[Returned]:
 def returned_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
     cols = [
         Col("序号", 5, "int"),
-        Col("预算单位", 24, "wrap"),
-        Col("主管部门", 16, "wrap"),
+        Col("预算单位", 22, "wrap"),
+        Col("主管部门", 14, "wrap"),
         Col("联系人", 8, "text"),
         Col("联系电话", 13, "text"),
         Col("级别", 6, "center"),
-        Col("规则编号", 18, "text"),
-        Col("工作表", 14, "wrap"),
-        Col("单元格", 9, "wrap"),
-        Col("需修改的问题", 44, "wrap"),
-        Col("单位说明", 20, "wrap"),
+        Col("规则编号", 17, "text"),
+        Col("工作表", 12, "wrap"),
+        Col("单元格", 12, "wrap"),
+        Col("需修改的问题", 32, "wrap"),
+        Col("单位说明", 16, "wrap"),
         Col("审核意见", 9, "center"),
-        Col("审核备注", 26, "wrap"),
+        Col("审核备注", 22, "wrap"),
     ]
     units = returns(data)
     title = f"{data.label}退回名单（审核意见为退回修改的单位，共 {len(units)} 个）"
@@ -100,3 +100,4 @@ def returned_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: st
             )
     sheet.finish()
     sheet.colour_by_text(5, sheet.row - 1, LEVEL_FILL)
+    print_a3(sheet)
