@@ -113,9 +113,11 @@ def _inline_titles(archive: zipfile.ZipFile, names: list[str]) -> bool:
 
 def _unmarked_original(ledger: Ledger, out: Path, entry: Entry) -> Path | None:
     """The unit's newest earlier workbook of the year that carries none of our marks (the one we annotated)."""
-    for earlier in reversed(ledger.history(entry.year)):
-        if earlier.id >= entry.id or earlier.unit != entry.unit or earlier.status not in ("ok", "warnings", "errors"):
-            continue
+    earlier_versions = ledger.entries(
+        where="unit = ? AND year IS ? AND id < ? AND status IN ('ok', 'warnings', 'errors')",
+        params=(entry.unit, entry.year, entry.id),
+    )
+    for earlier in reversed(earlier_versions):
         path = out / earlier.archive_path
         if path.is_file() and path.suffix.lower() == ".xlsx" and not _has_our_marks(path):
             return path
