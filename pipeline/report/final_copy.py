@@ -44,6 +44,7 @@ _FILLS = {fill for fill, _, _ in MARK_COLOURS.values()}
 _FONTS = {font for _, font, _ in MARK_COLOURS.values()}
 _FRAMES = {frame for _, _, frame in MARK_COLOURS.values()}
 _TITLE_ROWS = 3
+_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")  # what a unit's 定稿 may be named with
 
 
 def record_reviews(ledger: Ledger, out: Path, data: YearData) -> int:
@@ -59,8 +60,8 @@ def record_reviews(ledger: Ledger, out: Path, data: YearData) -> int:
             done = (old == final and (out / final).is_file()) or write_final(ledger, out, unit.entry, out / final)
             rows[unit.entry.id] = (review, final if done else None)
         else:
-            for stale in (out / FINAL_DIR).glob(f"{Path(final).stem}.*") if (out / FINAL_DIR).is_dir() else ():
-                stale.unlink()
+            for suffix in _SUFFIXES:  # a stat each, not a listing of 定稿/ per unit
+                Path(out / final).with_suffix(suffix).unlink(missing_ok=True)
             rows[unit.entry.id] = (review, None)
     return record(ledger, rows)
 

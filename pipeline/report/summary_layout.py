@@ -179,7 +179,7 @@ class ListSheet:
                 ws.write_url(r, c, link, st.link)
                 self.links += 1
             else:
-                ws.write_string(r, c, text or target, st.wrap)
+                ws.write_string(r, c, target or text, st.wrap)  # no link: where the file is, in full
         elif isinstance(value, int | float) and kind in ("int", "amount", "percent", "score"):
             ws.write_number(r, c, value, getattr(st, kind))
         else:
@@ -212,7 +212,7 @@ class ListSheet:
 def file_link(rel: str | None) -> tuple[str, str] | None:
     """A link cell's value: the path relative to OUT, shown as the file's name (not the path: it would show
     escaped and run past the table)."""
-    return (rel, rel.replace("\\", "/").rsplit("/", 1)[-1]) if rel else None
+    return (rel, rel.rsplit("/", 1)[-1]) if rel else None  # POSIX relative paths: "\\" is part of a name
 
 
 def _lines(text: str, width: float) -> int:
