@@ -13,6 +13,8 @@ import pytest
 
 from pipeline.batch.engine import run_inbox
 from pipeline.cli import main
+from pipeline.report.annotate import MARK_COLOURS
+from pipeline.report.final_copy import strip_marks
 from pipeline.store.ledger import Ledger
 from tests.test_batch import SAMPLES, age, copy_samples
 from tests.test_review import _rows, _type
@@ -88,3 +90,19 @@ def test_a_clean_unit_is_copied_as_sent_and_leaves_when_returned(out: Path) -> N
     _type(out / f"汇总_{YEAR}.xlsx", {(UNIT, "A1.SUM.PUBLIC"): ("退回修改", "")})
     assert main(["summary", "--out", str(out)]) == 0
     assert final.is_file()
+
+
+def test_without_the_original_only_what_matches_our_marks_is_taken_off(out: Path, tmp_path: Path) -> None:
+    [annotated] = [p for p in (out / "results").iterdir() if p.name.startswith(UNIT)]
+    strip_marks(annotated, tmp_path / "clean.xlsx")
+    got, own = _look(tmp_path / "clean.xlsx"), _look(SAMPLES / f"{UNIT}_2023.xlsx")
+    assert openpyxl.load_workbook(tmp_path / "clean.xlsx").sheetnames == list(dict.fromkeys(s for s, _ in own))
+    marked = [key for key in own if got[key] != own[key]]
+    ours = {fill for fill, _, _ in MARK_COLOURS.values()}
+    for key in marked:  # a marked cell keeps its own fill when it had one; ours, our frame and 批注 are gone
+        fill, border, note = got[key][1], got[key][3], got[key][-1]
+        assert fill.fgColor.rgb not in ours and note is None
+        sides = (border.left, border.right, border.top, border.bottom)
+        assert "mediumDashed" not in {getattr(side, "style", None) for side in sides}
+    assert marked
+    assert {key: own[key][0] for key in own} == {key: got[key][0] for key in own}  # values untouched
