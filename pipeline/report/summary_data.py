@@ -21,6 +21,7 @@ from pipeline.store.decisions import Key, decisions_for, explanations_for
 from pipeline.store.ledger import Entry, Ledger, StoredFinding
 from pipeline.store.ledger_reads import latest_of_units, numbers, paired_sums, sums, texts
 from pipeline.store.options import load_options
+from pipeline.store.reports import reported_units, waiting_reports
 from pipeline.store.reviews import RETURNED, REVIEW_ZH, Decided, review_of
 from pipeline.store.roster import RosterEntry, RosterMatch, load_roster, match_roster, roster_path
 
@@ -80,6 +81,9 @@ class YearData:
     contacts: dict[int, dict[str, str]] = field(default_factory=dict)  # id → {填表人, 联系电话 point: text}
     previous: dict[str, UnitRow] = field(default_factory=dict)  # unit name → its newest workbook of last year
     sums: dict[str, float] = field(default_factory=dict)  # point key → Σ over the counted units (汇总数)
+    reported: set[str] = field(default_factory=set)  # units a 自评报告 was paired with (store.reports)
+    require_report: bool = False  # the run's profile requires a report: 未提交 lists who sent none
+    waiting_reports: list[Entry] = field(default_factory=list)  # 待配对 (no year yet): in each year's 提交历史
     ratios: dict[str, tuple[float, int]] = field(default_factory=dict)  # ratio key → (value, units with both parts)
     recorded: dict[int, str] = field(default_factory=dict)  # id → review status the ledger kept (提交历史)
     _reviews: dict[int, str | None] | None = None
@@ -194,7 +198,10 @@ def year_data(ledger: Ledger, out: Path, year: int | None, *, totals: bool = Tru
     the units' own contacts and, for units the ledger also holds for the year before, last year's figures;
     with `totals`, the sums and rates 汇总数 shows (over `YearData.counted`)."""
     data = YearData.load(ledger, year)
-    data.include_errors = load_options(out).include_errors
+    options = load_options(out)
+    data.include_errors, data.require_report = options.include_errors, options.require_report
+    data.reported = reported_units(ledger)
+    data.waiting_reports = waiting_reports(ledger) if year is not None else []  # year None: in its history already
     roster_file = roster_path(out)
     if roster_file is not None:
         data.roster = match_roster(load_roster(roster_file), [u.entry.unit for u in data.units if u.entry.unit])
