@@ -174,12 +174,13 @@ RULE_NEEDS = {
     "required": ("points",),
     "same": ("points",),
     "builtin": ("check",),
+    "itemised": ("of",),
 }
 
 
 class RuleDef(_Strict):
     id: str
-    kind: Literal["sum", "ratio", "compare", "formula", "required", "same", "builtin"]
+    kind: Literal["sum", "ratio", "compare", "formula", "required", "same", "builtin", "itemised"]
     level: Level = "error"
     frame: Literal["unit", "project", "indicator"] = "unit"
     message: str = ""
@@ -195,7 +196,9 @@ class RuleDef(_Strict):
     check: str | None = None
     points: list[str] | None = None
     when: str | None = None
-    missing: Literal["zero", "skip"] | None = None
+    missing: Literal["zero", "total", "skip"] | None = None
+    of: list[str] | None = None
+    whole: bool = False
 
 
 class RulesFile(_Strict):
