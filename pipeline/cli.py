@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-errors", action=argparse.BooleanOptionalAction, default=None, help=ERRORS_HELP)
     p = commands.add_parser("export", help="将总览和问题清单导出为 CSV（UTF-8 带 BOM，Excel 可直接打开）")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录（CSV 也写在这里）")
+    p = commands.add_parser("notices", help="为审核意见为退回修改的单位生成退回通知（.docx）及各主管部门的退回单位清单")
+    p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录（写在 退回通知/ 中）")
+    p.add_argument("--profile", default="default", metavar="口径", help=f"{PROFILE_HELP}；退回期限取自 return_deadline")
     p = commands.add_parser("roster", help="生成空白的预算单位名单（名单.xlsx）")
     p.add_argument("--template", action="store_true", required=True, help="写出空白名单表")
     p.add_argument("--out", type=Path, default=Path("."), metavar="目录", help="写到哪个目录（默认当前目录）")
@@ -191,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "roster": cmd_roster,
         "export": cmd_export,
         "edition": cmd_edition,
+        "notices": cmd_notices,
     }
     try:
         if getattr(args, "profile", None) is not None:  # checked before anything is written (then cached)
@@ -331,6 +335,17 @@ def cmd_export(args: argparse.Namespace, console: Console) -> int:
     return _list_written(console, export_csv(args.out), "导出", "已导出")
 
 
+def cmd_notices(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.report.notices import write_notices
+
+    paths = write_notices(args.out, profile=args.profile)
+    if not paths:
+        console.print("没有审核意见为退回修改的单位，未生成退回通知。")
+    for path in paths:
+        console.print(f"已生成：{path}")
+    return 0
+
+
 def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str) -> int:
     if not paths:
         console.print(f"账本中还没有审核过的文件，未{verb}。")
@@ -366,10 +381,10 @@ def cmd_review(args: argparse.Namespace, console: Console) -> int:
     if not args.file.is_file():
         return user_error(f"找不到文件：{args.file}")
     try:
-        changed, paths = review_file(args.out, args.file)
+        tally, paths = review_file(args.out, args.file)
     except ValueError as exc:
         return user_error(str(exc))
-    console.print(f"已导入审核意见 {changed} 条（来自 {args.file.name}）")
+    console.print(f"已导入审核意见 {tally.recorded} 条（来自 {args.file.name}；{tally.text()}）")
     for path in paths:
         console.print(f"已生成汇总表：{path}")
     return EXIT_CLEAN

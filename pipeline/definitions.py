@@ -241,6 +241,7 @@ class ProfileFile(_Strict):
     collect: Literal["自动", "整体", "项目"] = "自动"
     year: int | None = None
     editions: list[str] = []  # a bureau's own editions (`jixiao edition draft`), relative to the profile file
+    return_deadline: str = ""  # what a 退回通知 asks (jixiao notices), e.g. "收到本通知后10个工作日内"
 
 
 # --- checking ---------------------------------------------------------------------------------------------

@@ -170,6 +170,7 @@ class Profile:
     year: int | None = None
     explainable: tuple[str, ...] = ()  # error rules a unit's 单位说明 may clear (then shown as explained warnings)
     editions: tuple[str, ...] = ()  # a bureau's own editions: paths of schemas/forms-style files (`edition draft`)
+    return_deadline: str = ""  # when a 退回通知 asks the unit to send its corrected workbook ("" → notices' default)
 
     def with_year(self, year: int | None) -> Profile:
         return self if year is None else replace(self, year=year)
@@ -448,6 +449,7 @@ def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Prof
         collect=collect,
         year=int(raw["year"]) if raw.get("year") else None,
         editions=tuple(str((path.parent / e).resolve()) for e in raw.get("editions", ())),
+        return_deadline=str(raw.get("return_deadline", "")),
     )
 
 

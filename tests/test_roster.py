@@ -89,8 +89,11 @@ def test_overview_has_a_subtotal_per_department(tmp_path: Path) -> None:
     main(["run", str(inbox), "--out", str(out), "--workers", "0", "--roster", str(roster)])
     rows = _table(openpyxl.load_workbook(out / "汇总_2023.xlsx")["总览"])
     labels = [r["预算单位"] for r in rows if r["序号"] is None]
-    assert labels[:-1] == ["小计：住建局（2 个单位）", "小计：卫健局（1 个单位）"]
-    assert labels[-1].startswith("合计")
-    book = openpyxl.load_workbook(out / "汇总_2023.xlsx", data_only=False)["总览"]
-    formulas = [c.value for c in book["G"] if isinstance(c.value, str) and c.value.startswith("=SUBTOTAL")]
-    assert len(formulas) == 3  # two 小计 and the 合计, which SUBTOTAL keeps from counting the 小计 twice
+    # 岳阳… has errors: listed under 住建局, not counted in its 小计 (the units counted, issue #19)
+    assert labels[:-1] == [
+        "小计：住建局（计入 1 个单位；自评总分为平均分）",
+        "小计：卫健局（计入 1 个单位；自评总分为平均分）",
+    ]
+    assert labels[-1].startswith("合计（计入 2 个单位")
+    totals = [r["公用经费\n2023年决算数"] for r in rows if r["序号"] is None]
+    assert totals[-1] == pytest.approx(totals[0] + totals[1])  # values, not formulas a filter would change

@@ -97,7 +97,7 @@ def test_overview_has_one_row_per_unit_with_its_figures(
 ) -> None:
     out, latest = built
     ws = book["总览"]
-    assert book.sheetnames == ["总览", "问题清单", "规则统计", "汇总数", "图表", "退回文件", "提交历史"]
+    assert book.sheetnames == ["总览", "问题清单", "退回名单", "规则统计", "汇总数", "图表", "退回文件", "提交历史"]
     assert str(ws["A1"].value).startswith(f"{YEAR}年度") and "生成时间" in str(ws["A2"].value)
     _, rows = table(ws)
     units, totals = rows[:-1], rows[-1]
@@ -118,15 +118,16 @@ def test_overview_has_one_row_per_unit_with_its_figures(
             assert link(row["审核结果"], out).is_file()
     statuses = {str(r["预算单位"].value): r["审核状态"].value for r in units}
     assert statuses["白云区市场监督服务中心"] == "有错误" and statuses["临湖县图书馆"] == "通过"
-    assert totals["预算单位"].value == "合计（自评总分为平均分）"
-    quota = sum(value(s, "a1.staff_quota") or 0 for s in latest.values())
+    counted = [latest[str(r["预算单位"].value)] for r in units if r["审核状态"].value != "有错误"]
+    assert totals["预算单位"].value == f"合计（计入 {len(counted)} 个单位；自评总分为平均分）"
+    quota = sum(value(s, "a1.staff_quota") or 0 for s in counted)
     assert totals["编制数\n（人）"].value == quota
-    spent = sum(value(s, "a2.total.exec") or 0 for s in latest.values())
-    budget = sum(value(s, "a2.total.budget") or 0 for s in latest.values())
+    spent = sum(value(s, "a2.total.exec") or 0 for s in counted)
+    budget = sum(value(s, "a2.total.budget") or 0 for s in counted)
     assert totals["全年执行数"].value == pytest.approx(spent)
     assert totals["执行率"].value == pytest.approx(spent / budget)
     assert ws.freeze_panes == "C4" and ws.auto_filter.ref == f"A3:V{3 + len(units)}"
-    assert (ws.page_setup.orientation, ws.page_setup.paperSize) == ("landscape", 9)
+    assert (ws.page_setup.orientation, ws.page_setup.paperSize) == ("landscape", 8)  # A3
 
 
 def test_a_unit_typed_formula_stays_text(book: openpyxl.Workbook) -> None:
@@ -144,7 +145,7 @@ def test_totals_sheet_is_the_sum_of_the_units_values(
     assert errors  # the samples have units with errors: 汇总数 leaves them out by default
     latest = {unit: sub for unit, sub in latest.items() if unit not in errors}
     ws = book["汇总数"]
-    assert f"汇总单位数：{len(latest)}" in str(ws["A2"].value) and f"有错误”的单位 {len(errors)} 个" in str(
+    assert f"汇总单位数：{len(latest)}" in str(ws["A2"].value) and f"不含：有错误 {len(errors)} 个" in str(
         ws["A2"].value
     )
     cells = {(r, c): ws.cell(r, c).value for r in range(1, ws.max_row + 1) for c in range(1, 9)}
@@ -205,7 +206,9 @@ def test_charts_are_there(built: tuple[Path, dict[str, Submission]], book: openp
     out, latest = built
     ws = book["图表"]
     bands = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(5, 12)}
-    assert sum(bands.values()) == len(latest)  # type: ignore[arg-type]
+    _, overview = table(book["总览"])
+    errors = [r for r in overview if r["审核状态"].value == "有错误"]
+    assert sum(bands.values()) == len(latest) - len(errors)  # type: ignore[arg-type]  # the units counted
     with zipfile.ZipFile(out / f"汇总_{YEAR}.xlsx") as zf:
         assert sorted(n for n in zf.namelist() if n.startswith("xl/charts/chart")) == [
             "xl/charts/chart1.xml",

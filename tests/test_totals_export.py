@@ -48,7 +48,7 @@ def out(tmp_path: Path) -> Path:
 
 def test_totals_leave_out_units_with_errors_and_say_how_many(out: Path) -> None:
     ws = openpyxl.load_workbook(out / "汇总_2023.xlsx")["汇总数"]
-    assert "汇总单位数：1" in ws["A2"].value and "未计入审核状态为“有错误”的单位 1 个" in ws["A2"].value
+    assert "汇总单位数：1" in ws["A2"].value and "不含：有错误 1 个" in ws["A2"].value
     assert _total(out, "公用经费") == pytest.approx(_public(CLEAN))
 
 
@@ -59,7 +59,7 @@ def test_include_errors_adds_them_in_and_is_kept_for_later_rebuilds(out: Path) -
     assert main(["summary", "--out", str(out)]) == 0  # no flag: the choice stays
     assert _total(out, "公用经费") == pytest.approx(both)
     ws = openpyxl.load_workbook(out / "汇总_2023.xlsx")["汇总数"]
-    assert "汇总单位数：2" in ws["A2"].value and "含审核状态为“有错误”的单位" in ws["A2"].value
+    assert "汇总单位数：2" in ws["A2"].value and "含有错误和退回修改的单位" in ws["A2"].value
     assert main(["summary", "--out", str(out), "--no-include-errors"]) == 0
     assert _total(out, "公用经费") == pytest.approx(_public(CLEAN))
 
@@ -90,12 +90,12 @@ def test_export_writes_overview_and_findings_as_csv_excel_opens(tmp_path: Path) 
     sheet_rows = [r for r in _rows(book["总览"]) if r["序号"]]
     assert [r["预算单位"] for r in overview] == [
         "'" + FORMULA_NAME if n == FORMULA_NAME else n for n in (r["预算单位"] for r in sheet_rows)
-    ] + ["合计（自评总分为平均分）"]
+    ] + ["合计（计入 1 个单位；自评总分为平均分）"]
     clean = next(r for r in overview if r["预算单位"] == CLEAN)
     assert clean["公用经费2023年决算数"] == f"{_public(CLEAN):.2f}" and clean["审核状态"] == "通过"
     assert clean["执行率"].endswith("%")
     total = overview[-1]
-    assert float(total["公用经费2023年决算数"]) == pytest.approx(_public(CLEAN) + _public(WRONG))
+    assert float(total["公用经费2023年决算数"]) == pytest.approx(_public(CLEAN))  # the unit with errors is left out
 
     with (out / "问题清单_2023.csv").open(encoding="utf-8-sig", newline="") as fh:
         findings = list(csv.DictReader(fh))

@@ -71,6 +71,7 @@ _MARK = {
 }
 #: The same as ARGB (fill, font, frame), for package.py.
 _COLOURS = {level: ("FF" + m["fill"][1:], "FF" + m["font"][1:], "FF" + m["frame"][1:]) for level, m in _MARK.items()}
+MARK_COLOURS = _COLOURS  # (fill, font, frame) ARGB per level: what final_copy takes off again
 _STATUS_COLOURS = {
     "errors": ("#FFC7CE", "#9C0006"),
     "warnings": ("#FFEB9C", "#9C5700"),

@@ -3,8 +3,8 @@
 `OUT/总览_{Y}.csv` and `OUT/问题清单_{Y}.csv`, UTF-8 with a BOM (Excel then opens them without asking the
 encoding), the same columns and rows as the sheets of `汇总_{Y}.xlsx` — built from the ledger the same way,
 after taking in the 审核意见 typed into the current 汇总. Links become the path relative to OUT; 总览 ends
-with a 合计 row computed as the sheet's. A text a unit typed that Excel would take for a formula (=, +, -, @)
-is written behind an apostrophe, so a CSV cannot run anything when opened.
+with the 合计 row of the sheet (the same units counted, `summary_counted`). A text a unit typed that Excel
+would take for a formula (=, +, -, @) is written behind an apostrophe, so a CSV cannot run anything when opened.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from pipeline.report.final_copy import record_reviews
 from pipeline.report.summary import findings_table, overview_table, summary_path, summary_paths
+from pipeline.report.summary_counted import group_totals, total_row
 from pipeline.report.summary_data import UNKNOWN_YEAR, year_data
 from pipeline.report.summary_layout import Col
 from pipeline.store.decisions import harvest
@@ -36,30 +38,13 @@ def export_csv(out: Path) -> list[Path]:
             harvest(ledger, summary_path(out, year), year)
             data = year_data(ledger, out, year, totals=False)
             label = year if year is not None else UNKNOWN_YEAR
+            record_reviews(ledger, out, data)
             cols, rows = overview_table(data)
-            written.append(_write(out / f"总览_{label}.csv", cols, [*rows, _total(cols, rows)]))
+            total = total_row(cols, group_totals(data.counted))
+            written.append(_write(out / f"总览_{label}.csv", cols, [*rows, total]))
             cols, rows = findings_table(data)
             written.append(_write(out / f"问题清单_{label}.csv", cols, rows))
     return written
-
-
-def _total(cols: list[Col], rows: list[list[Any]]) -> list[Any]:
-    """The 合计 row as the 总览 sheet computes it: sums, 执行率 from the sums, 自评总分 averaged."""
-    at = {col.header: c for c, col in enumerate(cols)}
-
-    def numbers(c: int) -> list[float]:
-        return [float(row[c]) for row in rows if isinstance(row[c], int | float)]
-
-    total: list[Any] = [None] * len(cols)
-    total[1] = "合计（自评总分为平均分）"
-    for c, col in enumerate(cols):
-        if c and col.kind in ("int", "amount") and col.header != "提交次数" and numbers(c):
-            total[c] = sum(numbers(c))
-    budget, spent = sum(numbers(at["全年预算数"])), sum(numbers(at["全年执行数"]))
-    total[at["执行率"]] = spent / budget if budget else None
-    scores = numbers(at["自评总分"])
-    total[at["自评总分"]] = sum(scores) / len(scores) if scores else None
-    return total
 
 
 def _text(value: Any, kind: str) -> str:

@@ -36,7 +36,9 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.exceptions import FileCreateError
 
-from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH
+from pipeline.model import LEVEL_ZH, STATUS_ZH
+from pipeline.report.final_copy import record_reviews
+from pipeline.report.summary_counted import counted_text, group_totals, total_row
 from pipeline.report.summary_data import UNKNOWN_YEAR, UnitRow, YearData, unit_name, year_data
 from pipeline.report.summary_layout import (
     DECISION_FILL,
@@ -49,13 +51,17 @@ from pipeline.report.summary_layout import (
     Styles,
     close,
     discard,
+    file_link,
+    print_a3,
 )
 from pipeline.report.summary_reports import add_report_column, colour_report_column
+from pipeline.report.summary_returns import returned_sheet
 from pipeline.report.summary_roster import missing_sheet, roster_columns, roster_values
 from pipeline.report.summary_totals import charts_sheet, totals_sheet
-from pipeline.store.decisions import DECISIONS, harvest, import_file
+from pipeline.store.decisions import DECISIONS, Tally, harvest, import_file
 from pipeline.store.files import OutputLock, cannot_write, fsync_dir
 from pipeline.store.ledger import Ledger, StoredFinding
+from pipeline.store.reviews import REVIEW_ZH, recorded
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +96,8 @@ def write_summaries(ledger: Ledger, out: Path, *, now: datetime | None = None) -
     for year in years:
         harvest(ledger, summary_path(out, year), year)  # what a reviewer typed into the old one is kept
         data = year_data(ledger, Path(out), year)
+        record_reviews(ledger, Path(out), data)  # the decisions' effect kept in the ledger; 定稿 up to date
+        data.recorded = {sid: status for sid, (status, _) in recorded(ledger).items() if status}
         written.append(_write_atomic(summary_path(out, year), lambda wb, d=data: _fill(wb, d, now)))  # type: ignore[misc]
     return written
 
@@ -103,13 +111,13 @@ def rebuild_summaries(out: Path) -> list[Path]:
         return write_summaries(ledger, Path(out))
 
 
-def review_file(out: Path, path: Path) -> tuple[int, list[Path]]:
+def review_file(out: Path, path: Path) -> tuple[Tally, list[Path]]:
     """`jixiao review FILE`: take the 审核意见 and 备注 of a 汇总 copy edited elsewhere into OUT's ledger and
-    rebuild the summaries; returns how many decisions changed and the files written. ValueError when FILE
-    has no 问题清单 to read."""
+    rebuild the summaries; returns what the file changed in the ledger and the files written. ValueError when
+    FILE has no 问题清单 to read."""
     with Ledger.open_existing(out) as ledger, OutputLock(Path(out)):
-        changed = import_file(ledger, Path(path))
-        return changed, write_summaries(ledger, Path(out))
+        tally = import_file(ledger, Path(path))
+        return tally, write_summaries(ledger, Path(out))
 
 
 # ------------------------------------------------------------------------------------- writing
@@ -142,19 +150,13 @@ def _write_atomic(path: Path, fill: Callable[[xlsxwriter.Workbook], None]) -> Pa
 
 def _fill(wb: xlsxwriter.Workbook, data: YearData, now: datetime) -> None:
     st = Styles(wb)
-    stamp = now.strftime("%Y-%m-%d %H:%M")
-    counts = Counter(data.status_text(u.entry) for u in data.units)
-    explained = f"（其中提示已说明 {counts[EXPLAINED_ZH]}）" if counts[EXPLAINED_ZH] else ""
-    info = (
-        f"生成时间：{stamp}    单位数：{len(data.units)}（各单位最新提交）    "
-        f"通过 {counts['通过'] + counts[EXPLAINED_ZH]}{explained}，有提示 {counts['有提示']}，"
-        f"有错误 {counts['有错误']}；退回文件 {len(data.refused)}"
-    )
     wb.set_properties({"title": f"{data.label}预算单位整体支出绩效自评审核汇总", "author": "jixiao"})
+    info = _info(data, now)
     _overview(wb, st, data, info)
     if data.roster is not None:
         missing_sheet(wb, st, data, info)
     _findings_sheet(wb, st, data, info)
+    returned_sheet(wb, st, data, info)
     _rule_stats(wb, st, data, info)
     totals_sheet(wb, st, data, info)
     charts_sheet(wb, st, data, info)
@@ -162,34 +164,57 @@ def _fill(wb: xlsxwriter.Workbook, data: YearData, now: datetime) -> None:
     _history(wb, st, data, info)
 
 
+def _info(data: YearData, now: datetime) -> str:
+    """Every sheet's subtitle: when, how many units are counted (the same words everywhere), their statuses."""
+    counts = Counter(data.status_key(u.entry) for u in data.units)
+    inner = [f"提示已说明 {counts['explained']}" if counts["explained"] else "", ""]
+    inner[1] = f"审核认可 {counts['accepted']}" if counts["accepted"] else ""
+    detail = f"（其中{'，'.join(t for t in inner if t)}）" if any(inner) else ""
+    passed = counts["ok"] + counts["explained"] + counts["accepted"]
+    returned = f"，退回修改 {counts['returned']}" if counts["returned"] else ""
+    return (
+        f"生成时间：{now.strftime('%Y-%m-%d %H:%M')}    {counted_text(data)}    单位 {len(data.units)} 个："
+        f"通过 {passed}{detail}，有提示 {counts['warnings']}，有错误 {counts['errors']}{returned}；"
+        f"退回文件 {len(data.refused)}"
+    )
+
+
 # ---------------------------------------------------------------------------------------- 总览
 
 
 def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
+    """One row per unit; under each 主管部门 its 小计, then the 合计 (both over the units counted, values the
+    library computed: a formula over the rows would add in the units left out); 名单外 units after it."""
     cols, rows = overview_table(data)
     at = {col.header: c for c, col in enumerate(cols)}
     title = f"{data.label}预算单位整体支出绩效自评审核汇总"
     sheet = ListSheet(wb, st, "总览", title, info, cols, note=(len(cols) - 3, "金额单位：万元"))
     dept = at.get("主管部门")
+    listed = [(u, r) for u, r in zip(data.units, rows, strict=True) if not data.off_roster(u.entry)]
+    apart = [r for u, r in zip(data.units, rows, strict=True) if data.off_roster(u.entry)]
     groups = 0
-    start = sheet.row
-    for n, row in enumerate(rows):
+    for n, (_, row) in enumerate(listed):
         sheet.add(row)
-        if dept is None or (n + 1 < len(rows) and rows[n + 1][dept] == row[dept]):
+        if dept is None or (n + 1 < len(listed) and listed[n + 1][1][dept] == row[dept]):
             continue  # no roster, or the department goes on
-        if row[dept]:  # 主管部门小计 (SUBTOTAL: the 合计 below does not count it twice)
-            _totals_row(sheet, cols, [r for r in rows if r[dept] == row[dept]], start, sheet.row - 1, row[dept])
+        if row[dept]:
+            members = [u for u, r in listed if r[dept] == row[dept] and data.is_counted(u)]
+            sheet.add(total_row(cols, group_totals(members), row[dept]), total=True)
             groups += 1
-        start = sheet.row
+    sheet.add(total_row(cols, group_totals(data.counted)), total=True)
+    if apart:
+        sheet.add([None, f"名单外单位 {len(apart)} 个（不计入合计）"] + [None] * (len(cols) - 2))
+        for row in apart:
+            sheet.add(row)
     first, last = HEADER_ROW + 1, sheet.row - 1
-    _totals_row(sheet, cols, rows, first, last)
-    sheet.finish(filter_rows=len(data.units) + groups)
+    sheet.finish(filter_rows=None if apart else len(listed) + groups)
     sheet.colour_by_text(at["审核状态"], last, {k: v for k, v in STATUS_FILL.items() if k != "重复提交"})
     colour_report_column(sheet, cols, last, data)
-    low = {"type": "cell", "criteria": "<", "value": 0.9, "format": st.fills["有提示"]}
-    sheet.ws.conditional_format(first, at["执行率"], max(last, first), at["执行率"], low)
+    rate = xlsxwriter.utility.xl_rowcol_to_cell(first, at["执行率"], col_abs=True)
+    low = {"type": "formula", "criteria": f"=AND(ISNUMBER({rate}),{rate}<0.9)", "format": st.fills["有提示"]}
+    sheet.ws.conditional_format(first, at["执行率"], max(last, first), at["执行率"], low)  # blank is not 0
     sheet.ws.freeze_panes(HEADER_ROW + 1, 2)
-    sheet.ws.print_area(0, 0, sheet.row - 1, len(cols) - 3)  # paper has no use for the link and file columns
+    print_a3(sheet, second_page="提交次数", unprinted=2)  # submissions and contacts on a page of their own
     sheet.ws.activate()
 
 
@@ -244,13 +269,13 @@ def _overview_cols(y: int | str) -> list[Col]:
         Col("执行率", 9, "percent"),
         Col("自评总分", 8, "score"),
         Col("等级", 6, "center"),
-        Col("审核状态", 9, "center"),
+        Col("审核状态", 15, "center"),
         Col("错误数", 7, "int"),
         Col("提示数", 7, "int"),
         Col("提交次数", 7, "int"),
         Col("收到时间", 16, "text"),
-        Col("审核结果", 10, "link"),
-        Col("原文件", 34, "wrap"),
+        Col("审核结果", 44, "link"),
+        Col("原文件", 44, "wrap"),
     ]
 
 
@@ -274,45 +299,9 @@ def _overview_row(i: int, unit: UnitRow, status: str) -> list[Any]:
         e.warnings,
         unit.versions,
         e.received_at.replace("T", " ")[:16],
-        (e.output_path, "打开") if e.output_path else None,
+        file_link(e.output_path),
         e.original_path,
     ]
-
-
-def _totals_row(
-    sheet: ListSheet, cols: list[Col], rows: list[list[Any]], first: int, last: int, group: str | None = None
-) -> None:
-    """合计 (or one 主管部门's 小计): sums (SUBTOTAL, so a filter narrows them and a 合计 skips the 小计 rows
-    inside its range), 执行率 from the sums, 自评总分 averaged."""
-    ws, st, r = sheet.ws, sheet.st, sheet.row
-    col_of = {col.header: c for c, col in enumerate(cols)}
-
-    def numbers(c: int) -> list[float]:
-        return [float(row[c]) for row in rows if isinstance(row[c], int | float)]
-
-    def cell(c: int) -> str:
-        return f"{xlsxwriter.utility.xl_col_to_name(c)}{r + 1}"
-
-    budget, spent = col_of["全年预算数"], col_of["全年执行数"]
-    for c, col in enumerate(cols):
-        letter = xlsxwriter.utility.xl_col_to_name(c)
-        span = f"{letter}{first + 1}:{letter}{last + 1}"
-        if c == 1:
-            label = f"小计：{group}（{len(rows)} 个单位）" if group else "合计（自评总分为平均分）"
-            ws.write_string(r, c, label, st.total_text)
-        elif c == 0 or not rows:
-            ws.write_blank(r, c, None, st.total_text)
-        elif col.kind in ("int", "amount") and col.header != "提交次数":
-            ws.write_formula(r, c, f"=SUBTOTAL(109,{span})", st.number(col.kind, total=True), sum(numbers(c)))
-        elif col.header == "执行率":
-            total_budget = sum(numbers(budget))
-            value = sum(numbers(spent)) / total_budget if total_budget else ""
-            ws.write_formula(r, c, f'=IF({cell(budget)}=0,"",{cell(spent)}/{cell(budget)})', st.total_percent, value)
-        elif col.header == "自评总分" and numbers(c):
-            ws.write_formula(r, c, f"=SUBTOTAL(101,{span})", st.total_score, sum(numbers(c)) / len(numbers(c)))
-        else:
-            ws.write_blank(r, c, None, st.total_text)
-    sheet.row += 1
 
 
 # -------------------------------------------------------------------------------------- 问题清单
@@ -343,7 +332,7 @@ def findings_table(data: YearData) -> tuple[list[Col], list[list[Any]]]:
         Col("单位说明", 30, "wrap"),
         Col("审核意见", 10, "center"),
         Col("备注", 30, "wrap"),
-        Col("审核结果", 10, "link"),
+        Col("审核结果", 30, "link"),
     ]
     units = data.by_id()
     ordered = sorted(
@@ -365,7 +354,7 @@ def findings_table(data: YearData) -> tuple[list[Col], list[list[Any]]]:
                 f.actual,
                 data.explanation(f),
                 *data.decision(unit_name(entry), f),
-                (entry.output_path, "打开") if entry.output_path else None,
+                file_link(entry.output_path),
             ]
         )
     return cols, rows
@@ -433,11 +422,11 @@ def _refused(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
         Col("原文件", 40, "wrap"),
         Col("收到时间", 16, "text"),
         Col("退回原因", 60, "wrap"),
-        Col("文件位置", 12, "link"),
+        Col("文件位置", 30, "link"),
     ]
     sheet = ListSheet(wb, st, "退回文件", f"{data.label}退回文件（无法读取的文件，请通知报送单位重新提交）", info, cols)
     for i, e in enumerate(data.refused, start=1):
-        where = (e.dest_path, "打开") if e.dest_path else None
+        where = file_link(e.dest_path)
         sheet.add([i, e.original_path, e.received_at.replace("T", " ")[:16], e.reason or "", where])
     sheet.finish()
 
@@ -451,11 +440,11 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
         Col("收到时间", 16, "text"),
         Col("预算单位", 28, "wrap"),
         Col("原文件", 36, "wrap"),
-        Col("审核状态", 9, "center"),
+        Col("审核状态", 15, "center"),
         Col("错误数", 7, "int"),
         Col("提示数", 7, "int"),
         Col("汇总采用", 40, "wrap"),
-        Col("审核结果", 10, "link"),
+        Col("审核结果", 30, "link"),
     ]
     sheet = ListSheet(wb, st, "提交历史", f"{data.label}全部收到文件（含被新版本取代的和重复提交的）", info, cols)
     current = {u.entry.id for u in data.units}
@@ -472,17 +461,23 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
         else:
             later = newest.get(e.unit or e.sha256)
             use = f"已被 {later.received_at.replace('T', ' ')[:16]} 收到的新版本取代" if later else "已被新版本取代"
+        if e.id in current:
+            status = data.status_text(e)
+        elif e.kind == "report" and e.status == "ok":
+            status = "自评报告"
+        else:  # what the reviewer made of it while it was the unit's newest, else what the check found
+            status = REVIEW_ZH.get(data.recorded.get(e.id, "")) or STATUS_TEXT.get(e.status or "", e.status or "")
         sheet.add(
             [
                 i,
                 e.received_at.replace("T", " ")[:16],
                 unit_name(e) if e.unit or e.kind == "workbook" else None,  # a report names no unit till paired
                 e.original_path,
-                "自评报告" if e.kind == "report" and e.status == "ok" else STATUS_TEXT.get(e.status or "", e.status),
+                status,
                 e.errors if e.status != "duplicate" and e.kind == "workbook" else None,  # a report's are its unit's
                 e.warnings if e.status != "duplicate" and e.kind == "workbook" else None,
                 use,
-                (e.output_path, "打开") if e.output_path else None,
+                file_link(e.output_path),
             ]
         )
     sheet.finish()

@@ -9,16 +9,20 @@ Shared by `summary` (the list sheets) and `summary_totals` (汇总数, 图表); 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.forms import load_profile
 from pipeline.model import EXPLAINED_ZH, STATUS_ZH, cell_key
+from pipeline.rules.catalogue import load_rules
 from pipeline.store.decisions import Key, decisions_for, explanations_for
 from pipeline.store.ledger import Entry, Ledger, StoredFinding
-from pipeline.store.ledger_reads import latest_of_units, numbers, sums, texts
+from pipeline.store.ledger_reads import latest_of_units, numbers, paired_sums, sums, texts
 from pipeline.store.options import load_options
 from pipeline.store.reports import reported_units, waiting_reports
+from pipeline.store.reviews import RETURNED, REVIEW_ZH, Decided, review_of
 from pipeline.store.roster import RosterEntry, RosterMatch, load_roster, match_roster, roster_path
 
 UNKNOWN_YEAR = "未知年度"
@@ -80,11 +84,27 @@ class YearData:
     reported: set[str] = field(default_factory=set)  # units a 自评报告 was paired with (store.reports)
     require_report: bool = False  # the run's profile requires a report: 未提交 lists who sent none
     waiting_reports: list[Entry] = field(default_factory=list)  # 待配对 (no year yet): in each year's 提交历史
+    ratios: dict[str, tuple[float, int]] = field(default_factory=dict)  # ratio key → (value, units with both parts)
+    recorded: dict[int, str] = field(default_factory=dict)  # id → review status the ledger kept (提交历史)
+    _reviews: dict[int, str | None] | None = None
 
     @property
     def counted(self) -> list[UnitRow]:
-        """The units 汇总数 adds up: all, or (by default) those whose newest workbook has no errors."""
-        return self.units if self.include_errors else [u for u in self.units if u.entry.status != "errors"]
+        """The units counted: what 总览's 合计 and 小计, 汇总数, 图表 and `export` all add up.
+
+        Each unit's newest workbook (`units`); on the roster when OUT holds one (the others are 名单外, listed
+        apart, never summed); without the units whose errors stand or that the reviewer returned, unless the
+        summary options include them (`--include-errors`)."""
+        return [u for u in self.units if self.is_counted(u)]
+
+    def is_counted(self, unit: UnitRow) -> bool:
+        if self.off_roster(unit.entry):
+            return False
+        return self.include_errors or self.status_key(unit.entry) not in ("errors", RETURNED)
+
+    def off_roster(self, entry: Entry) -> bool:
+        """名单外: OUT holds a roster and the unit is neither on it nor near a name on it."""
+        return self.roster is not None and self.roster_entry(entry) is None
 
     def contact(self, entry: Entry) -> tuple[str | None, str | None]:
         """(填表人, 联系电话) as the unit wrote them in its own forms (附件1 first, then 附件2)."""
@@ -144,35 +164,69 @@ class YearData:
         """The unit's 单位说明 of a finding, "" when it wrote none."""
         return self.explanations.get((f.submission_id, f.rule, cell_key(f.sheet, f.cells)), "")
 
-    def status_text(self, entry: Entry) -> str:
-        """审核状态 as 总览 shows it: 通过（提示已说明） when every warning of the unit is explained."""
+    def review(self, entry: Entry) -> str | None:
+        """What the reviewer's decisions make of a unit's newest workbook (`store.reviews`), None: nothing."""
+        if self._reviews is None:
+            decided: dict[int, list[Decided]] = {}
+            names = {u.entry.id: unit_name(u.entry) for u in self.units}
+            for f in self.findings:
+                decision = self.decision(names[f.submission_id], f)[0] if f.submission_id in names else ""
+                decided.setdefault(f.submission_id, []).append(Decided(f.level, decision, bool(self.explanation(f))))
+            self._reviews = {sid: review_of(items) for sid, items in decided.items()}
+        return self._reviews.get(entry.id)
+
+    def status_key(self, entry: Entry) -> str:
+        """The unit's status as a key: a review status, "explained", or the check's status."""
+        review = self.review(entry)
+        if review is not None:
+            return review
         if entry.status == "warnings" and entry.id in self.all_explained():
+            return "explained"
+        return entry.status or ""
+
+    def status_text(self, entry: Entry) -> str:
+        """审核状态 as 总览 shows it: 通过（提示已说明） when every warning of the unit is explained, 退回修改 or
+        通过（审核认可） when the reviewer's decisions say so."""
+        key = self.status_key(entry)
+        if key == "explained":
             return EXPLAINED_ZH
-        return STATUS_ZH.get(entry.status or "", entry.status or "")
+        return REVIEW_ZH.get(key) or STATUS_ZH.get(key, key)
 
 
 def year_data(ledger: Ledger, out: Path, year: int | None, *, totals: bool = True) -> YearData:
     """Everything one year's 汇总 (and its CSV export) shows: the ledger's year, OUT's roster and options,
     the units' own contacts and, for units the ledger also holds for the year before, last year's figures;
-    with `totals`, the sums 汇总数 shows."""
+    with `totals`, the sums and rates 汇总数 shows (over `YearData.counted`)."""
     data = YearData.load(ledger, year)
     options = load_options(out)
     data.include_errors, data.require_report = options.include_errors, options.require_report
     data.reported = reported_units(ledger)
     data.waiting_reports = waiting_reports(ledger) if year is not None else []  # year None: in its history already
+    roster_file = roster_path(out)
+    if roster_file is not None:
+        data.roster = match_roster(load_roster(roster_file), [u.entry.unit for u in data.units if u.entry.unit])
+        data.units.sort(key=lambda u: getattr(data.roster_entry(u.entry), "department", "") or "\uffff")
     if totals:
-        data.sums = sums(ledger, [u.entry.id for u in data.counted])
+        counted = [u.entry.id for u in data.counted]
+        data.sums = sums(ledger, counted)
+        for result, num, den in ratio_points():
+            top, bottom, n = paired_sums(ledger, counted, num, den)
+            if bottom:
+                data.ratios[result] = (top / bottom, n)
     ids = [u.entry.id for u in data.units]
     data.contacts = texts(ledger, ids, [k for keys in CONTACT_KEYS for k in keys])
     if year is not None:
         before = latest_of_units(ledger, year - 1)
         last = numbers(ledger, [e.id for e in before.values()], UNIT_KEYS)
         data.previous = {name: UnitRow(e, 1, last.get(e.id, {})) for name, e in before.items()}
-    roster_file = roster_path(out)
-    if roster_file is not None:
-        data.roster = match_roster(load_roster(roster_file), [u.entry.unit for u in data.units if u.entry.unit])
-        data.units.sort(key=lambda u: getattr(data.roster_entry(u.entry), "department", "") or "\uffff")
     return data
+
+
+@functools.cache
+def ratio_points() -> list[tuple[str, str, str]]:
+    """(result, numerator, denominator) of every ratio rule in the catalogue: how a rate is computed."""
+    rules = load_rules(load_profile())
+    return [r.points[:3] for r in rules if r.kind == "ratio" and len(r.points) >= 3]  # type: ignore[misc]
 
 
 def unit_name(entry: Entry) -> str:

@@ -39,6 +39,8 @@ STATUS_FILL = {  # Excel's Good / Neutral / Bad cell styles
     "有提示": ("#FFEB9C", "#9C5700"),
     "有错误": ("#FFC7CE", "#9C0006"),
     "退回": ("#D9D9D9", "#404040"),
+    "退回修改": ("#D9D9D9", "#404040"),
+    "通过（审核认可）": ("#C6EFCE", "#006100"),
     "重复提交": ("#EDEDED", "#595959"),
 }
 LEVEL_FILL = {"错误": STATUS_FILL["有错误"], "提示": STATUS_FILL["有提示"]}
@@ -88,9 +90,10 @@ class Styles:
         self.amount = wb.add_format({**base, "num_format": "#,##0.00"})
         self.percent = wb.add_format({**base, "num_format": "0.00%"})
         self.score = wb.add_format({**base, "num_format": "0.00"})
-        self.link = wb.add_format({**base, "font_color": "#0563C1", "underline": 1})
+        self.link = wb.add_format({**base, "font_color": "#0563C1", "underline": 1, "text_wrap": True})
         total = {**base, "bold": True, "bg_color": "#F2F2F2", "pattern": 1, "top": 6}
         self.total_text = wb.add_format(total)
+        self.total_wrap = wb.add_format({**total, "text_wrap": True})
         self.total_int = wb.add_format({**total, "num_format": "0"})
         self.total_amount = wb.add_format({**total, "num_format": "#,##0.00"})
         self.total_percent = wb.add_format({**total, "num_format": "0.00%"})
@@ -147,12 +150,18 @@ class ListSheet:
         ws.freeze_panes(HEADER_ROW + 1, 0)
         print_setup(ws, title, repeat_row=HEADER_ROW)
 
-    def add(self, values: Sequence[Any]) -> int:
+    def add(self, values: Sequence[Any], *, total: bool = False) -> int:
+        """Write a row (`total`: a 合计 / 小计 row, bold on grey); returns its index."""
         lines = 1
         for c, (col, value) in enumerate(zip(self.cols, values, strict=True)):
-            self.cell(self.row, c, col.kind, value)
+            if total:
+                self._total_cell(c, col.kind, value)
+            else:
+                self.cell(self.row, c, col.kind, value)
             if col.kind == "wrap" and isinstance(value, str):
                 lines = max(lines, _lines(value, col.width))
+            elif col.kind == "link" and isinstance(value, tuple):
+                lines = max(lines, _lines(str(value[1]), col.width))
         # Excel and LibreOffice do not grow a row for wrapped text they did not lay out themselves.
         self.ws.set_row(self.row, 13.5 * lines + 3)
         self.row += 1
@@ -165,14 +174,25 @@ class ListSheet:
         elif kind == "link":
             target, text = value
             if target and self.links < MAX_LINKS_PER_SHEET and _linkable(target):
-                ws.write_url(r, c, _RelativeLink(f"external:{_link_target(target)}"), st.link, text, tip=target)
+                link = _RelativeLink(f"external:{_link_target(target)}")
+                link.text, link.tip = text, target  # write_url ignores its string and tip for a Url object
+                ws.write_url(r, c, link, st.link)
                 self.links += 1
             else:
-                ws.write_string(r, c, target or text, st.text)
+                ws.write_string(r, c, target or text, st.wrap)  # no link: where the file is, in full
         elif isinstance(value, int | float) and kind in ("int", "amount", "percent", "score"):
             ws.write_number(r, c, value, getattr(st, kind))
         else:
             ws.write_string(r, c, str(value), getattr(st, kind if kind in ("wrap", "center") else "text"))
+
+    def _total_cell(self, c: int, kind: str, value: Any) -> None:
+        ws, st = self.ws, self.st
+        if isinstance(value, int | float) and kind in ("int", "amount", "percent", "score"):
+            ws.write_number(self.row, c, value, st.number(kind, total=True))
+        elif isinstance(value, str) and value:
+            ws.write_string(self.row, c, value, st.total_wrap)
+        else:
+            ws.write_blank(self.row, c, None, st.total_text)
 
     def finish(self, *, filter_rows: int | None = None) -> None:
         last = self.row - 1 if filter_rows is None else HEADER_ROW + filter_rows
@@ -187,6 +207,12 @@ class ListSheet:
                 col,
                 {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": self.st.fills[text]},
             )
+
+
+def file_link(rel: str | None) -> tuple[str, str] | None:
+    """A link cell's value: the path relative to OUT, shown as the file's name (not the path: it would show
+    escaped and run past the table)."""
+    return (rel, rel.rsplit("/", 1)[-1]) if rel else None  # POSIX relative paths: "\\" is part of a name
 
 
 def _lines(text: str, width: float) -> int:
@@ -230,6 +256,31 @@ def print_setup(ws: Worksheet, title: str, *, repeat_row: int | None = None) -> 
     ws.set_footer(f"&L{_escape_hf(title)}&R第 &P 页，共 &N 页")
     if repeat_row is not None:
         ws.repeat_rows(repeat_row)
+
+
+#: 总览 on paper: A3 landscape, its printable width (mm, 0.4" margins) and the smallest scale (10-pt text → 8 pt).
+A3_PAPER, A3_PRINT_WIDTH_MM, MIN_PRINT_SCALE = 8, 420 - 2 * 0.4 * 25.4, 80
+#: Pixels (at 96 dpi) a column takes per character of width: Excel's are 7, LibreOffice's about 10 for these
+#: workbooks; the larger, so the first page's columns fit whichever program prints.
+_PRINT_PX_PER_CHAR = 10
+
+
+def print_a3(sheet: ListSheet, *, second_page: str | None = None, unprinted: int = 0) -> None:
+    """A wide list sheet on paper: A3 landscape; the columns (before `second_page`, when given) on the first page
+    width at 100 % or just small enough to fit, never below 80 % (10-pt text → 8 pt); the columns from
+    `second_page` on on a page of their own beside it, 序号 and 预算单位 repeated; the header row on every page;
+    the last `unprinted` columns (links, file names) left off."""
+    ws, cols = sheet.ws, sheet.cols[: len(sheet.cols) - unprinted]
+    split = next((c for c, col in enumerate(cols) if col.header == second_page), len(cols))
+    pixels = sum(col.width * _PRINT_PX_PER_CHAR + 5 for col in cols[:split])
+    fit = int(A3_PRINT_WIDTH_MM / 25.4 * 96 / pixels * 100) if pixels else 100
+    ws.set_paper(A3_PAPER)
+    ws.set_print_scale(max(MIN_PRINT_SCALE, min(100, fit)))  # a fixed scale: Excel ignores page breaks when fitting
+    ws.fit_page = False
+    if split < len(cols):
+        ws.set_v_pagebreaks([split])
+        ws.repeat_columns(0, 1)
+    ws.print_area(0, 0, max(sheet.row - 1, HEADER_ROW), len(cols) - 1)
 
 
 def _escape_hf(text: str) -> str:

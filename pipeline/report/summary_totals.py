@@ -15,11 +15,11 @@ import xlsxwriter
 from xlsxwriter.chart import Chart
 from xlsxwriter.worksheet import Worksheet
 
-from pipeline.forms import Form, Section, for_year, load_forms, load_profile
-from pipeline.report.summary_data import YearData
+from pipeline.forms import Form, Section, for_year, load_forms
+from pipeline.report.summary_data import YearData, ratio_points
 from pipeline.report.summary_layout import FONT, STATUS_FILL, Styles, add_sheet, print_setup
-from pipeline.rules.catalogue import load_rules
 
+BUDGET_RATE = "a2.total.rate"
 SCORE_BANDS = (  # (label, low, high): 自评总分 distribution on the 图表 sheet
     ("60分以下（差）", float("-inf"), 60.0),
     ("60–69分（中）", 60.0, 70.0),
@@ -32,39 +32,29 @@ SCORE_BANDS = (  # (label, low, high): 自评总分 distribution on the 图表 s
 # ---------------------------------------------------------------------------------------- 汇总数
 
 
-def total_values(sums: dict[str, float]) -> dict[str, float]:
-    """The sums across units (`YearData.sums`) with every ratio recomputed from them."""
-    out = dict(sums)
-    for result, numerator, denominator in _ratio_points():
-        den = sums.get(denominator)
-        if den:
-            out[result] = sums.get(numerator, 0.0) / den
-        else:
-            out.pop(result, None)
+def total_values(data: YearData) -> dict[str, float]:
+    """The sums across the counted units (`YearData.sums`), every ratio from the units that filled both parts."""
+    ratios = {result for result, _, _ in ratio_points()}
+    out = {k: v for k, v in data.sums.items() if k not in ratios}
+    out.update({key: value for key, (value, _) in data.ratios.items()})
     return out
-
-
-def _ratio_points() -> list[tuple[str, str, str]]:
-    """(result, numerator, denominator) of every ratio rule in the catalogue: how a rate is computed."""
-    rules = load_rules(load_profile())
-    return [r.points[:3] for r in rules if r.kind == "ratio" and len(r.points) >= 3]  # type: ignore[misc]
 
 
 def totals_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> None:
     ws = add_sheet(wb, "汇总数", streamed=False)
     year = data.year if data.year is not None else 0
     counted = data.counted
-    values = total_values(data.sums)
+    values = total_values(data)
     scores = [u.score for u in counted if u.score is not None]
     averages = {"a2.sum.score": sum(scores) / len(scores)} if scores else {}
     ws.set_column(0, 0, 34)
     ws.set_column(1, 8, 14)
     ws.write_string(0, 0, f"{data.label}预算单位整体支出绩效基础数据汇总表", st.title)
     ws.set_row(0, 28)
-    ws.write_string(1, 0, f"{counted_text(data)}    {info.split('    ')[0]}", st.subtitle)
-    ws.write_string(2, 0, "金额单位：万元；控制率、执行率由汇总数重新计算", st.subtitle)
+    ws.write_string(1, 0, info, st.subtitle)
+    ws.write_string(2, 0, f"金额单位：万元；控制率、执行率由汇总数重新计算，{_ratio_note(data)}", st.subtitle)
     row = 4
-    ratios = {r for r, _, _ in _ratio_points()}
+    ratios = {r for r, _, _ in ratio_points()}
     for form in load_forms().values():
         if form.repeatable:
             continue  # 附件3: one sheet per project, not one per unit
@@ -82,15 +72,10 @@ def totals_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str)
     ws.set_portrait()
 
 
-def counted_text(data: YearData) -> str:
-    """What 汇总数 adds up, in words: how many units, and how many with errors were left out."""
-    left_out = len(data.units) - len(data.counted)
-    text = f"汇总单位数：{len(data.counted)}（各单位最新提交"
-    if left_out:
-        return text + f"；未计入审核状态为“有错误”的单位 {left_out} 个，其数据待更正后计入）"
-    if data.include_errors and any(u.entry.status == "errors" for u in data.units):
-        return text + "；含审核状态为“有错误”的单位）"
-    return text + "）"
+def _ratio_note(data: YearData) -> str:
+    """How many units a rate of 汇总数 is over (only those that filled both its parts)."""
+    n = data.ratios.get(BUDGET_RATE, (0.0, 0))[1]
+    return f"只计两项都已填写的单位（执行率：{n} 个单位）"
 
 
 class _FormTotals:
@@ -198,14 +183,15 @@ def charts_sheet(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str)
     ws.write_string(0, 0, f"{data.label}自评总分分布与审核状态", st.title)
     ws.set_row(0, 28)
     ws.write_string(1, 0, info, st.subtitle)
-    scores = [u.score for u in data.units]
+    scores = [u.score for u in data.counted]
     bands = [(name, sum(1 for s in scores if s is not None and low <= s < high)) for name, low, high in SCORE_BANDS]
     bands.append(("未填写总分", sum(1 for s in scores if s is None)))
     last_band = _count_table(ws, st, 3, ("自评总分", "单位数"), bands)
     status_row = last_band + 2
-    counts = Counter(u.entry.status for u in data.units)
-    statuses = [("通过", counts["ok"]), ("有提示", counts["warnings"]), ("有错误", counts["errors"])]
-    statuses.append(("退回", len(data.refused)))
+    counts = Counter(data.status_key(u.entry) for u in data.units)
+    passed = counts["ok"] + counts["explained"] + counts["accepted"]
+    statuses = [("通过", passed), ("有提示", counts["warnings"]), ("有错误", counts["errors"])]
+    statuses += [("退回修改", counts["returned"]), ("退回", len(data.refused))]
     _count_table(ws, st, status_row, ("审核状态", "数量"), statuses)
     ws.insert_chart(3, 3, _score_chart(wb, last_band))
     ws.insert_chart(21, 3, _status_chart(wb, status_row, statuses))

@@ -79,9 +79,33 @@ def read_decisions(path: Path, *, year: int | None = None) -> list[Decision]:
     return out
 
 
-def store(ledger: Ledger, decisions: list[Decision], *, mtime: float, source: str) -> int:
-    """Record the decisions read from a workbook last modified at `mtime`; returns how many changed."""
-    changed = 0
+@dataclass(slots=True)
+class Tally:
+    """What reading a 问题清单 did to the ledger, row by row (`jixiao review` says all of it)."""
+
+    rows: int = 0  # rows carrying a 审核意见 or 备注, or cleared since recorded
+    added: int = 0
+    changed: int = 0
+    cleared: int = 0
+    unchanged: int = 0  # the ledger already held the same
+    kept: int = 0  # the ledger's entry was recorded after the workbook was saved: the ledger's stays
+
+    @property
+    def recorded(self) -> int:
+        return self.added + self.changed + self.cleared
+
+    def text(self) -> str:
+        parts = [f"新增 {self.added} 条", f"修改 {self.changed} 条", f"清除 {self.cleared} 条"]
+        if self.unchanged:
+            parts.append(f"与账本相同 {self.unchanged} 条")
+        if self.kept:
+            parts.append(f"账本中的记录比该文件新而保留 {self.kept} 条")
+        return f"问题清单中填写了审核意见或备注的 {self.rows} 行：" + "，".join(parts)
+
+
+def store(ledger: Ledger, decisions: list[Decision], *, mtime: float, source: str) -> Tally:
+    """Record the decisions read from a workbook last modified at `mtime`; returns what changed."""
+    tally = Tally()
     with ledger.transaction() as conn:
         for d in decisions:
             key = (d.unit, d.year, d.rule, d.cell)
@@ -90,21 +114,35 @@ def store(ledger: Ledger, decisions: list[Decision], *, mtime: float, source: st
                 " WHERE unit = ? AND year = ? AND rule = ? AND cell = ?",
                 key,
             ).fetchone()
-            if old is None and not (d.decision or d.note):
+            typed = bool(d.decision or d.note)
+            if old is None and not typed:
                 continue
-            if old is not None and ((old[0], old[1]) == (d.decision, d.note) or old[2] > mtime):
-                continue  # unchanged, or recorded after the workbook was saved: the ledger is newer
+            if old is not None and not typed and not (old[0] or old[1]):
+                continue  # cleared before, and blank still
+            tally.rows += 1
+            if old is not None and (old[0], old[1]) == (d.decision, d.note):
+                tally.unchanged += 1
+                continue
+            if old is not None and old[2] > mtime:
+                tally.kept += 1  # recorded after the workbook was saved: the ledger is newer
+                continue
             conn.execute(
                 "INSERT OR REPLACE INTO decisions (unit, year, rule, cell, decision, note, decided_at, source)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (*key, d.decision, d.note, time.time(), source),
             )
-            changed += 1
-    return changed
+            if old is None:
+                tally.added += 1
+            elif typed:
+                tally.changed += 1
+            else:
+                tally.cleared += 1
+    return tally
 
 
 def harvest(ledger: Ledger, path: Path, year: int | None) -> int:
-    """Before `path` (a 汇总) is rewritten: keep what the reviewer typed into its 问题清单."""
+    """Before `path` (a 汇总) is rewritten: keep what the reviewer typed into its 问题清单; returns how many
+    decisions changed in the ledger."""
     if not path.is_file():
         return 0
     try:
@@ -112,11 +150,11 @@ def harvest(ledger: Ledger, path: Path, year: int | None) -> int:
     except ValueError as exc:  # an old 汇总 without the columns, or a damaged one: nothing to keep
         log.warning("no decisions read from %s: %s", path, exc)
         return 0
-    return store(ledger, found, mtime=path.stat().st_mtime, source=path.name)
+    return store(ledger, found, mtime=path.stat().st_mtime, source=path.name).recorded
 
 
-def import_file(ledger: Ledger, path: Path) -> int:
-    """`jixiao review FILE`: the decisions of a 问题清单 edited elsewhere; returns how many changed."""
+def import_file(ledger: Ledger, path: Path) -> Tally:
+    """`jixiao review FILE`: the decisions of a 问题清单 edited elsewhere."""
     found = read_decisions(path)
     return store(ledger, found, mtime=path.stat().st_mtime, source=path.name)
 

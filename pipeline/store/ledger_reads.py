@@ -60,6 +60,23 @@ def sums(ledger: Ledger, ids: Iterable[int]) -> dict[str, float]:
     return out
 
 
+def paired_sums(ledger: Ledger, ids: Iterable[int], num: str, den: str) -> tuple[float, float, int]:
+    """(Σ num, Σ den, units) over the submissions that filled both points: a rate over a group, blanks left out."""
+    ids = list(ids)
+    total_num, total_den, units = 0.0, 0.0, 0
+    for i in range(0, len(ids), _CHUNK):
+        chunk = ids[i : i + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        a, b, n = ledger.conn.execute(
+            "SELECT SUM(n.value_num), SUM(d.value_num), COUNT(*) FROM points n JOIN points d"
+            " ON d.submission_id = n.submission_id AND d.part = 0 AND d.key = ? AND d.value_num IS NOT NULL"
+            f" WHERE n.part = 0 AND n.key = ? AND n.value_num IS NOT NULL AND n.submission_id IN ({marks})",
+            [den, num, *chunk],
+        ).fetchone()
+        total_num, total_den, units = total_num + (a or 0.0), total_den + (b or 0.0), units + n
+    return total_num, total_den, units
+
+
 def latest_of_units(ledger: Ledger, year: int | None) -> dict[str, Entry]:
     """Each named unit's newest checked workbook of `year`, by unit name (nothing when `year` is None)."""
     if year is None:

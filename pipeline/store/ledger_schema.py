@@ -130,4 +130,16 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         CREATE INDEX reports_unit ON reports (unit);
         """,
     ),
+    (
+        5,
+        "review status of a unit's submission and its clean final copy",
+        """
+        CREATE TABLE reviews (                    -- what the reviewer's decisions made of it (store/reviews.py)
+            submission_id INTEGER PRIMARY KEY REFERENCES submissions (id),
+            status        TEXT NOT NULL CHECK (status IN ('returned', 'accepted', 'warnings', '')),
+            final_path    TEXT,                   -- its clean copy under 定稿/, relative to OUT, when accepted
+            updated_at    TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
