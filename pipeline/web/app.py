@@ -83,13 +83,13 @@ class Portal:
         with self.ledger() as ledger:
             return user_exists(ledger, name)
 
-    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(self, request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """A template rendered with what every page shows (who is logged in, the CSRF token)."""
         scope_state = request.scope.get("state", {})
         context.setdefault("unit", scope_state.get("unit") or None)
         context.setdefault("reviewer", scope_state.get("reviewer") or request.session.get("reviewer"))
         context.setdefault("unit_logged_in", bool(request.session.get("unit_code")))
-        html = self.templates.get_template(name).render(csrf=csrf_token(request), request=request, **context)
+        html = self.templates.get_template(template).render(csrf=csrf_token(request), request=request, **context)
         return HTMLResponse(html, status_code=status)
 
 

@@ -123,22 +123,27 @@ async def submit_check(request: Request) -> Response:
     unit = portal.unit_of_selector(str(selector)) if selector else None
     if unit is None:
         return await result(request, problem="请输入本单位的提交码", status=400)
-    book = portal.checks.workbook_path(record.id)
     try:
-        with portal.ledger() as ledger:
-            await run_in_threadpool(
-                submit,
-                ledger,
-                portal.inbox,
-                unit=unit,
-                check_id=record.id,
-                workbook=book,
-                client_name=record.workbook,
-                found=record.main,
-            )
+        await run_in_threadpool(_submit, portal, unit, record)
     except JixiaoError as exc:
         return await result(request, problem=str(exc), status=400)
     return RedirectResponse("/unit/", status_code=303)
+
+
+def _submit(portal: Any, unit: str, record: CheckRecord) -> None:
+    book = portal.checks.workbook_path(record.id)
+    if book is None:
+        raise HTTPException(404)
+    with portal.ledger() as ledger:
+        submit(
+            ledger,
+            portal.inbox,
+            unit=unit,
+            check_id=record.id,
+            workbook=book,
+            client_name=record.workbook,
+            found=record.main,
+        )
 
 
 def login_unit(request: Request, code: str) -> str:

@@ -171,7 +171,7 @@ async def overview(request: Request) -> Response:
 def _unit(request: Request) -> dict[str, Any]:
     eid = request.path_params["eid"]
     with _portal(request).ledger() as ledger:
-        rows = ledger.entries_by_id([eid])
+        rows = ledger.entries(where="id = ?", params=(eid,))
         if not rows or rows[0].status not in ("ok", "warnings", "errors"):
             raise HTTPException(404)
         entry = rows[0]
@@ -192,7 +192,7 @@ async def unit(request: Request) -> Response:
 def _decide(request: Request, fields: dict[str, str]) -> None:
     eid = request.path_params["eid"]
     with _portal(request).ledger() as ledger:
-        rows = ledger.entries_by_id([eid])
+        rows = ledger.entries(where="id = ?", params=(eid,))
         if not rows:
             raise HTTPException(404)
         entry = rows[0]
@@ -233,7 +233,7 @@ async def summary_file(request: Request) -> Response:
 async def result_file(request: Request) -> Response:
     portal = _portal(request)
     with portal.ledger() as ledger:
-        rows = ledger.entries_by_id([request.path_params["eid"]])
+        rows = ledger.entries(where="id = ?", params=(request.path_params["eid"],))
     if not rows or not rows[0].output_path:
         raise HTTPException(404)
     path = (portal.out / rows[0].output_path).resolve()
