@@ -158,13 +158,18 @@ def test_an_oversized_upload_gets_the_chinese_413(season: Season) -> None:
         assert declared.status_code == 413 and "上传的文件过大" in declared.text and "MB" in declared.text
 
         def chunks() -> Iterator[bytes]:  # no Content-Length: the limit holds while the body streams
-            yield b"--b\r\nContent-Disposition: form-data; name=\"workbook\"; filename=\"big.xlsx\"\r\n\r\n"
+            yield b'--b\r\nContent-Disposition: form-data; name="workbook"; filename="big.xlsx"\r\n\r\n'
             for _ in range(10):
                 yield big[:5_000]
 
         streamed = client.post("/check", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"})
         assert streamed.status_code == 413 and "上传的文件过大" in streamed.text
-        assert client.post("/api/check", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"}).status_code == 413
+        assert (
+            client.post(
+                "/api/check", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"}
+            ).status_code
+            == 413
+        )
 
 
 def test_a_client_path_lands_only_where_jixiao_puts_it(client: TestClient, season: Season, tmp_path: Path) -> None:
@@ -287,14 +292,19 @@ def test_a_reviewer_filters_decides_and_the_unit_sees_it(client: TestClient, sea
     assert UNIT not in client.get("/review/", params={"department": "松涛区水利局"}).text
     unit_page = client.get("/review/units/1")
     assert unit_page.status_code == 200 and "A1.SUM.PUBLIC" in unit_page.text
-    found = re.search(r'name="rule" value="A1.SUM.PUBLIC">\s*<input type="hidden" name="cell" value="([^"]+)"', unit_page.text)
+    found = re.search(
+        r'name="rule" value="A1.SUM.PUBLIC">\s*<input type="hidden" name="cell" value="([^"]+)"', unit_page.text
+    )
     assert found and found.group(1).endswith("!F18")
     decision = {"rule": "A1.SUM.PUBLIC", "cell": found.group(1), "decision": "退回修改", "note": "公用经费合计请核对"}
     assert client.post("/review/units/1/decide", data=decision).status_code == 403  # no CSRF token
     token = csrf_of(unit_page.text)
     assert client.post("/review/units/1/decide", data={**decision, "csrf": token}).status_code == 303
     with Ledger(season.out / LEDGER_NAME) as ledger:
-        assert decisions_for(ledger, 2023)[(UNIT, "A1.SUM.PUBLIC", decision["cell"])] == ("退回修改", "公用经费合计请核对")
+        assert decisions_for(ledger, 2023)[(UNIT, "A1.SUM.PUBLIC", decision["cell"])] == (
+            "退回修改",
+            "公用经费合计请核对",
+        )
     assert "退回修改" in client.get("/review/", params={"status": "退回修改"}).text
     summary = client.get("/review/files/summary/2023")
     assert summary.status_code == 200 and openpyxl.load_workbook(io.BytesIO(summary.content))["总览"]
@@ -335,7 +345,9 @@ def test_codes_are_stored_only_as_hashes_and_written_once(season: Season) -> Non
     assert len(list(season.out.glob("提交码_*.csv"))) == 1
 
 
-def test_codes_without_a_roster_and_users_add(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_codes_without_a_roster_and_users_add(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["codes", "--out", str(tmp_path)]) == 2
     assert "名单" in capsys.readouterr().err
     answers = iter(["s3cret-pass", "s3cret-pass", "short", "short"])
@@ -368,3 +380,19 @@ def test_uploads_are_read_in_isolated_worker_processes(season: Season) -> None:
         assert "A1.SUM.PUBLIC" in page
         other = client.get(checked(client, OTHER)).text
         assert OTHER_UNIT in other
+
+
+def test_a_report_uploaded_with_its_workbook_is_checked_against_it(client: TestClient, tmp_path: Path) -> None:
+    from tests.test_statements import REPORT, write_docx
+
+    report = write_docx(tmp_path / "报告.docx", [p.replace("项目支出736.36万元", "项目支出763.36万元") for p in REPORT])
+    token = csrf_of(client.get("/").text)
+    files = {
+        "workbook": (REFERENCE.name, REFERENCE.read_bytes()),
+        "report": ("自评报告.docx", report.read_bytes()),
+    }
+    page = client.get(client.post("/check", data={"csrf": token}, files=files).headers["location"])
+    assert "RPT.FIGURE" in page.text and "自评报告.docx" in page.text and "RPT.ORPHAN" not in page.text
+    files["report"] = ("报告.txt", b"plain text")
+    refused = client.post("/check", data={"csrf": token}, files=files)
+    assert refused.status_code == 400 and "自评报告须为 .docx 或 .pdf 文件" in refused.text

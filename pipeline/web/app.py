@@ -23,7 +23,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
@@ -68,6 +68,7 @@ class Portal:
         self.templates = Environment(
             loader=PackageLoader("pipeline.web", "templates"), autoescape=select_autoescape(default=True)
         )
+        self.templates.filters["when"] = when
 
     @contextlib.contextmanager
     def ledger(self) -> Iterator[Ledger]:
@@ -91,6 +92,11 @@ class Portal:
         context.setdefault("unit_logged_in", bool(request.session.get("unit_code")))
         html = self.templates.get_template(template).render(csrf=csrf_token(request), request=request, **context)
         return HTMLResponse(html, status_code=status)
+
+
+def when(stamp: str | None) -> str:
+    """A ledger time (`2026-12-07T03:28:22`) as pages show it: `2026-12-07 03:28`."""
+    return (stamp or "").replace("T", " ")[:16]
 
 
 def error_page(portal: Portal, request: Request, status: int, detail: str = "") -> Response:

@@ -103,24 +103,25 @@ class Checks:
         workbook, report = upload.file("workbook") or upload.file("file"), upload.file("report")
         if workbook is None:
             raise CheckInputError(MSG_NO_WORKBOOK)
-        book_path = _rename(workbook, folder, WORKBOOK_STEM, WORKBOOK_SUFFIXES, ".xlsx")
+        suffix = Path(workbook.client_name).suffix.lower()
+        book_path = _rename(workbook, folder / f"{WORKBOOK_STEM}{suffix if suffix in WORKBOOK_SUFFIXES else '.xlsx'}")
         report_path = None
         if report is not None:
-            report_path = _rename(report, folder, REPORT_STEM, (".docx", ".pdf"), None)
-            if report_path is None or not is_report(report_path):
+            report_path = folder / f"{REPORT_STEM}{Path(report.client_name).suffix.lower()}"
+            if not is_report(report_path):
                 raise CheckInputError(MSG_BAD_REPORT)
-        results = self.checker.check(book_path, report_path)
-        names = [workbook.client_name, *([report.client_name] if report else [])]
+            _rename(report, report_path)
+        [result] = self.checker.check(book_path, report_path)
         record = CheckRecord(
             cid,
             time.time(),
             workbook.client_name,
             report.client_name if report else None,
-            [result_view(r, n) for r, n in zip(results, names, strict=False)],
+            [result_view(result, workbook.client_name)],
         )
         _write_json(folder / RESULT_JSON, _as_dict(record))
         with self._lock:
-            self._results[cid] = results[0]
+            self._results[cid] = result
             while len(self._results) > _CACHED:
                 self._results.popitem(last=False)
         return record
@@ -176,14 +177,8 @@ def _as_dict(record: CheckRecord) -> dict[str, Any]:
     return {f.name: getattr(record, f.name) for f in fields(record)}
 
 
-def _rename(saved: Saved, folder: Path, stem: str, suffixes: tuple[str, ...], default: str | None) -> Path | None:
-    """Give an uploaded part its jixiao name in its folder, keeping a known suffix (None: not allowed)."""
-    suffix = Path(saved.client_name).suffix.lower()
-    if suffix not in suffixes:
-        if default is None:
-            return None
-        suffix = default
-    path = folder / f"{stem}{suffix}"
+def _rename(saved: Saved, path: Path) -> Path:
+    """Give an uploaded part its jixiao name in its folder."""
     os.replace(saved.path, path)
     return path
 

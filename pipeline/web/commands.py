@@ -22,14 +22,18 @@ def add_parsers(commands: Any, *, workers: Callable[[str], int], profile_help: s
     p = commands.add_parser("serve", help="启动网上自查与上报门户，同时监视收件箱（同 jixiao watch）")
     p.add_argument("--inbox", type=Path, required=True, metavar="收件箱", help="收件箱目录（单位上报的文件也写到这里）")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="输出目录（账本、归档、审核结果、汇总表）")
-    p.add_argument("--host", default="127.0.0.1", metavar="地址", help="监听地址（默认 127.0.0.1；局域网访问用 0.0.0.0）")
+    p.add_argument(
+        "--host", default="127.0.0.1", metavar="地址", help="监听地址（默认 127.0.0.1；局域网访问用 0.0.0.0）"
+    )
     p.add_argument("--port", type=int, default=8000, metavar="端口", help="监听端口（默认 8000）")
     p.add_argument("--workers", type=workers, default=None, metavar="进程数", help="批量审核读取文件的进程数")
     p.add_argument("--profile", default="default", metavar="口径", help=profile_help)
 
     p = commands.add_parser("codes", help="为名单中的每个单位生成提交码（写入一次性的提交码文件）")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="输出目录（其中须有名单）")
-    p.add_argument("--renew", action="append", default=[], metavar="单位", help="为该单位重新生成提交码（旧码作废），可重复")
+    p.add_argument(
+        "--renew", action="append", default=[], metavar="单位", help="为该单位重新生成提交码（旧码作废），可重复"
+    )
 
     p = commands.add_parser("users", help="管理审核人员账号")
     actions = p.add_subparsers(dest="action", required=True, metavar="操作", title="操作")
@@ -45,7 +49,9 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
     if args.workers != 0:
         prepare_workers()
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
-    console.print(f"门户已启动：http://{shown}:{args.port}/ （监视收件箱 {args.inbox}，输出到 {args.out}；Ctrl-C 停止）")
+    console.print(
+        f"门户已启动：http://{shown}:{args.port}/ （监视收件箱 {args.inbox}，输出到 {args.out}；Ctrl-C 停止）"
+    )
     serve(args.inbox, args.out, host=args.host, port=args.port, workers=args.workers, profile=args.profile)
     console.print("门户已停止。")
     return 0

@@ -35,8 +35,7 @@ from pipeline.web.uploads import TooLarge
 SECRET_NAME = ".portal-secret"
 CSRF_FIELD = "csrf"
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HEADERS = [
     (b"content-security-policy", CSP.encode()),
@@ -153,9 +152,7 @@ class Throttle:
         now = time.monotonic()
         with self._lock:
             waits = [
-                times[0] + self.window_s - now
-                for key in keys
-                if len(times := self._recent(key, now)) >= self.attempts
+                times[0] + self.window_s - now for key in keys if len(times := self._recent(key, now)) >= self.attempts
             ]
         return max(waits, default=0.0)
 

@@ -91,7 +91,8 @@ def _write_into(inbox: Path, rel: str, source: Path) -> None:
 def ledger_entry(ledger: Ledger, inbox: Path, item: PortalSubmission) -> Entry | None:
     """The ledger's row for a portal submission: the newest taken from its inbox path with its bytes."""
     rows = ledger.entries(
-        where="original_path = ? AND inbox = ? AND sha256 = ?", params=(item.inbox_rel, str(inbox.resolve()), item.sha256)
+        where="original_path = ? AND inbox = ? AND sha256 = ?",
+        params=(item.inbox_rel, str(inbox.resolve()), item.sha256),
     )
     return rows[-1] if rows else None
 

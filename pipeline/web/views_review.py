@@ -40,9 +40,7 @@ def _portal(request: Request) -> Any:
 
 
 def inconsistent(findings: list[StoredFinding]) -> bool:
-    return any(
-        f.rule in REPORT_MISMATCH or (f.level == "error" and f.rule.startswith(FORM_PREFIXES)) for f in findings
-    )
+    return any(f.rule in REPORT_MISMATCH or (f.level == "error" and f.rule.startswith(FORM_PREFIXES)) for f in findings)
 
 
 # ------------------------------------------------------------------------------------------ login
@@ -130,7 +128,14 @@ def _rows(data: YearData) -> list[Row]:
         findings = by_unit.get(u.entry.id, [])
         returned = any(data.decision(name, f)[0] == "退回修改" for f in findings)
         rows.append(
-            Row(u.entry, name, listed.department if listed else "", data.status_text(u.entry), inconsistent(findings), returned)
+            Row(
+                u.entry,
+                name,
+                listed.department if listed else "",
+                data.status_text(u.entry),
+                inconsistent(findings),
+                returned,
+            )
         )
     return rows
 
@@ -203,7 +208,12 @@ def _decide(request: Request, fields: dict[str, str]) -> None:
         if decision and decision not in DECISIONS:
             raise HTTPException(400)
         note = fields.get("note", "").strip()[:500]
-        store(ledger, [Decision(unit_name(entry), entry.year or 0, rule, cell, decision, note)], mtime=time.time(), source=SOURCE)
+        store(
+            ledger,
+            [Decision(unit_name(entry), entry.year or 0, rule, cell, decision, note)],
+            mtime=time.time(),
+            source=SOURCE,
+        )
 
 
 async def decide(request: Request) -> Response:

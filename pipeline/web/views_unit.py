@@ -72,9 +72,7 @@ def _one(request: Request) -> Shown:
 
 async def detail(request: Request) -> Response:
     item = await run_in_threadpool(_one, request)
-    return _portal(request).page(
-        request, "unit_submission.html", item=item, status_text=status_text, level_zh=LEVEL_ZH
-    )
+    return _portal(request).page(request, "unit_submission.html", item=item, status_text=status_text, level_zh=LEVEL_ZH)
 
 
 def login_routes() -> list[Route]:
