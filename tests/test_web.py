@@ -396,3 +396,25 @@ def test_a_report_uploaded_with_its_workbook_is_checked_against_it(client: TestC
     files["report"] = ("报告.txt", b"plain text")
     refused = client.post("/check", data={"csrf": token}, files=files)
     assert refused.status_code == 400 and "自评报告须为 .docx 或 .pdf 文件" in refused.text
+
+
+def test_a_reader_pool_that_cannot_start_fails_checks_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoWorkers:  # what flow.Pool does when map_isolated cannot start a worker
+        def __init__(self, *args: object) -> None:
+            pass
+
+        def submit(self, task: object) -> None:
+            pass
+
+        def get(self, timeout: float) -> None:
+            raise RuntimeError("reader worker processes cannot start")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr("pipeline.web.checker.Pool", NoWorkers)
+    with Checker(workers=1) as checker:
+        with pytest.raises(RuntimeError, match="读取进程无法启动"):
+            checker.check(REFERENCE)
+        with pytest.raises(RuntimeError, match="读取进程无法启动"):
+            checker.check(REFERENCE)

@@ -130,7 +130,9 @@ def test_a_unit_checks_submits_and_sees_the_reviewers_decision(
     find(By.ID, "workbook").send_keys(str(REFERENCE))
     find(By.ID, "check").click()
     _until(lambda: finds(By.ID, "findings"), "the findings table")
-    rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in finds(By.CSS_SELECTOR, "#findings tbody tr")]
+    rows = [
+        [td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in finds(By.CSS_SELECTOR, "#findings tbody tr")
+    ]
     assert any(row[1] == "A1.SUM.PUBLIC" and row[3].startswith("F18") and row[0] == "错误" for row in rows), rows
     assert "有错误" in find(By.ID, "verdict").text
     _screenshot(browser, "portal-selfcheck.png", tmp_path)
@@ -165,7 +167,8 @@ def test_a_unit_checks_submits_and_sees_the_reviewers_decision(
     _screenshot(browser, "portal-review.png", tmp_path)
     find(By.LINK_TEXT, UNIT).click()
     form = next(
-        f for f in finds(By.CSS_SELECTOR, "form.finding")
+        f
+        for f in finds(By.CSS_SELECTOR, "form.finding")
         if f.find_element(By.NAME, "rule").get_attribute("value") == "A1.SUM.PUBLIC"
     )
     Select(form.find_element(By.NAME, "decision")).select_by_visible_text("退回修改")

@@ -35,6 +35,7 @@ from pipeline.read.report_text import read_report
 log = logging.getLogger(__name__)
 
 MSG_CLOSED = "审核服务正在停止，请稍后再试"
+MSG_BROKEN = "审核服务的读取进程无法启动，请联系系统管理员（详见服务器日志）"
 
 
 @dataclass(slots=True)
@@ -67,6 +68,7 @@ class Checker:
         self._pool: Pool | None = None
         self._threads: list[threading.Thread] = []
         self._closed = threading.Event()
+        self._broken: BaseException | None = None  # the reader pool could not start: every check fails at once
 
     def start(self) -> Checker:
         """Load the rule engine and start the readers, so the first upload is as fast as the others."""
@@ -109,6 +111,8 @@ class Checker:
         it is the workbook's whatever its name); a one-element list, as `check_files`. Blocks the calling thread."""
         if self._closed.is_set():
             raise RuntimeError(MSG_CLOSED)
+        if self._broken is not None:
+            raise RuntimeError(MSG_BROKEN) from self._broken
         job = _Job(workbook, read_report(report) if report is not None else None)
         with self._lock:
             key = next(self._ids)
@@ -116,6 +120,8 @@ class Checker:
         item = (key, str(workbook), self.profile)
         if self._pool is not None:
             self._pool.submit(("load", item))
+            if self._broken is not None and not job.future.done():  # broke while this job was added
+                job.future.set_exception(RuntimeError(MSG_BROKEN))
         else:
             [(_, job.value)] = map_isolated(load_worker, [item], workers=0)
             self._ready.put(job)
@@ -126,18 +132,28 @@ class Checker:
                 self._jobs.pop(key, None)
 
     def _pump(self) -> None:
-        """Thread: reads coming back from the pool → the validation queue."""
+        """Thread: reads coming back from the pool → the validation queue. When the pool cannot start (no
+        worker process can), every waiting check and every later one fails with MSG_BROKEN."""
         assert self._pool is not None
         while not self._closed.is_set():
-            got = self._pool.get(timeout=0.5)
+            try:
+                got = self._pool.get(timeout=0.5)
+            except BaseException as exc:
+                log.error("the self-check reader pool failed: %s", exc)
+                self._broken = exc
+                with self._lock:
+                    for job in self._jobs.values():
+                        if not job.future.done():
+                            job.future.set_exception(RuntimeError(MSG_BROKEN))
+                return
             if got is None:
                 continue
             (_, (key, _, _)), value = got
             with self._lock:
-                job = self._jobs.get(key)
-            if job is not None:
-                job.value = value
-                self._ready.put(job)
+                waiting = self._jobs.get(key)
+            if waiting is not None:
+                waiting.value = value
+                self._ready.put(waiting)
 
     def _validate_loop(self) -> None:
         """Thread: every read that has come back, validated in one call; each job's future answered."""
@@ -148,13 +164,13 @@ class Checker:
             batch = [first]
             while len(batch) < settings.PORTAL_CHECK_BATCH:
                 try:
-                    job = self._ready.get_nowait()
+                    more = self._ready.get_nowait()
                 except queue.Empty:
                     break
-                if job is None:
+                if more is None:
                     self._ready.put(None)  # seen after this batch
                     break
-                batch.append(job)
+                batch.append(more)
             try:
                 self._answer(batch)
             except BaseException as exc:  # a bug of ours: those uploads fail, the server goes on
