@@ -418,3 +418,19 @@ def test_a_reader_pool_that_cannot_start_fails_checks_at_once(monkeypatch: pytes
             checker.check(REFERENCE)
         with pytest.raises(RuntimeError, match="读取进程无法启动"):
             checker.check(REFERENCE)
+
+
+def test_the_readme_portal_commands_parse_and_its_limits_are_the_settings() -> None:
+    from pipeline import settings
+    from pipeline.cli import build_parser
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The portal", 1)[1].split("\n## ", 1)[0]
+    commands = [line.split("#")[0].split()[1:] for line in section.splitlines() if line.startswith("jixiao ")]
+    assert [c[0] for c in commands] == ["run", "codes", "users", "serve"]
+    for argv in commands:
+        build_parser().parse_args(argv)
+    assert f"over {settings.PORTAL_UPLOAD_MAX_BYTES // 1024 // 1024} MB" in section
+    assert settings.LOGIN_ATTEMPTS == 5 and "five failed logins" in section
+    assert f"within {settings.LOGIN_WINDOW_S // 60} minutes" in section
+    assert "docs/img/portal-selfcheck.png" in section and "docs/img/portal-review.png" in section

@@ -92,7 +92,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
         "--disable-sync",
         "--no-first-run",
         f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1280,900",
+        "--window-size=1280,1000",
         "--lang=zh-CN",
     ):
         options.add_argument(arg)
