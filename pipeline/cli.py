@@ -233,6 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "roster": cmd_roster,
         "export": cmd_export,
         **portal_commands.COMMANDS,
+        "serve": lambda a, c: portal_commands.cmd_serve(a, c, listener=WatchLog(c)),
     }
     try:
         _install_roster(args)

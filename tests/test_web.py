@@ -434,3 +434,44 @@ def test_the_readme_portal_commands_parse_and_its_limits_are_the_settings() -> N
     assert settings.LOGIN_ATTEMPTS == 5 and "five failed logins" in section
     assert f"within {settings.LOGIN_WINDOW_S // 60} minutes" in section
     assert "docs/img/portal-selfcheck.png" in section and "docs/img/portal-review.png" in section
+
+
+def test_a_self_check_pulls_in_no_units_figures_from_the_ledger(client: TestClient, season: Season) -> None:
+    from tests.test_last_year import _last_year
+
+    last = _last_year(season.inbox / "去年_松涛区.xlsx")  # the unit's 2022 workbook, in the ledger
+    process(season)
+    answer = client.post("/api/check", files={"file": (OTHER.name, OTHER.read_bytes())}).json()
+    assert answer["unit"] == OTHER_UNIT
+    assert "A1.PREV.ACTUAL" not in json.dumps(answer) and last.name not in json.dumps(answer, ensure_ascii=False)
+    assert submitted(client, season, unit=OTHER_UNIT, path=OTHER).status_code == 303
+    process(season)  # submitted: the batch compares it with the unit's own last year, shown to that unit only
+    [sid] = re.findall(r'href="/unit/submissions/(\d+)"', client.get("/unit/").text)
+    assert "A1.PREV.ACTUAL" in client.get(f"/unit/submissions/{sid}").text
+
+
+def test_a_decision_typed_into_the_summary_shows_in_the_page(client: TestClient, season: Season) -> None:
+    assert submitted(client, season).status_code == 303
+    process(season)
+    path = season.out / "汇总_2023.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book["问题清单"]
+    header = next(r for r in sheet.iter_rows() if any(c.value == "规则编号" for c in r))
+    at = {c.value: c.column - 1 for c in header}
+    row = next(r for r in sheet.iter_rows(min_row=header[0].row + 1) if r[at["规则编号"]].value == "A1.SUM.PUBLIC")
+    row[at["审核意见"]].value, row[at["备注"]].value = "不认可", "请附明细"
+    book.save(path)
+    os.utime(path, (time.time() + 5, time.time() + 5))  # saved after the ledger's state: the workbook is newer
+    login_review(client)
+    page = client.get("/review/units/1").text
+    assert "<option selected>不认可</option>" in page and 'value="请附明细"' in page
+
+
+def test_serve_on_a_busy_out_or_without_an_inbox_says_so(season: Season, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipeline.store.files import OutputLock
+
+    with OutputLock(season.out):
+        assert main(["serve", "--inbox", str(season.inbox), "--out", str(season.out), "--workers", "0"]) == 2
+    assert "另一个审核任务正在使用输出目录" in capsys.readouterr().err
+    assert main(["serve", "--inbox", str(season.inbox / "nope"), "--out", str(season.out), "--workers", "0"]) == 2
+    assert "收件箱目录不存在" in capsys.readouterr().err

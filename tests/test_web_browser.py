@@ -19,9 +19,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-# hypothesis imported here, at collection: imported later by pandera on a server thread, with selenium's trio
-# loaded, its trio plugin's register_random raised a HypothesisWarning (an error under filterwarnings).
-import hypothesis  # noqa: F401
 import openpyxl
 import pytest
 import uvicorn

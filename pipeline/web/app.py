@@ -59,6 +59,7 @@ class Portal:
     checker: Checker
     upload_limit: int = settings.PORTAL_UPLOAD_MAX_BYTES
     throttle: Throttle = field(default_factory=Throttle)
+    harvested: dict[Path, float] = field(default_factory=dict)  # 汇总 → its mtime when its decisions were read
     checks: Checks = field(init=False)
     templates: Environment = field(init=False)
 

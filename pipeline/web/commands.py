@@ -42,7 +42,8 @@ def add_parsers(commands: Any, *, workers: Callable[[str], int], profile_help: s
     a.add_argument("--out", type=Path, required=True, metavar="目录", help="输出目录")
 
 
-def cmd_serve(args: argparse.Namespace, console: Any) -> int:
+def cmd_serve(args: argparse.Namespace, console: Any, *, listener: Any = None) -> int:
+    """`listener`: told of each inbox file as the watch loop finishes it (cli's WatchLog, as `jixiao watch`)."""
     from pipeline.batch.workers import prepare_workers
     from pipeline.web.serve import serve
 
@@ -52,7 +53,16 @@ def cmd_serve(args: argparse.Namespace, console: Any) -> int:
     console.print(
         f"门户已启动：http://{shown}:{args.port}/ （监视收件箱 {args.inbox}，输出到 {args.out}；Ctrl-C 停止）"
     )
-    serve(args.inbox, args.out, host=args.host, port=args.port, workers=args.workers, profile=args.profile)
+    serve(
+        args.inbox,
+        args.out,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        profile=args.profile,
+        listener=listener,
+        on_pass=lambda r: console.print(f"  汇总表已更新：{'、'.join(str(p) for p in r.summaries)}"),
+    )
     console.print("门户已停止。")
     return 0
 

@@ -19,6 +19,7 @@ from pipeline.batch.inbox import MSG_NO_INBOX
 from pipeline.batch.outcomes import Listener, RunReport
 from pipeline.errors import JixiaoError
 from pipeline.store.files import OutputLock
+from pipeline.store.ledger import LEDGER_NAME, Ledger
 from pipeline.web.app import build_app, make_portal
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,8 @@ class Watcher:
         inbox, out = self.args
         if not Path(inbox).is_dir():
             raise JixiaoError(MSG_NO_INBOX.format(path=inbox))
-        with OutputLock(Path(out)):  # busy: said now, before anything is served
-            pass
+        with OutputLock(Path(out)), Ledger(Path(out) / LEDGER_NAME):
+            pass  # busy: said now, before anything is served; the ledger migrated here, before two threads open it
         self._thread.start()
         return self
 

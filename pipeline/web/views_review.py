@@ -111,10 +111,9 @@ def harvest_summary(portal: Any, ledger: Ledger, year: int | None) -> None:
         mtime = path.stat().st_mtime
     except OSError:
         return
-    seen = portal.__dict__.setdefault("_harvested", {})
-    if seen.get(path) != mtime:
+    if portal.harvested.get(path) != mtime:
         harvest(ledger, path, year)
-        seen[path] = mtime
+        portal.harvested[path] = mtime
 
 
 def _rows(data: YearData) -> list[Row]:
