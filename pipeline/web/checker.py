@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import settings
-from pipeline.batch.engine import MSG_RULE_ERROR
+from pipeline.batch.engine import validate_bisecting
 from pipeline.batch.flow import Pool
 from pipeline.batch.workers import load_worker
 from pipeline.check import rejected
@@ -194,16 +194,5 @@ class Checker:
                 job.future.set_result([Result(job.workbook, findings, sub)])
 
     def _findings(self, subs: list[Submission]) -> list[list[Finding] | RejectedFile]:
-        """One validate call over the batch; if it fails, each submission alone (the one that breaks a rule's
-        code is refused, as a batch run does)."""
-        from pipeline.rules.validate import validate
-
-        if not subs:
-            return []
-        try:
-            return list(validate(subs, profile=self.profile))
-        except Exception as exc:
-            if len(subs) == 1:
-                log.exception("validation failed on %s", subs[0].file)
-                return [RejectedFile(MSG_RULE_ERROR.format(kind=type(exc).__name__), code="rule_error")]
-            return [item for sub in subs for item in self._findings([sub])]
+        """One validate call over the batch; the one submission that breaks a rule's code refused (as in a run)."""
+        return validate_bisecting(subs, self.profile)

@@ -50,9 +50,7 @@ def cmd_serve(args: argparse.Namespace, console: Any, *, listener: Any = None) -
     if args.workers != 0:
         prepare_workers()
     shown = "localhost" if args.host in ("127.0.0.1", "0.0.0.0") else args.host
-    console.print(
-        f"门户已启动：http://{shown}:{args.port}/ （监视收件箱 {args.inbox}，输出到 {args.out}；Ctrl-C 停止）"
-    )
+    started = f"门户已启动：http://{shown}:{args.port}/ （监视收件箱 {args.inbox}，输出到 {args.out}；Ctrl-C 停止）"
     serve(
         args.inbox,
         args.out,
@@ -62,6 +60,7 @@ def cmd_serve(args: argparse.Namespace, console: Any, *, listener: Any = None) -
         profile=args.profile,
         listener=listener,
         on_pass=lambda r: console.print(f"  汇总表已更新：{'、'.join(str(p) for p in r.summaries)}"),
+        on_ready=lambda: console.print(started),
     )
     console.print("门户已停止。")
     return 0

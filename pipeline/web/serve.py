@@ -81,11 +81,15 @@ def serve(
     profile: str = "default",
     listener: Listener | None = None,
     on_pass: Callable[[RunReport], None] | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> None:
-    """Watch `inbox` into `out` and serve the portal until interrupted (Ctrl-C, SIGTERM)."""
+    """Watch `inbox` into `out` and serve the portal until interrupted (Ctrl-C, SIGTERM); `on_ready()` once OUT
+    is held, before the server starts."""
     import uvicorn
 
     watcher = Watcher(inbox, out, workers=workers, profile=profile, listener=listener, on_pass=on_pass).start()
+    if on_ready is not None:
+        on_ready()
     portal = make_portal(out, inbox, profile=profile)
     try:
         uvicorn.run(build_app(portal), host=host, port=port, log_level="warning", server_header=False)
