@@ -97,9 +97,11 @@ PORTAL_KEEP_S = 24 * 3600
 #: Seconds between sweeps for expired self-checks.
 PORTAL_SWEEP_S = 600
 
-#: Failed logins (提交码 or reviewer password) allowed per client address and per name within the window;
-#: past it the login is refused until the window has passed: 5 guesses per 15 minutes make guessing hopeless.
+#: Failed logins (提交码 or reviewer password) allowed per name (a code's first group, a reviewer) and per client
+#: address within the window; past it that login is refused until the window has passed. 5 guesses per 15 minutes
+#: make guessing hopeless; an address gets more, as an office may share one.
 LOGIN_ATTEMPTS = 5
+LOGIN_ATTEMPTS_PER_ADDRESS = 20
 LOGIN_WINDOW_S = 15 * 60
 
 #: Shortest reviewer password `jixiao users add` accepts.

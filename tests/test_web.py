@@ -144,9 +144,13 @@ def test_a_form_without_its_csrf_token_gets_403(client: TestClient, season: Seas
     response = upload(client, REFERENCE, csrf=None)
     assert response.status_code == 403 and "表单已过期" in response.text
     assert upload(client, REFERENCE, csrf="forged").status_code == 403
-    assert not any((season.out / CHECKS_DIR).iterdir())  # the upload was not kept
+    assert not any((season.out / CHECKS_DIR).iterdir())  # the uploads were not kept
     assert client.post("/login/review", data={"name": REVIEWER, "password": PASSWORD}).status_code == 403
+    assert client.post("/login/unit", data={"code": season.codes[UNIT]}).status_code == 403
     assert client.post("/logout").status_code == 403
+    page = checked(client)
+    assert client.post(f"{page}/submit", data={"code": season.codes[UNIT]}).status_code == 403
+    assert list(season.inbox.rglob("*.xlsx")) == []
 
 
 def test_an_oversized_upload_gets_the_chinese_413(season: Season) -> None:
@@ -174,12 +178,12 @@ def test_an_oversized_upload_gets_the_chinese_413(season: Season) -> None:
 
 def test_a_client_path_lands_only_where_jixiao_puts_it(client: TestClient, season: Season, tmp_path: Path) -> None:
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    page = client.get(checked(client, REFERENCE)).url.path
     page = client.get(upload(client, REFERENCE, name="../../x.xlsx").headers["location"])
     assert "x.xlsx" in page.text and "../" not in page.text
     new = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.relative_to(tmp_path) not in before)
     assert new and all(p.parts[:2] == ("out", CHECKS_DIR) for p in new)
-    assert not any(p.name == "x.xlsx" for p in tmp_path.parent.rglob("x.xlsx"))
+    assert list(tmp_path.rglob("x.xlsx")) == []
+    assert not (tmp_path.parent / "x.xlsx").exists() and not (tmp_path.parent.parent / "x.xlsx").exists()
     for folder in (season.out / CHECKS_DIR).iterdir():
         assert sorted(p.name for p in folder.iterdir()) in (["result.json", "工作簿.xlsx"],)
 
@@ -270,6 +274,17 @@ def test_unit_pages_need_a_code(client: TestClient) -> None:
 
 
 # ------------------------------------------------------------------------------------- 审核
+
+
+def test_a_units_own_code_does_not_reset_an_addresss_failures(season: Season) -> None:
+    from pipeline.web.security import Throttle
+
+    throttle = Throttle(attempts=5, per_address=3, window_s=60)
+    for guess in ("AAAA", "BBBB", "CCCC"):
+        throttle.failed(["addr:x", f"name:{guess}"])
+    throttle.succeeded(["addr:x", "name:DDDD"])
+    assert throttle.blocked_for(["addr:x", "name:EEEE"]) > 0
+    assert throttle.blocked_for(["addr:y", "name:AAAA"]) == 0
 
 
 def test_review_pages_need_a_login_and_logins_are_throttled(client: TestClient) -> None:
@@ -431,7 +446,8 @@ def test_the_readme_portal_commands_parse_and_its_limits_are_the_settings() -> N
     for argv in commands:
         build_parser().parse_args(argv)
     assert f"over {settings.PORTAL_UPLOAD_MAX_BYTES // 1024 // 1024} MB" in section
-    assert settings.LOGIN_ATTEMPTS == 5 and "five failed logins" in section
+    assert (settings.LOGIN_ATTEMPTS, settings.LOGIN_ATTEMPTS_PER_ADDRESS) == (5, 20)
+    assert "five failed logins" in section and "twenty from one address" in section
     assert f"within {settings.LOGIN_WINDOW_S // 60} minutes" in section
     assert "docs/img/portal-selfcheck.png" in section and "docs/img/portal-review.png" in section
 

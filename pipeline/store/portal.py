@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import itertools
 import os
 import secrets
 from collections.abc import Sequence
@@ -98,9 +99,15 @@ def issue_codes(ledger: Ledger, roster: list[RosterEntry], out: Path, *, renew: 
 
 def _write_codes(out: Path, issued: list[tuple[RosterEntry, str]]) -> Path:
     """The one copy of the plain codes: a CSV (UTF-8 with BOM, opens in Excel) only the owner may read."""
-    path = Path(out) / CODES_FILE.format(stamp=datetime.now().strftime("%Y%m%d-%H%M%S"))
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = Path(out) / CODES_FILE.format(stamp=stamp)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        for n in itertools.count(2):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                break
+            except FileExistsError:  # codes renewed twice within a second: never overwrite the first file
+                path = path.with_name(CODES_FILE.format(stamp=f"{stamp}-{n}"))
         with open(fd, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(["单位名称", "单位编码", "主管部门", "提交码"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import logging
 import queue
+import tempfile
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from pipeline.forms import Profile, load_profile
 from pipeline.model import Finding, Report, Result, Submission
 from pipeline.read.isolate import map_isolated
 from pipeline.read.report_text import read_report
+from pipeline.settings import DEFAULT_YEAR
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +73,19 @@ class Checker:
         self._broken: BaseException | None = None  # the reader pool could not start: every check fails at once
 
     def start(self) -> Checker:
-        """Load the rule engine and start the readers, so the first upload is as fast as the others."""
-        from pipeline.rules.validate import validate
+        """Start the readers and check the blank template once, so the first upload is as fast as the others:
+        the workers have imported the readers, the rule engine has run every check."""
+        from pipeline.report.template import write_template
 
-        validate([], profile=self.profile)
         if self.workers:
             self._pool = Pool(self.workers, self.memory_mb, self.timeout_s)
             self._spawn(self._pump, "jixiao-portal-reads")
         self._spawn(self._validate_loop, "jixiao-portal-validate")
+        with tempfile.TemporaryDirectory(prefix="jixiao-warm-") as tmp:
+            try:
+                self.check(write_template(Path(tmp) / "template.xlsx", year=DEFAULT_YEAR, profile=self.profile))
+            except RuntimeError as exc:  # the readers cannot start: said to every upload (MSG_BROKEN)
+                log.error("self-check warm-up failed: %s", exc)
         return self
 
     def _spawn(self, target: object, name: str) -> None:

@@ -6,8 +6,10 @@
   package only; no framing, no MIME sniffing, no referrer.
 - `csrf_token` / `check_csrf`: a random token kept in the session, required in every form's POST (403 without).
   The session is Starlette's signed cookie (HttpOnly, SameSite=Lax), its key kept in OUT (`secret_key`).
-- `Throttle`: failed logins counted per client address and per name; past `LOGIN_ATTEMPTS` within
-  `LOGIN_WINDOW_S` the login is refused (429) without checking the code or password.
+- `Throttle`: failed logins counted per name and per client address; past `LOGIN_ATTEMPTS` for the name (or
+  `LOGIN_ATTEMPTS_PER_ADDRESS` for the address) within `LOGIN_WINDOW_S` the login is refused (429) without
+  checking the code or password. A success clears the name's count, never the address's (a valid code of one's
+  own must not reset the guessing of others').
 - `RequireUnit` / `RequireReviewer`: the guard of every /unit and /review route; a unit's session holds its code's
   selector and is dropped once the code is renewed, a reviewer's holds the name of an existing account.
 """
@@ -134,10 +136,17 @@ def check_csrf(request: Request, sent: str | None) -> None:
 
 
 class Throttle:
-    """Failed attempts per key (client address, name) within a sliding window; thread-safe."""
+    """Failed attempts per key (`addr:` client address, `name:` what was logged in as) in a sliding window;
+    thread-safe."""
 
-    def __init__(self, *, attempts: int = settings.LOGIN_ATTEMPTS, window_s: float = settings.LOGIN_WINDOW_S) -> None:
-        self.attempts, self.window_s = attempts, window_s
+    def __init__(
+        self,
+        *,
+        attempts: int = settings.LOGIN_ATTEMPTS,
+        per_address: int = settings.LOGIN_ATTEMPTS_PER_ADDRESS,
+        window_s: float = settings.LOGIN_WINDOW_S,
+    ) -> None:
+        self.attempts, self.per_address, self.window_s = attempts, per_address, window_s
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -147,12 +156,17 @@ class Throttle:
             times.popleft()
         return times
 
+    def _limit(self, key: str) -> int:
+        return self.per_address if key.startswith("addr:") else self.attempts
+
     def blocked_for(self, keys: Sequence[str]) -> float:
         """Seconds until a login with any of `keys` may be tried again (0: now)."""
         now = time.monotonic()
         with self._lock:
             waits = [
-                times[0] + self.window_s - now for key in keys if len(times := self._recent(key, now)) >= self.attempts
+                times[0] + self.window_s - now
+                for key in keys
+                if len(times := self._recent(key, now)) >= self._limit(key)
             ]
         return max(waits, default=0.0)
 
@@ -165,7 +179,8 @@ class Throttle:
     def succeeded(self, keys: Sequence[str]) -> None:
         with self._lock:
             for key in keys:
-                self._failures.pop(key, None)
+                if not key.startswith("addr:"):
+                    self._failures.pop(key, None)
 
 
 def client_keys(request: Request, name: str) -> list[str]:
