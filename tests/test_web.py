@@ -492,3 +492,11 @@ def test_serve_on_a_busy_out_or_without_an_inbox_says_so(season: Season, capsys:
     assert "另一个审核任务正在使用输出目录" in said.err and "门户已启动" not in said.out
     assert main(["serve", "--inbox", str(season.inbox / "nope"), "--out", str(season.out), "--workers", "0"]) == 2
     assert "收件箱目录不存在" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["serve", "codes", "users", "users add"])
+def test_the_portal_commands_help_lines_up(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_help import help_columns, help_text
+
+    text = help_text(command, capsys)
+    assert "用法：" in text and len(help_columns(text)) <= 1
