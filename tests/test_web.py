@@ -397,7 +397,9 @@ def test_uploads_are_read_in_isolated_worker_processes(season: Season) -> None:
         assert OTHER_UNIT in other
 
 
-def test_a_report_uploaded_with_its_workbook_is_checked_against_it(client: TestClient, tmp_path: Path) -> None:
+def test_a_report_uploaded_with_its_workbook_is_checked_and_submitted_with_it(
+    client: TestClient, season: Season, tmp_path: Path
+) -> None:
     from tests.test_statements import REPORT, write_docx
 
     report = write_docx(tmp_path / "报告.docx", [p.replace("项目支出736.36万元", "项目支出763.36万元") for p in REPORT])
@@ -408,6 +410,12 @@ def test_a_report_uploaded_with_its_workbook_is_checked_against_it(client: TestC
     }
     page = client.get(client.post("/check", data={"csrf": token}, files=files).headers["location"])
     assert "RPT.FIGURE" in page.text and "自评报告.docx" in page.text and "RPT.ORPHAN" not in page.text
+    submit = client.post(f"{page.url.path}/submit", data={"csrf": csrf_of(page.text), "code": season.codes[UNIT]})
+    assert submit.status_code == 303
+    arrived = sorted(p.name for p in season.inbox.rglob("*") if p.is_file())
+    assert len(arrived) == 2 and arrived[1].endswith(f"{UNIT}_自评报告.docx") and arrived[0].endswith(f"{UNIT}.xlsx")
+    process(season)  # the batch pairs the report with its workbook, as when both are e-mailed
+    assert "RPT.FIGURE" in client.get("/unit/submissions/1").text
     files["report"] = ("报告.txt", b"plain text")
     refused = client.post("/check", data={"csrf": token}, files=files)
     assert refused.status_code == 400 and "自评报告须为 .docx 或 .pdf 文件" in refused.text

@@ -134,10 +134,17 @@ class Checks:
         return CheckRecord(**data)
 
     def workbook_path(self, cid: str) -> Path | None:
+        return self._upload(cid, WORKBOOK_STEM)
+
+    def report_path(self, cid: str) -> Path | None:
+        """The 自评报告 uploaded with check `cid`, if one was."""
+        return self._upload(cid, REPORT_STEM)
+
+    def _upload(self, cid: str, stem: str) -> Path | None:
         folder = self.folder(cid)
         if folder is None:
             return None
-        return next((p for p in folder.iterdir() if p.stem == WORKBOOK_STEM), None)
+        return next((p for p in folder.iterdir() if p.stem == stem), None)
 
     def annotated(self, cid: str) -> Path | None:
         """The annotated workbook of check `cid`, written on first request."""

@@ -1,7 +1,7 @@
 """上报: a checked upload enters the batch exactly as an inbox file does, and what became of it.
 
-`submit(...)` writes the checked workbook into the inbox under a name jixiao makes —
-`网上报送/<单位>/<YYYYmmdd-HHMMSS>_<id>.<ext>` — as a hidden temporary file, fsynced and renamed into place
+`submit(...)` writes the checked workbook (and the 自评报告 checked with it) into the inbox under names jixiao
+makes — `网上报送/<单位>/<YYYYmmdd-HHMMSS>_<id>_<单位>.<ext>` — as hidden temporary files, fsynced and renamed into place
 (the inbox never sees half a file), then records the submission in the ledger. The watch loop takes it at
 its next pass: archived, checked, recorded and in the 汇总 like a file that came by e-mail; a second
 submission of the same check is refused here, and the same bytes sent twice are a duplicate there.
@@ -48,10 +48,19 @@ class Shown:
 
 
 def submit(
-    ledger: Ledger, inbox: Path, *, unit: str, check_id: str, workbook: Path, client_name: str, found: dict[str, object]
+    ledger: Ledger,
+    inbox: Path,
+    *,
+    unit: str,
+    check_id: str,
+    workbook: Path,
+    client_name: str,
+    found: dict[str, object],
+    report: Path | None = None,
 ) -> PortalSubmission:
-    """Put a self-checked workbook (`found`: its result, one element of `check --json`) into the inbox for
-    `unit`. JixiaoError with a Chinese reason when it may not be submitted."""
+    """Put a self-checked workbook (`found`: its result, one element of `check --json`) and the 自评报告 checked
+    with it into the inbox for `unit`; the batch pairs them by the unit's name, as reports e-mailed with their
+    workbook. JixiaoError with a Chinese reason when it may not be submitted."""
     if found.get("status") == "rejected":
         raise JixiaoError(MSG_REJECTED)
     named = str(found.get("unit") or "").strip()
@@ -63,8 +72,11 @@ def submit(
         done = submitted_check(ledger, check_id)
         if done is not None:
             return done
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        rel = f"{PORTAL_FOLDER}/{safe_filename(unit)}/{stamp}_{secrets.token_hex(4)}{workbook.suffix.lower()}"
+        name = safe_filename(unit)
+        base = f"{PORTAL_FOLDER}/{name}/{datetime.now():%Y%m%d-%H%M%S}_{secrets.token_hex(4)}_{name}"
+        rel = f"{base}{workbook.suffix.lower()}"
+        if report is not None:
+            _write_into(inbox, f"{base}_自评报告{report.suffix.lower()}", report)
         _write_into(inbox, rel, workbook)
         item = PortalSubmission(0, unit, check_id, rel, sha256_file(workbook), client_name, now_text())
         record_submission(ledger, item)

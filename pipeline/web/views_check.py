@@ -143,6 +143,7 @@ def _submit(portal: Any, unit: str, record: CheckRecord) -> None:
             workbook=book,
             client_name=record.workbook,
             found=record.main,
+            report=portal.checks.report_path(record.id),
         )
 
 
