@@ -1,7 +1,8 @@
 """上报: a checked upload enters the batch exactly as an inbox file does, and what became of it.
 
 `submit(...)` writes the checked workbook (and the 自评报告 checked with it) into the inbox under names jixiao
-makes — `网上报送/<单位>/<YYYYmmdd-HHMMSS>_<id>_<单位>.<ext>` — as hidden temporary files, fsynced and renamed into place
+makes — `网上报送/<单位>/<YYYYmmdd-HHMMSS>_<id>_<单位>.<ext>` — as hidden temporary files, fsynced and renamed into
+place
 (the inbox never sees half a file), then records the submission in the ledger. The watch loop takes it at
 its next pass: archived, checked, recorded and in the 汇总 like a file that came by e-mail; a second
 submission of the same check is refused here, and the same bytes sent twice are a duplicate there.
