@@ -1,12 +1,11 @@
 """上报: a checked upload enters the batch exactly as an inbox file does, and what became of it.
 
 `submit(...)` writes the checked workbook (and the 自评报告 checked with it) into the inbox under names jixiao
-makes — `网上报送/<单位>/<YYYYmmdd-HHMMSS>_<id>_<单位>.<ext>` — as hidden temporary files, fsynced and renamed into
-place
-(the inbox never sees half a file), then records the submission in the ledger. The watch loop takes it at
-its next pass: archived, checked, recorded and in the 汇总 like a file that came by e-mail; a second
-submission of the same check is refused here, and the same bytes sent twice are a duplicate there.
-`status(...)` finds the ledger's row for a submission (its status, findings and the reviewer's decisions).
+makes — `网上报送/<单位>/<YYYYmmdd-HHMMSS>_<id>_<单位>.<ext>` — as hidden temporary files, fsynced and renamed
+into place (the inbox never sees half a file), then records the submission in the ledger. The watch loop takes
+them at its next pass: archived, checked, paired, recorded and in the 汇总 like files that came by e-mail; a
+second submission of the same check is refused here, and the same bytes sent twice are a duplicate there.
+`shown(...)` finds the ledger's row for a submission (its status, findings and the reviewer's decisions).
 """
 
 from __future__ import annotations
