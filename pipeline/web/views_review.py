@@ -18,11 +18,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from pipeline.model import LEVEL_ZH, cell_key
+from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH, cell_key
 from pipeline.report.summary import summary_path
 from pipeline.report.summary_data import YearData, unit_name, year_data
-from pipeline.store.decisions import DECISIONS, Decision, harvest, store
+from pipeline.store.decisions import DECISIONS, Decision, decisions_for, harvest, store
 from pipeline.store.ledger import Entry, Ledger, StoredFinding
+from pipeline.store.ledger_reads import explained_ids
 from pipeline.store.portal import verify_user
 from pipeline.web.security import CSRF_FIELD, check_csrf, client_keys
 from pipeline.web.views_check import MSG_THROTTLED, XLSX
@@ -173,6 +174,7 @@ async def overview(request: Request) -> Response:
 
 
 def _unit(request: Request) -> dict[str, Any]:
+    """One workbook's findings with their decisions: read for that workbook only, not the whole year."""
     eid = request.path_params["eid"]
     with _portal(request).ledger() as ledger:
         rows = ledger.entries(where="id = ?", params=(eid,))
@@ -180,12 +182,24 @@ def _unit(request: Request) -> dict[str, Any]:
             raise HTTPException(404)
         entry = rows[0]
         harvest_summary(_portal(request), ledger, entry.year)
-        data = year_data(ledger, _portal(request).out, entry.year, totals=False)
+        decided_for = decisions_for(ledger, entry.year)
         findings = ledger.findings([entry.id])
+        explained = entry.id in explained_ids(ledger, [entry.id])
     name = unit_name(entry)
-    decided = [(f, cell_key(f.sheet, f.cells), *data.decision(name, f)) for f in findings]
+    decided = [
+        (f, cell_key(f.sheet, f.cells), *decided_for.get((name, f.rule, cell_key(f.sheet, f.cells)), ("", "")))
+        for f in findings
+    ]
     decided.sort(key=lambda x: x[0].level != "error")
-    return {"entry": entry, "name": name, "findings": decided, "choices": DECISIONS, "level_zh": LEVEL_ZH, "data": data}
+    status = EXPLAINED_ZH if explained else STATUS_ZH.get(entry.status or "", "")
+    return {
+        "entry": entry,
+        "name": name,
+        "findings": decided,
+        "choices": DECISIONS,
+        "level_zh": LEVEL_ZH,
+        "status_text": status,
+    }
 
 
 async def unit(request: Request) -> Response:
