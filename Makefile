@@ -32,7 +32,10 @@ demo: $(RUNTIME)
 	cp -rp sample_inputs out/inbox
 	$(BIN)/jixiao run out/inbox --out out || [ $$? -le 1 ]
 
+# The browser tests (tests/test_web_browser.py) need Debian's chromium and chromium-driver; without them they skip.
 test: $(DEV)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		echo "注意：未安装 Chromium，浏览器测试（tests/test_web_browser.py）将跳过；安装：apt-get install -y chromium chromium-driver"
 	$(BIN)/pytest
 
 # Thousands of mutated sample workbooks checked in-process (tests/test_fuzz.py); prints the figures.

@@ -30,6 +30,7 @@ from pipeline.model import (
 )
 from pipeline.settings import DEFAULT_YEAR
 from pipeline.store.files import cannot_write
+from pipeline.web import commands as portal_commands
 
 STATUS_STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "rejected": "magenta"}
 LEVEL_STYLE = {"error": "red", "warning": "yellow"}
@@ -141,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("review", help="导入在别处编辑的汇总表中的审核意见与备注，并重新生成汇总表")
     p.add_argument("file", type=Path, metavar="汇总表", help="填写了审核意见的汇总表（.xlsx）")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
+    portal_commands.add_parsers(commands, workers=_workers, profile_help=PROFILE_HELP)
     return parser
 
 
@@ -195,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": cmd_export,
         "edition": cmd_edition,
         "notices": cmd_notices,
+        **portal_commands.COMMANDS,
+        "serve": lambda a, c: portal_commands.cmd_serve(a, c, listener=WatchLog(c)),
     }
     try:
         if getattr(args, "profile", None) is not None:  # checked before anything is written (then cached)

@@ -114,3 +114,34 @@ MAX_LINKS_PER_SHEET = 65_000
 
 #: Environment variable: seconds each file's receive and commit steps sleep (tests SIGKILL a run mid-batch).
 TEST_DELAY_ENV = "JIXIAO_TEST_DELAY_S"
+
+# ------------------------------------------------------------------------------------- the portal (jixiao serve)
+
+#: Largest upload the portal takes (workbook and report together): MAX_FILE_BYTES is what a reader accepts at all.
+PORTAL_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+
+#: Self-check uploads and their results are deleted this long after the check: the unit has its result by then.
+PORTAL_KEEP_S = 24 * 3600
+
+#: Seconds between sweeps for expired self-checks.
+PORTAL_SWEEP_S = 600
+
+#: Failed logins (提交码 or reviewer password) allowed per name (a code's first group, a reviewer) and per client
+#: address within the window; past it that login is refused until the window has passed. 5 guesses per 15 minutes
+#: make guessing hopeless; an address gets more, as an office may share one.
+LOGIN_ATTEMPTS = 5
+LOGIN_ATTEMPTS_PER_ADDRESS = 20
+LOGIN_WINDOW_S = 15 * 60
+
+#: Shortest reviewer password `jixiao users add` accepts.
+PASSWORD_MIN_CHARS = 8
+
+#: Reviewer and unit sessions end after this long (the cookie's max age).
+SESSION_MAX_AGE_S = 8 * 3600
+
+#: Self-checks validated in one call at most: validation costs ≈ 80 ms a call plus ≈ 2 ms a unit, so uploads
+#: that arrive together are checked together; the bound keeps one slow batch from holding the first upload long.
+PORTAL_CHECK_BATCH = 32
+
+#: Reader worker processes of the portal's self-checks (one pool, kept warm for the life of the server).
+PORTAL_WORKERS = 2

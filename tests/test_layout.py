@@ -108,7 +108,15 @@ def _package(module: str) -> str:
     return ".".join(parts[:2])
 
 
-STAGES = {"pipeline.batch", "pipeline.read", "pipeline.report", "pipeline.rules", "pipeline.store", "pipeline.synth"}
+STAGES = {
+    "pipeline.batch",
+    "pipeline.read",
+    "pipeline.report",
+    "pipeline.rules",
+    "pipeline.store",
+    "pipeline.synth",
+    "pipeline.web",
+}
 
 
 def test_no_package_imports_one_that_imports_it_back() -> None:
@@ -130,7 +138,7 @@ def test_the_store_layer_imports_neither_the_batch_run_nor_the_outputs() -> None
 
 def test_each_stage_is_a_subpackage_that_says_what_enters_and_what_leaves() -> None:
     stages = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
-    assert stages == ["batch", "read", "report", "rules", "store", "synth"]
+    assert stages == ["batch", "read", "report", "rules", "store", "synth", "web"]
     for stage in stages:
         doc = ast.get_docstring(ast.parse((PACKAGE / stage / "__init__.py").read_text(encoding="utf-8")))
         assert doc and "In:" in doc and "Out:" in doc, stage

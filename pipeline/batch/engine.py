@@ -486,19 +486,7 @@ class _Engine:
         return results
 
     def findings_of(self, subs: list[Submission]) -> list[list[Finding] | RejectedFile]:
-        """`validate` over the whole chunk in one call; if it fails, halve the batch until the submission
-        that breaks a rule's code is found and refused, so one odd file cannot block every later run."""
-        if not subs:
-            return []
-        try:
-            return list(validate(subs, profile=self.profile))
-        except Exception as exc:
-            if len(subs) == 1:
-                log.exception("validation failed on %s", subs[0].file)
-                return [RejectedFile(MSG_RULE_ERROR.format(kind=type(exc).__name__), code="rule_error")]
-            log.warning("validation failed on a batch of %d (%r): bisecting", len(subs), exc)
-            mid = len(subs) // 2
-            return self.findings_of(subs[:mid]) + self.findings_of(subs[mid:])
+        return validate_bisecting(subs, self.profile)
 
     def output_name(self, entry: Entry, taken: set[str]) -> str:
         """results/<dir>/<stem>_审核结果.xlsx, numbered when another row has that name (I3: same row, same name)."""
@@ -580,6 +568,22 @@ class _Engine:
         finally:
             if filed:  # a file moved is recorded, whatever stops the others
                 record()
+
+
+def validate_bisecting(subs: list[Submission], profile: Profile) -> list[list[Finding] | RejectedFile]:
+    """`validate` over the whole chunk in one call; if it fails, halve the batch until the submission
+    that breaks a rule's code is found and refused, so one odd file cannot block every later run."""
+    if not subs:
+        return []
+    try:
+        return list(validate(subs, profile=profile))
+    except Exception as exc:
+        if len(subs) == 1:
+            log.exception("validation failed on %s", subs[0].file)
+            return [RejectedFile(MSG_RULE_ERROR.format(kind=type(exc).__name__), code="rule_error")]
+        log.warning("validation failed on a batch of %d (%r): bisecting", len(subs), exc)
+        mid = len(subs) // 2
+        return validate_bisecting(subs[:mid], profile) + validate_bisecting(subs[mid:], profile)
 
 
 def _newer_than(path: Path, moment: datetime | None) -> bool:

@@ -142,4 +142,35 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        7,
+        "portal: units' submission codes, reviewer accounts, submissions made in the portal",
+        """
+        CREATE TABLE portal_codes (               -- 提交码: one live code per roster unit (store/portal.py)
+            unit          TEXT PRIMARY KEY,       -- the roster's 单位名称
+            selector      TEXT NOT NULL UNIQUE,   -- the code's first group: finds the row, not secret
+            salt          BLOB NOT NULL,
+            hash          BLOB NOT NULL,          -- scrypt of the code's secret part
+            issued_at     TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE portal_users (               -- reviewers who may log in to 审核
+            name          TEXT PRIMARY KEY,
+            salt          BLOB NOT NULL,
+            hash          BLOB NOT NULL,          -- scrypt of the password
+            created_at    TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE portal_submissions (         -- 上报: a checked upload written into the inbox for a unit
+            id            INTEGER PRIMARY KEY,
+            unit          TEXT NOT NULL,
+            check_id      TEXT NOT NULL UNIQUE,   -- the self-check it came from: submitted once
+            inbox_rel     TEXT NOT NULL,          -- where it was written, relative to the inbox (original_path)
+            sha256        TEXT NOT NULL,
+            client_name   TEXT NOT NULL,          -- the file name the unit uploaded (shown to that unit only)
+            submitted_at  TEXT NOT NULL
+        );
+        CREATE INDEX portal_submissions_unit ON portal_submissions (unit);
+        """,
+    ),
 )
