@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 
 # A fresh out/ each time: the inbox is a scratch copy (sample_inputs/ stays untouched); exit 1 = findings.
 demo: $(STAMP)
-	rm -rf out
+	rm -rf out inbox
 	mkdir -p out
-	cp -rp sample_inputs out/inbox
-	$(BIN)/jixiao run out/inbox --out out || [ $$? -le 1 ]
+	cp -rp sample_inputs inbox
+	$(BIN)/jixiao run inbox --out out || [ $$? -le 1 ]
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -55,6 +55,10 @@ MANAGED_DIRS = (ARCHIVE_DIR, RESULTS_DIR, PROCESSED_DIR, REFUSED_DIR)
 
 MSG_NO_INBOX = "收件箱目录不存在：{path}"
 MSG_INBOX_IN_OUT = "收件箱不能位于输出目录的 {name}/ 子目录中：{path}"
+MSG_OVERLAP = (
+    "收件箱与输出目录不能相同或互相包含（含经由链接）：收件箱 {inbox}，输出目录 {out}；"
+    "请另选一个与收件箱互不包含的文件夹作为输出目录"
+)
 MSG_CANNOT_MOVE = "无法把收件箱中的 {name} 移到 {dest}（{cause}）"
 
 
@@ -218,7 +222,8 @@ class OutDir:
     """The output folder's layout and its durable operations: archive, reserve names, move out of the inbox."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root).resolve()
+        self.given = Path(root)  # as the user wrote it: what messages name
+        self.root = self.given.resolve()
 
     def prepare(self) -> None:
         """Create the managed folders and drop temporary files a crash left behind."""
@@ -271,12 +276,16 @@ class OutDir:
         yield from self.root.glob(".*.tmp")  # summaries being written
 
     def check_inbox(self, inbox: Path) -> None:
-        """Refuse an inbox inside one of the managed folders (it would eat its own output)."""
-        inbox = Path(inbox).resolve()
+        """Refuse an inbox that is OUT, lies inside it or holds it, links resolved: a run would take its own
+        archive, results, 汇总 and ledger as new submissions and move archive copies out of the archive."""
+        given = Path(inbox)
+        inbox = given.resolve()
         for name in MANAGED_DIRS:
             managed = self.root / name
             if inbox == managed or managed in inbox.parents:
-                raise JixiaoError(MSG_INBOX_IN_OUT.format(name=name, path=inbox))
+                raise JixiaoError(MSG_INBOX_IN_OUT.format(name=name, path=given))
+        if inbox == self.root or self.root in inbox.parents or inbox in self.root.parents:
+            raise JixiaoError(MSG_OVERLAP.format(inbox=given, out=self.given))
 
     def path(self, rel: str) -> Path:
         return self.root / rel
