@@ -41,7 +41,27 @@ def test_row1_out_inside_inbox_refused(tmp_path: Path, capsys: pytest.CaptureFix
     if layout == "link":
         out.symlink_to(inbox)
     before = sorted(p for p in tmp_path.rglob("*"))
-    code, out_text, err = run_cli(capsys, "run", str(inbox), "--out", str(out), "--workers", "0")
+    code, _, err = run_cli(capsys, "run", str(inbox), "--out", str(out), "--workers", "0")
     assert code == 2
     assert f"收件箱与输出目录不能相同或互相包含（含经由链接）：收件箱 {inbox}，输出目录 {out}" in one_line(err)
     assert sorted(p for p in tmp_path.rglob("*")) == before  # nothing archived, moved or created
+
+
+# ------------------------------------------------------------------ row 2: a name that blocks the inbox
+
+
+def test_row2_long_name_resubmitted_is_numbered_within_the_name_limit(tmp_path: Path) -> None:
+    from pipeline.batch.engine import run_inbox
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    name = "单" * 83 + ".xlsx"  # 254 bytes: `…(2).xlsx` would be 257
+    assert len(name.encode()) == 254
+    for unit in ("甲单位", "乙单位"):  # the unit sends again under the same name, other content
+        h.write_submission(inbox / name, unit=unit)
+        report = run_inbox(inbox, out, workers=0, settle_s=0, wait_s=0)
+        assert [o.status for o in report.outcomes] == ["warnings"]
+    filed = sorted(p.name for p in (out / "processed").iterdir())
+    assert len(filed) == 2 and name in filed
+    assert all(len(n.encode()) <= 255 for n in filed)
+    assert next(n for n in filed if n != name).endswith("(2).xlsx")
+    assert list(inbox.iterdir()) == []

@@ -45,6 +45,7 @@ from pathlib import Path, PurePosixPath
 
 from pipeline import settings
 from pipeline.errors import JixiaoError, OutputError
+from pipeline.naming import fit_name
 from pipeline.read.sniff import looks_complete
 from pipeline.store.files import cannot_write, fsync_dir, ignored_reason, os_cause
 
@@ -325,12 +326,13 @@ class OutDir:
         return sha, rel
 
     def free_name(self, folder: str, rel: str, taken: Callable[[str], bool]) -> str:
-        """`folder/rel`, or `folder/<stem>(n)<ext>` when that name exists or `taken(name)` says it is reserved."""
+        """`folder/rel`, or `folder/<stem>(n)<ext>` when that name exists or `taken(name)` says it is reserved;
+        the stem cut so that the numbered name still fits the file system (`naming.fit_name`)."""
         base = PurePosixPath(folder) / PurePosixPath(rel)
-        candidate, n = base, 1
+        candidate, n = base.with_name(fit_name(base.stem, base.suffix)), 1
         while (self.root / candidate).exists() or taken(candidate.as_posix()):
             n += 1
-            candidate = base.with_name(f"{base.stem}({n}){base.suffix}")
+            candidate = base.with_name(fit_name(base.stem, f"({n}){base.suffix}"))
         return candidate.as_posix()
 
     def move_out(self, src: Path, rel: str, *, unsynced: set[Path] | None = None) -> None:
