@@ -130,10 +130,23 @@ def check_files(
             results[i] = Result(Path(path), [Finding("RPT.ORPHAN", "warning", "", (), MSG_ORPHAN_REPORT)])
     ordered = [results[i] for i in sorted(results)]
     if out_dir is not None:
+        taken: set[str] = set()  # one name per input: two folders may hold one name (or its NFC and NFD forms)
         for result in ordered:
             if result.findings and not is_report(result.file):
-                result.output = write_result_workbook(result, out_dir)
+                result.output = write_result_workbook(result, out_dir, name=result_name(result.file, taken))
     return ordered
+
+
+def result_name(file: Path, taken: set[str]) -> str:
+    """`<stem>_审核结果.xlsx`, or `<stem>(n)_审核结果.xlsx` when an earlier input of this check took that name
+    (compared as the file system of a Windows share would: case-folded); the name is added to `taken`."""
+    stem = safe_filename(file.stem)
+    name, n = f"{stem}{RESULT_SUFFIX}", 1
+    while name.casefold() in taken:
+        n += 1
+        name = f"{stem}({n}){RESULT_SUFFIX}"
+    taken.add(name.casefold())
+    return name
 
 
 MSG_ORPHAN_REPORT = "未找到与该自评报告对应的工作簿（按单位名称匹配），请与绩效自评表一并提交"
@@ -165,16 +178,16 @@ def _shared_start(a: str, b: str) -> int:
     return n
 
 
-def write_result_workbook(result: Result, out_dir: Path) -> Path:
-    """Write `<stem>_审核结果.xlsx` for one result: the submitted .xlsx patched, other formats read again and
-    rewritten (cheap, and keeps memory flat)."""
+def write_result_workbook(result: Result, out_dir: Path, *, name: str | None = None) -> Path:
+    """Write `name` (default `<stem>_审核结果.xlsx`) for one result: the submitted .xlsx patched, other formats
+    read again and rewritten (cheap, and keeps memory flat)."""
     from pipeline.report.annotate import write_annotated
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise cannot_write(f"输出目录 {out_dir}", exc) from exc
-    out_path = out_dir / f"{safe_filename(result.file.stem)}{RESULT_SUFFIX}"
+    out_path = out_dir / (name or f"{safe_filename(result.file.stem)}{RESULT_SUFFIX}")
     try:
         return write_annotated(result, None if result.rejected else result.file, out_path)
     except OutputError:

@@ -65,3 +65,33 @@ def test_row2_long_name_resubmitted_is_numbered_within_the_name_limit(tmp_path: 
     assert all(len(n.encode()) <= 255 for n in filed)
     assert next(n for n in filed if n != name).endswith("(2).xlsx")
     assert list(inbox.iterdir()) == []
+
+
+# ------------------------------------------------------------------ row 4: one name, two units, one result
+
+
+def test_row4_same_name_in_two_folders_gets_two_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import unicodedata
+
+    monkeypatch.setenv("COLUMNS", "1000")  # one console line per path
+
+    import openpyxl
+
+    name = "自评表_é.xlsx"  # é: its NFC and NFD forms are two names for the file system, one for Excel
+    first = h.write_submission(tmp_path / "a" / unicodedata.normalize("NFC", name), unit="甲单位")
+    second = h.write_submission(tmp_path / "b" / unicodedata.normalize("NFD", name), unit="乙单位")
+    third = h.write_submission(tmp_path / "c" / name, unit="丙单位")
+    out = tmp_path / "out"
+    code, text, _ = run_cli(capsys, "check", str(first), str(second), str(third), "--out", str(out), "--workers", "0")
+    assert code == 0
+    said = "审核结果工作簿："
+    written = [Path(line.split(said)[1].strip()) for line in text.splitlines() if said in line]
+    assert len(set(written)) == 3 and sorted(written) == sorted(out.iterdir())
+    units = []
+    for path in written:
+        wb = openpyxl.load_workbook(path, read_only=True)
+        units.append(wb["审核结果"]["C3"].value)
+        wb.close()
+    assert units == ["甲单位", "乙单位", "丙单位"]
