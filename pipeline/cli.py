@@ -175,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("roster", help="生成空白的预算单位名单（名单.xlsx）")
     p.add_argument("--template", action="store_true", required=True, help="写出空白名单表")
     p.add_argument("--out", type=Path, default=Path("."), metavar="目录", help="写到哪个目录（默认当前目录）")
+    p = commands.add_parser("ledger", help="审核账本维护：账本损坏或丢失时从归档重建（ledger recover）")
+    actions = p.add_subparsers(dest="action", required=True, metavar="操作", title="操作")
+    q = actions.add_parser("recover", help="从输出目录的归档（archive/）和汇总表中的审核意见重建审核账本")
+    q.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
+    q.add_argument(
+        "--workers", type=_workers, default=None, metavar="进程数", help="读取文件的进程数（0 = 在本进程中读取）"
+    )
     p = commands.add_parser("review", help="导入在别处编辑的汇总表中的审核意见与备注，并重新生成汇总表")
     p.add_argument("file", type=Path, metavar="汇总表", help="填写了审核意见的汇总表（.xlsx）")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
@@ -230,6 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "review": cmd_review,
         "roster": cmd_roster,
         "export": cmd_export,
+        "ledger": cmd_ledger,
     }
     try:
         _install_roster(args)
@@ -371,6 +379,20 @@ def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str)
         console.print(f"账本中还没有审核过的文件，未{verb}。")
     for path in paths:
         console.print(f"{done}：{path}")
+    return 0
+
+
+def cmd_ledger(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.batch.recover import recover_ledger
+    from pipeline.batch.workers import prepare_workers
+
+    if args.workers != 0:
+        prepare_workers()
+    with RunProgress(console) as progress:
+        report = recover_ledger(args.out, workers=args.workers, listener=progress)
+    console.print(f"已从归档重建审核账本：{len(report.outcomes)} 个文件重新审核并登记（{_shown(report.ledger)}）")
+    for path in report.summaries:
+        console.print(f"已生成汇总表（保留了原汇总表中的审核意见）：{_shown(path)}")
     return 0
 
 

@@ -14,6 +14,11 @@ from pipeline.cli import main
 from tests import hostile as h
 
 
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "1000")  # one console line per message: names and paths are not folded
+
+
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
@@ -70,12 +75,8 @@ def test_row2_long_name_resubmitted_is_numbered_within_the_name_limit(tmp_path: 
 # ------------------------------------------------------------------ row 4: one name, two units, one result
 
 
-def test_row4_same_name_in_two_folders_gets_two_results(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_row4_same_name_in_two_folders_gets_two_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import unicodedata
-
-    monkeypatch.setenv("COLUMNS", "1000")  # one console line per path
 
     import openpyxl
 
@@ -95,3 +96,49 @@ def test_row4_same_name_in_two_folders_gets_two_results(
         units.append(wb["审核结果"]["C3"].value)
         wb.close()
     assert units == ["甲单位", "乙单位", "丙单位"]
+
+
+# ------------------------------------------------------------------ row 5: a damaged ledger, silent loss
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "missing"])
+def test_row5_damaged_ledger_stops_and_recover_rebuilds_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    from pipeline.store.ledger import Ledger
+    from tests.test_batch import copy_samples
+    from tests.test_review import UNIT, _decided, _type
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    copy_samples(inbox, [f"{UNIT}_2023.xlsx", "白云区市场监督服务中心_2023.xlsx"])
+    assert run_cli(capsys, "run", str(inbox), "--out", str(out), "--workers", "0")[0] == 1
+    summary = out / "汇总_2023.xlsx"
+    _type(summary, {(UNIT, "A1.REQ.FRUGALITY"): ("认可", "已电话核实")})
+    decided = _decided(summary)
+    with Ledger(out / "ledger.sqlite3") as ledger:
+        before = sorted((e.sha256, e.original_path, e.status, e.unit, e.dest_path) for e in ledger.entries())
+    ledger_file = out / "ledger.sqlite3"
+    data = ledger_file.read_bytes()
+    for side in ("-wal", "-shm"):
+        Path(f"{ledger_file}{side}").unlink(missing_ok=True)
+    if damage == "missing":
+        ledger_file.unlink()
+    else:
+        damaged = {"garbage": b"not a ledger " * 500, "truncated": data[: len(data) // 3], "empty": b""}
+        ledger_file.write_bytes(damaged[damage])
+
+    for argv in (("run", str(inbox), "--out", str(out)), ("summary", "--out", str(out)), ("export", "--out", str(out))):
+        code, text, err = run_cli(capsys, *argv)
+        assert code == 2, argv
+        assert "jixiao ledger recover --out" in one_line(err) and "Traceback" not in err + text
+    kept = sorted(p.name for p in out.glob("ledger.damaged-*.sqlite3"))
+    assert len(kept) == (0 if damage == "missing" else 1)  # set aside, never deleted
+    assert not ledger_file.exists()
+
+    code, text, _ = run_cli(capsys, "ledger", "recover", "--out", str(out), "--workers", "0")
+    assert code == 0 and "已从归档重建审核账本：2 个文件" in one_line(text)
+    with Ledger(out / "ledger.sqlite3") as ledger:
+        after = sorted((e.sha256, e.original_path, e.status, e.unit, e.dest_path) for e in ledger.entries())
+    assert after == before
+    assert _decided(summary) == decided  # the reviewer's 审核意见 came back from the last 汇总
+    assert run_cli(capsys, "ledger", "recover", "--out", str(out))[0] == 2  # a sound ledger is not rebuilt
