@@ -210,6 +210,7 @@ class Previous:
     file: str  # the name last year's workbook was received under
     points: dict[str, Point]  # its 附件1 / 附件2 points by key, without cells (they are in that other file)
     current: str = ""  # the name this year's workbook was received under (what is read is its archive copy)
+    by_code: bool = False  # matched by unit code (forms or roster); False: by the unit's name alone
 
 
 @dataclass(slots=True)

@@ -142,3 +142,35 @@ def test_row5_damaged_ledger_stops_and_recover_rebuilds_it(
     assert after == before
     assert _decided(summary) == decided  # the reviewer's 审核意见 came back from the last 汇总
     assert run_cli(capsys, "ledger", "recover", "--out", str(out))[0] == 2  # a sound ledger is not rebuilt
+
+
+# ------------------------------------------------------------------ row 6: another unit's last-year figures
+
+
+def test_row6_name_match_alone_quotes_nothing_of_the_other_units_workbook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    import openpyxl
+
+    from pipeline.check import load_submission
+    from tests.test_batch import age
+    from tests.test_last_year import THIS_YEAR, UNIT, _last_year
+
+    out = tmp_path / "out"
+    (tmp_path / "x").mkdir()
+    _last_year(tmp_path / "x" / f"{UNIT}_2022.xlsx")  # unit X's own workbook of last year
+    run_cli(capsys, "run", str(tmp_path / "x"), "--out", str(out), "--workers", "0")
+    (tmp_path / "y").mkdir()  # another sender's workbook that names unit X (no code, no roster)
+    age(Path(shutil.copyfile(THIS_YEAR, tmp_path / "y" / "他单位_2023.xlsx")))
+    run_cli(capsys, "run", str(tmp_path / "y"), "--out", str(out), "--workers", "0")
+
+    [result] = (out / "results").glob("他单位_2023*")
+    wb = openpyxl.load_workbook(result)
+    texts = [str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    texts += [c.comment.text for ws in wb for row in ws.iter_rows() for c in row if c.comment]
+    flagged = [t for t in texts if "上年报送仅按单位名称匹配" in t]
+    assert flagged  # the finding is there, and says how last year's workbook was found
+    last_public = load_submission(THIS_YEAR).forms["a1"].points["a1.public.prev"].value - 1
+    assert not [t for t in texts if f"{UNIT}_2022" in t or f"{last_public:.2f}" in t]
