@@ -12,6 +12,7 @@ import importlib
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.errors import JixiaoError, OutputError, RejectedFile
@@ -181,7 +182,8 @@ def _shared_start(a: str, b: str) -> int:
 def write_result_workbook(result: Result, out_dir: Path, *, name: str | None = None) -> Path:
     """Write `name` (default `<stem>_审核结果.xlsx`) for one result: the submitted .xlsx patched, other formats
     read again and rewritten (cheap, and keeps memory flat)."""
-    from pipeline.report.annotate import write_annotated
+    from pipeline.report.annotate import MSG_SHEETS_LEFT_OUT, write_annotated
+    from pipeline.report.marks import Annotation
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -193,5 +195,5 @@ def write_result_workbook(result: Result, out_dir: Path, *, name: str | None = N
     except OutputError:
         raise
     except Exception:  # the copy of the unit's sheets failed on their content: the findings sheet alone
-        log.exception("cannot write the annotated sheets of %s; writing the findings sheet only", result.file)
-        return write_annotated(result, None, out_path)
+        log.info("cannot write the annotated sheets of %s; writing the findings sheet only", result.file, exc_info=True)
+        return write_annotated(replace(Annotation.of(result), note=MSG_SHEETS_LEFT_OUT), None, out_path)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -15,11 +17,14 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
+from pipeline import VERBOSE_ENV
 from pipeline.batch.inbox import MSG_NO_INBOX
 from pipeline.errors import JixiaoError
 from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH, Result
 from pipeline.settings import DEFAULT_YEAR
 from pipeline.store.files import cannot_write
+
+log = logging.getLogger(__name__)
 
 STATUS_STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "rejected": "magenta"}
 LEVEL_STYLE = {"error": "red", "warning": "yellow"}
@@ -218,14 +223,14 @@ def entry() -> int:
     hypothesis, when installed (the tests need it), to offer data synthesis that jixiao never uses: ≈ 0.1 s of
     every `jixiao check`. Marked absent here, pandera does without it (as when it is not installed)."""
     sys.modules.setdefault("hypothesis", None)  # type: ignore[arg-type]
+    if not ({"-v", "--verbose"} & set(sys.argv[1:])):
+        warnings.simplefilter("ignore")  # openpyxl's English warnings about a unit's file are not for users
     return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    _configure_logging(verbose=args.verbose)
     console = Console(stderr=False, highlight=False)
     commands = {
         "template": cmd_template,
@@ -248,6 +253,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         Console(stderr=True).print("已中断。")
         return 130
+    except Exception as exc:  # a bug of ours: Chinese on the terminal, the traceback in the log (-v shows it)
+        if args.verbose:
+            raise
+        log.error("unexpected error", exc_info=True)
+        return user_error(MSG_INTERNAL.format(kind=type(exc).__name__))
+
+
+MSG_INTERNAL = "程序内部错误（{kind}），已停止；请加 -v 参数重新运行，并把输出发给系统管理员"
+
+
+def _configure_logging(*, verbose: bool) -> None:
+    """-v: every log line (DEBUG, tracebacks included) on stderr, in this process and its workers (`VERBOSE_ENV`).
+    Otherwise none: the user reads the Chinese messages the commands print."""
+    if verbose:  # (`entry` hides Python warnings from users otherwise: an English line from a library)
+        os.environ[VERBOSE_ENV] = "1"
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+        logging.captureWarnings(True)
 
 
 def user_error(message: str) -> int:

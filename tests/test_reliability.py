@@ -6,12 +6,15 @@ tests/builders.py) and reads what jixiao wrote back: the ledger, the output fold
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from pipeline.cli import main
 from tests import hostile as h
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +26,18 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def terminal(*argv: str) -> tuple[int, str, str]:
+    """`jixiao ARGV` as a user runs it, in a process of its own (its logging and warnings as configured)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "1000"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", *argv], cwd=ROOT, capture_output=True, text=True, env=env, check=False
+    )
+    return done.returncode, done.stdout, done.stderr
 
 
 def one_line(text: str) -> str:
@@ -174,3 +189,67 @@ def test_row6_name_match_alone_quotes_nothing_of_the_other_units_workbook(
     assert flagged  # the finding is there, and says how last year's workbook was found
     last_public = load_submission(THIS_YEAR).forms["a1"].points["a1.public.prev"].value - 1
     assert not [t for t in texts if f"{UNIT}_2022" in t or f"{last_public:.2f}" in t]
+
+
+# ------------------------------------------------------------------ row 7: malformed packages, a traceback
+
+
+def malformed_packages(folder: Path) -> list[Path]:
+    """A valid submission whose package is malformed four ways the writer used to die on."""
+    import zipfile
+
+    base = h.write_submission(folder / "base.tmp.xlsx", unit="畸形包测试单位")
+    with zipfile.ZipFile(base) as z:
+        book, types = z.read("xl/workbook.xml"), z.read("[Content_Types].xml")
+        sheet = z.read("xl/worksheets/sheet1.xml")
+    utf16 = types.decode().replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+    variants = {
+        "garbage_book": {"xl/workbook.xml": book.replace(b"<sheets>", b"<sheets><<>>garbage", 1)},
+        "bad_char_ref": {"xl/workbook.xml": book.replace(b"<sheets>", b"<sheets>&#1;", 1)},
+        "utf16_types": {"[Content_Types].xml": utf16},
+        "bad_encoding": {"xl/worksheets/sheet1.xml": sheet.replace(b"</worksheet>", b"<!-- \xff\xfe --></worksheet>")},
+    }
+    paths = [h.rewrite_zip(base, folder / f"{name}.xlsx", replace=parts) for name, parts in variants.items()]
+    base.unlink()
+    return paths
+
+
+def _sheet_texts(path: Path, sheet: str) -> list[str]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    return [str(c.value) for row in wb[sheet].iter_rows() for c in row if c.value is not None]
+
+
+def test_row7_malformed_packages_are_annotated_without_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    files = malformed_packages(tmp_path / "in")
+    out = tmp_path / "out"
+    code, text, err = terminal("check", *map(str, files), "--out", str(out))  # what the user's terminal shows
+    assert code == 0
+    assert "Traceback" not in err + text and "ERROR" not in err + text and "WARNING" not in err + text
+    assert err == ""
+    for path in files:
+        result = out / f"{path.stem}_审核结果.xlsx"
+        assert "A1.REQ.CONTACT" in _sheet_texts(result, "审核结果"), path.name  # the findings sheet, readable
+
+
+def test_row7_a_writer_that_cannot_copy_the_sheets_says_so_in_chinese(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit's sheets defeat the writer itself: the findings sheet alone, saying why in Chinese."""
+    import openpyxl
+
+    from pipeline.report import annotate
+
+    def fails(*args: object) -> None:
+        raise ValueError("a sheet this writer cannot reproduce")
+
+    (tmp_path / "in").mkdir()
+    [path] = [p for p in malformed_packages(tmp_path / "in") if p.stem == "garbage_book"]
+    monkeypatch.setattr(annotate, "_write_sheet", fails)
+    assert run_cli(capsys, "check", str(path), "--out", str(tmp_path / "out"), "--workers", "0")[0] == 0
+    result = tmp_path / "out" / "garbage_book_审核结果.xlsx"
+    assert openpyxl.load_workbook(result).sheetnames == ["审核结果"]
+    texts = _sheet_texts(result, "审核结果")
+    assert annotate.MSG_SHEETS_LEFT_OUT in texts and "A1.REQ.CONTACT" in texts

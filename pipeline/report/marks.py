@@ -36,6 +36,7 @@ class Annotation:
     status: Status = "ok"
     status_text: str = ""
     explanations: dict[Finding, str] = field(default_factory=dict)
+    note: str = ""  # said under the header: why the unit's sheets are not in the workbook (annotate.py)
 
     @classmethod
     def of(cls, result: Result) -> Annotation:

@@ -56,6 +56,9 @@ _COMPRESS_LEVEL = 1
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([^"]*)"')
 _REF = re.compile(rb"\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6})(?::\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6}))?")
 
+#: What a malformed part raises while it is read as text or XML: the package is then rewritten, not patched.
+_MALFORMED = (UnicodeError, ElementTree.ParseError, ValueError, KeyError, IndexError, TypeError)
+
 #: A sheet's 批注: cell → (text, xlsxwriter `write_comment` options: author, width, height, font).
 Notes = Mapping[tuple[int, int], tuple[str, Mapping[str, Any]]]
 
@@ -112,6 +115,9 @@ class Package:
             raise Unpatchable(f"cannot read the package: {exc}") from exc
         try:
             self._open()
+        except _MALFORMED as exc:  # a part that is not the XML it claims (encoding, garbage, a bad reference)
+            self._zip.close()
+            raise Unpatchable(f"malformed package: {type(exc).__name__}: {exc}") from exc
         except BaseException:
             self._zip.close()
             raise
@@ -189,7 +195,10 @@ def patch_package(
 ) -> None:
     """Write to `dest` the package annotated: `summary` as its first sheet, `marks` per sheet name (fills,
     frames: cell → level), `notes` the 批注 per sheet name."""
-    _Patch(package, colours).apply(summary, summary_name, marks, notes)
+    try:
+        _Patch(package, colours).apply(summary, summary_name, marks, notes)
+    except _MALFORMED as exc:
+        raise Unpatchable(f"malformed part: {type(exc).__name__}: {exc}") from exc
     changed = package.parts.changed
     with (
         open(package.src, "rb") as fin,
