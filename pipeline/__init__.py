@@ -15,27 +15,11 @@ limits (`settings`), errors, file naming, the library entry point `check.check_f
 __version__ = "0.1.0"
 
 import logging as _logging
-import multiprocessing as _multiprocessing
 import os as _os
-import warnings as _warnings
 
-#: Set by `jixiao -v` for the worker processes it starts: they log to their stderr as the parent does.
-VERBOSE_ENV = "JIXIAO_VERBOSE"
+from pipeline.logs import worker_output as _worker_output
 
-# A library's loggers end in a NullHandler: nothing reaches a terminal unless a program configures logging
-# (the CLI does with -v). Without it, Python's last-resort handler would print WARNING lines, in English, from
-# worker processes, which configure nothing; their Python warnings (openpyxl on a unit's file) likewise.
+# Nothing reaches a terminal unless a program configures logging (pipeline/logs.py).
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())
-
-
-def _worker_output() -> None:
-    """In a worker process (spawned, or forked from a forkserver that imported this): -v's log lines, or no
-    Python warnings at all."""
-    if _os.environ.get(VERBOSE_ENV):
-        _logging.basicConfig(level=_logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
-    elif _multiprocessing.parent_process() is not None:
-        _warnings.simplefilter("ignore")
-
-
 _worker_output()
 _os.register_at_fork(after_in_child=_worker_output)

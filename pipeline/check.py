@@ -182,8 +182,8 @@ def _shared_start(a: str, b: str) -> int:
 def write_result_workbook(result: Result, out_dir: Path, *, name: str | None = None) -> Path:
     """Write `name` (default `<stem>_审核结果.xlsx`) for one result: the submitted .xlsx patched, other formats
     read again and rewritten (cheap, and keeps memory flat)."""
-    from pipeline.report.annotate import MSG_SHEETS_LEFT_OUT, write_annotated
-    from pipeline.report.marks import Annotation
+    from pipeline.report.annotate import write_annotated
+    from pipeline.report.marks import MSG_SHEETS_LEFT_OUT, Annotation
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

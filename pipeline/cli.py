@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import re
 import sys
 import warnings
@@ -17,14 +15,12 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from pipeline import VERBOSE_ENV
+from pipeline import logs
 from pipeline.batch.inbox import MSG_NO_INBOX
 from pipeline.errors import JixiaoError
 from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH, Result
 from pipeline.settings import DEFAULT_YEAR
 from pipeline.store.files import cannot_write
-
-log = logging.getLogger(__name__)
 
 STATUS_STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "rejected": "magenta"}
 LEVEL_STYLE = {"error": "red", "warning": "yellow"}
@@ -181,12 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--template", action="store_true", required=True, help="写出空白名单表")
     p.add_argument("--out", type=Path, default=Path("."), metavar="目录", help="写到哪个目录（默认当前目录）")
     p = commands.add_parser("ledger", help="审核账本维护：账本损坏或丢失时从归档重建（ledger recover）")
-    actions = p.add_subparsers(dest="action", required=True, metavar="操作", title="操作")
-    q = actions.add_parser("recover", help="从输出目录的归档（archive/）和汇总表中的审核意见重建审核账本")
-    q.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
-    q.add_argument(
-        "--workers", type=_workers, default=None, metavar="进程数", help="读取文件的进程数（0 = 在本进程中读取）"
+    p = p.add_subparsers(dest="action", required=True, metavar="操作", title="操作").add_parser(
+        "recover", help="从输出目录的归档（archive/）和汇总表中的审核意见重建审核账本"
     )
+    p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
     p = commands.add_parser("review", help="导入在别处编辑的汇总表中的审核意见与备注，并重新生成汇总表")
     p.add_argument("file", type=Path, metavar="汇总表", help="填写了审核意见的汇总表（.xlsx）")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
@@ -230,7 +224,7 @@ def entry() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging(verbose=args.verbose)
+    logs.configure(verbose=args.verbose)
     console = Console(stderr=False, highlight=False)
     commands = {
         "template": cmd_template,
@@ -253,23 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         Console(stderr=True).print("已中断。")
         return 130
-    except Exception as exc:  # a bug of ours: Chinese on the terminal, the traceback in the log (-v shows it)
+    except Exception as exc:  # a bug of ours: said in Chinese, its traceback logged (-v shows it)
         if args.verbose:
             raise
-        log.error("unexpected error", exc_info=True)
-        return user_error(MSG_INTERNAL.format(kind=type(exc).__name__))
-
-
-MSG_INTERNAL = "程序内部错误（{kind}），已停止；请加 -v 参数重新运行，并把输出发给系统管理员"
-
-
-def _configure_logging(*, verbose: bool) -> None:
-    """-v: every log line (DEBUG, tracebacks included) on stderr, in this process and its workers (`VERBOSE_ENV`).
-    Otherwise none: the user reads the Chinese messages the commands print."""
-    if verbose:  # (`entry` hides Python warnings from users otherwise: an English line from a library)
-        os.environ[VERBOSE_ENV] = "1"
-        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
-        logging.captureWarnings(True)
+        return user_error(logs.internal_error(exc))
 
 
 def user_error(message: str) -> int:
@@ -406,16 +387,10 @@ def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str)
 
 def cmd_ledger(args: argparse.Namespace, console: Console) -> int:
     from pipeline.batch.recover import recover_ledger
-    from pipeline.batch.workers import prepare_workers
 
-    if args.workers != 0:
-        prepare_workers()
-    with RunProgress(console) as progress:
-        report = recover_ledger(args.out, workers=args.workers, listener=progress)
-    console.print(f"已从归档重建审核账本：{len(report.outcomes)} 个文件重新审核并登记（{_shown(report.ledger)}）")
-    for path in report.summaries:
-        console.print(f"已生成汇总表（保留了原汇总表中的审核意见）：{_shown(path)}")
-    return 0
+    report = recover_ledger(args.out)
+    console.print(f"已从归档重建审核账本：{len(report.outcomes)} 个文件重新审核并登记")
+    return _list_written(console, report.summaries, "生成汇总表", "已生成汇总表（保留了原汇总表中的审核意见）")
 
 
 def cmd_roster(args: argparse.Namespace, console: Console) -> int:

@@ -80,6 +80,9 @@ WATCH_INTERVAL_S = 2.0
 #: Most worker processes by default: each may take WORKER_MEMORY_MB, more than a bureau PC can spare many times.
 MAX_WORKERS = 8
 
+#: GEN.EXTERNAL findings per workbook at most: a sheet of 10,000 HYPERLINK cells would bury every other finding.
+MAX_EXTERNAL_FINDINGS = 50
+
 #: Excel ignores hyperlinks past this many per worksheet; further rows show the path as text.
 MAX_LINKS_PER_SHEET = 65_000
 

