@@ -6,13 +6,13 @@ import argparse
 import json
 import re
 import sys
-import warnings
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline import logs
@@ -217,8 +217,7 @@ def entry() -> int:
     hypothesis, when installed (the tests need it), to offer data synthesis that jixiao never uses: ≈ 0.1 s of
     every `jixiao check`. Marked absent here, pandera does without it (as when it is not installed)."""
     sys.modules.setdefault("hypothesis", None)  # type: ignore[arg-type]
-    if not ({"-v", "--verbose"} & set(sys.argv[1:])):
-        warnings.simplefilter("ignore")  # openpyxl's English warnings about a unit's file are not for users
+    logs.quiet_warnings(sys.argv[1:])  # openpyxl's English warnings about a unit's file are not for users
     return main()
 
 
@@ -247,15 +246,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         Console(stderr=True).print("已中断。")
         return 130
-    except Exception as exc:  # a bug of ours: said in Chinese, its traceback logged (-v shows it)
-        if args.verbose:
-            raise
-        return user_error(logs.internal_error(exc))
+    except Exception as exc:  # a bug of ours: said in Chinese, its traceback logged (-v: raised as it is)
+        return user_error(logs.internal_error(exc, reraise=args.verbose))
 
 
 def user_error(message: str) -> int:
     """Say what the user must change, in Chinese, on stderr; exit code 2."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]错误：[/red]{message}")
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]错误：[/red]{escape(message)}")
     return 2
 
 
@@ -358,7 +355,7 @@ def cmd_watch(args: argparse.Namespace, console: Console) -> int:
             workers=args.workers,
             profile=args.profile,
             listener=WatchLog(console),
-            on_pass=lambda r: console.print(f"  汇总表已更新：{'、'.join(str(p) for p in r.summaries)}"),
+            on_pass=lambda r: console.print(f"  汇总表已更新：{escape('、'.join(str(p) for p in r.summaries))}"),
         )
     console.print("已停止监视。")
     render_run(console, report)
@@ -381,7 +378,7 @@ def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str)
     if not paths:
         console.print(f"账本中还没有审核过的文件，未{verb}。")
     for path in paths:
-        console.print(f"{done}：{path}")
+        console.print(f"{done}：{escape(str(path))}")
     return 0
 
 
@@ -413,7 +410,7 @@ def cmd_review(args: argparse.Namespace, console: Console) -> int:
         return user_error(str(exc))
     console.print(f"已导入审核意见 {changed} 条（来自 {args.file.name}）")
     for path in paths:
-        console.print(f"已生成汇总表：{path}")
+        console.print(f"已生成汇总表：{escape(str(path))}")
     return 0
 
 
@@ -484,7 +481,8 @@ class WatchLog:
         extra = f"错误 {outcome.errors}，提示 {outcome.warnings}" if outcome.status in STATUS_STYLE else ""
         if outcome.status in ("rejected", "duplicate"):
             extra = outcome.reason or ""
-        self.console.print(f"{datetime.now():%H:%M:%S}  {outcome.original}  {outcome.unit or ''}  {status}  {extra}")
+        line = f"{escape(outcome.original)}  {escape(outcome.unit or '')}  {status}  {escape(extra)}"
+        self.console.print(f"{datetime.now():%H:%M:%S}  {line}")
 
 
 RUN_STATUS_ZH = {**STATUS_ZH, "duplicate": "重复提交"}
@@ -494,7 +492,7 @@ def render_run(console: Console, report: Any) -> None:
     """Counts, where the outputs are, and the files that need attention."""
     counts = report.counts()
     if not report.outcomes:
-        console.print("收件箱中没有新文件（已处理过的文件不会再次审核）。")
+        console.print(f"收件箱中没有{'可审核的' if report.skipped else ''}新文件（已处理过的文件不会再次审核）。")
     explained = _explained(report)
     table = Table(title="审核结果", show_header=True, header_style="bold", title_justify="left")
     for col in ("单位数", "通过", EXPLAINED_ZH, "有提示", "有错误", "退回", "重复提交"):
@@ -519,9 +517,10 @@ def render_run(console: Console, report: Any) -> None:
             style = STATUS_STYLE[o.status]
             status = f"[{style}]{STATUS_ZH[o.status]}[/{style}]"
             if o.status == "rejected":
-                problems.add_row(o.original, "", status, "", "", o.reason or "")
+                problems.add_row(escape(o.original), "", status, "", "", escape(o.reason or ""))
             else:
-                problems.add_row(o.original, o.unit or "", status, str(o.errors), str(o.warnings), *([""] * refused))
+                row = (escape(o.original), escape(o.unit or ""), status, str(o.errors), str(o.warnings))
+                problems.add_row(*row, *([""] * refused))
         console.print(problems)
         if len(attention) > 20:
             console.print(f"……另有 {len(attention) - 20} 个文件，见汇总表。")
@@ -539,18 +538,20 @@ def render_run(console: Console, report: Any) -> None:
     if report.recovered:
         console.print(f"已完成上次中断时未处理完的 {report.recovered} 个文件。")
     for name, why in report.unreadable:
-        console.print(f"[red]无法读取[/red] {name}：{why}（留在收件箱中）")
+        console.print(f"[red]无法读取[/red] {escape(name)}：{escape(why)}（留在收件箱中）")
     if report.waiting:
-        console.print(f"{len(report.waiting)} 个文件仍在写入，留待下次处理：{'、'.join(report.waiting[:5])}")
+        console.print(f"{len(report.waiting)} 个文件仍在写入，留待下次处理：{escape('、'.join(report.waiting[:5]))}")
+    for line in report.skipped_lines():
+        console.print(line, markup=False)
     if report.interrupted:
         console.print("已按要求停止；未处理的文件留在收件箱中，下次运行时继续。")
 
 
 def _shown(path: Path) -> str:
     try:
-        return str(path.relative_to(Path.cwd()))
+        return escape(str(path.relative_to(Path.cwd())))
     except ValueError:
-        return str(path)
+        return escape(str(path))
 
 
 def exit_code(results: Sequence[Result]) -> int:
@@ -563,17 +564,17 @@ def exit_code(results: Sequence[Result]) -> int:
 def render_result(console: Console, result: Result) -> None:
     style = STATUS_STYLE[result.status]
     unit = f"{result.unit or ''} {result.year or ''}".strip()
-    console.print(f"[bold]{result.file.name}[/bold]  {unit}  [{style}]{result.status_text}[/{style}]")
+    console.print(f"[bold]{escape(result.file.name)}[/bold]  {escape(unit)}  [{style}]{result.status_text}[/{style}]")
     if result.findings:
         table = Table(show_header=True, header_style="bold", expand=False)
         for col in ("级别", "规则", "工作表", "单元格", "问题说明"):
             table.add_column(col, overflow="fold", no_wrap=col in ("级别", "规则", "单元格"))
         for f in sorted(result.findings, key=lambda f: f.level != "error"):
             level = f"[{LEVEL_STYLE[f.level]}]{LEVEL_ZH[f.level]}[/{LEVEL_STYLE[f.level]}]"
-            table.add_row(level, f.rule, f.sheet, f.cells[0] if f.cells else "", f.message)
+            table.add_row(level, f.rule, escape(f.sheet), escape(f.cells[0] if f.cells else ""), escape(f.message))
         console.print(table)
     if result.output:
-        console.print(f"  审核结果工作簿：{result.output}")
+        console.print(f"  审核结果工作簿：{escape(str(result.output))}")
     console.print()
 
 

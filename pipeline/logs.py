@@ -38,7 +38,16 @@ def worker_output() -> None:
         warnings.simplefilter("ignore")
 
 
-def internal_error(exc: BaseException) -> str:
-    """A bug of ours met at the top of a command: its traceback to the log, a Chinese line for the user."""
+def quiet_warnings(argv: list[str]) -> None:
+    """The console script without -v: no Python warning on the user's terminal."""
+    if not {"-v", "--verbose"} & set(argv):
+        warnings.simplefilter("ignore")
+
+
+def internal_error(exc: BaseException, *, reraise: bool = False) -> str:
+    """A bug of ours met at the top of a command: its traceback to the log, a Chinese line for the user (with
+    `reraise`, -v: the exception itself, traceback and all)."""
+    if reraise:
+        raise exc
     log.error("unexpected error", exc_info=exc)
     return MSG_INTERNAL.format(kind=type(exc).__name__)

@@ -28,6 +28,10 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_SHEET_ROWS = 5_000
 MAX_SHEET_CELLS = 200_000
 
+#: A sheet taller than MAX_SHEET_ROWS only because of this many cells or fewer below it (a value typed at
+#: A1048576 by a slip) is read down to MAX_SHEET_ROWS, the strays left out; more make it a sheet too large.
+MAX_STRAY_CELLS = 10
+
 #: Zip guard: declared uncompressed total, worst compression ratio, number of entries.
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200

@@ -371,3 +371,116 @@ def test_row3_formulas_reaching_out_are_replaced_and_named(tmp_path: Path) -> No
     assert ws["A207"].value.startswith("=_xlfn.FILTERXML") and ws["A207"].data_type == "s"  # the text as typed
     assert ws[f"A{ORDINARY}"].value == "=SUM(1,2)"  # an ordinary formula stays
     assert ws["A208"].hyperlink is None
+
+
+# ------------------------------------------------------------------ row 8: the low ones
+
+
+def test_row8_a_file_swapped_for_a_link_after_the_scan_is_skipped_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.batch import inbox as inbox_module
+    from pipeline.batch.engine import run_inbox
+
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    h.write_submission(inbox / "a.xlsx", unit="甲单位")
+    secret = h.write_submission(tmp_path / "secret.xlsx", unit="别处的文件")  # outside the inbox
+    scan = inbox_module.Inbox.scan
+
+    def then_swapped(self: inbox_module.Inbox, **kwargs: object) -> inbox_module.Scan:
+        found = scan(self, **kwargs)  # type: ignore[arg-type]
+        (inbox / "a.xlsx").unlink()
+        (inbox / "a.xlsx").symlink_to(secret)  # between the scan and the copy into the archive
+        return found
+
+    monkeypatch.setattr(inbox_module.Inbox, "scan", then_swapped)
+    report = run_inbox(inbox, out, workers=0, settle_s=0, wait_s=0)
+    assert report.outcomes == [] and report.skipped == [("a.xlsx", inbox_module.SKIPPED_ZH["changed"])]
+    assert [p for p in (out / "archive").rglob("*") if p.is_file()] == []  # the link's target was not copied
+    assert (inbox / "a.xlsx").is_symlink()
+
+
+def test_row8_skipped_files_are_listed_with_their_reason(tmp_path: Path) -> None:
+    inbox, out = tmp_path / "inbox", tmp_path / "out"
+    (inbox / ".hidden").mkdir(parents=True)
+    h.write_submission(tmp_path / "elsewhere.xlsx", unit="甲单位")
+    (inbox / "link.xlsx").symlink_to(tmp_path / "elsewhere.xlsx")
+    (inbox / "..x.xlsx").write_bytes(b"x")
+    (inbox / "a.tmp").write_bytes(b"x")
+    (inbox / ".hidden" / "b.xlsx").write_bytes(b"x")
+    code, text, err = terminal("run", str(inbox), "--out", str(out), "--workers", "0")
+    assert code == 0 and err == ""
+    assert "收件箱中没有可审核的新文件" in text and "已跳过 4 项（未审核，留在收件箱中）：" in text
+    for line in (
+        ".hidden/：隐藏文件夹",
+        "..x.xlsx：隐藏文件",
+        "a.tmp：未下载完成的文件或临时文件",
+        "link.xlsx：符号链接",
+    ):
+        assert line in text, line
+    assert "INFO" not in text + err and "WARNING" not in text + err
+
+
+def test_row8_file_names_are_printed_as_text_not_markup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name = "[link=evil.example]点我[bold red]x.xlsx"
+    path = tmp_path / name
+    path.write_bytes(b"not a workbook")
+    code, text, _ = run_cli(capsys, "check", str(path), "--workers", "0")
+    assert code == 2
+    assert name in text  # shown as it is: a markup tag would have been swallowed
+
+
+def _lying_shared_strings(path: Path) -> Path:
+    import re
+    import zipfile
+
+    base = h.write_submission(path.with_suffix(".base.xlsx"), unit="共享字符串测试单位")
+    with zipfile.ZipFile(base) as z:
+        sst = z.read("xl/sharedStrings.xml").decode()
+    sst = re.sub(r'uniqueCount="\d+"', 'uniqueCount="99999999"', sst, count=1)
+    h.rewrite_zip(base, path, replace={"xl/sharedStrings.xml": sst.encode()})
+    base.unlink()
+    return path
+
+
+def test_row8_a_lying_shared_string_count_gets_one_verdict_with_and_without_workers(tmp_path: Path) -> None:
+    from pipeline.check import check_files
+
+    path = _lying_shared_strings(tmp_path / "sst.xlsx")
+    inline, isolated = check_files([path], workers=0)[0], check_files([path], workers=1)[0]
+    assert not inline.rejected and not isolated.rejected
+    assert inline.unit == isolated.unit == "共享字符串测试单位"
+    assert [(f.rule, f.cells) for f in inline.findings] == [(f.rule, f.cells) for f in isolated.findings]
+
+
+def test_row8_one_stray_cell_far_down_does_not_refuse_the_workbook(tmp_path: Path) -> None:
+    from pipeline.check import check_files
+    from tests.builders import edit_workbook
+
+    clean = h.write_submission(tmp_path / "clean.xlsx", unit="甲单位")
+    stray = h.write_submission(tmp_path / "stray.xlsx", unit="甲单位")
+
+    def far_down(wb: object) -> None:
+        wb.worksheets[0]["A1048576"] = "误输入"  # type: ignore[attr-defined]
+
+    edit_workbook(stray, far_down)
+    edit_workbook(clean, lambda wb: None)  # the same round trip through openpyxl, without the stray cell
+    clean_result, stray_result = check_files([clean, stray], workers=0)
+    assert not stray_result.rejected and stray_result.unit == "甲单位"
+    assert [(f.rule, f.cells) for f in stray_result.findings] == [(f.rule, f.cells) for f in clean_result.findings]
+
+
+def test_row8_a_complete_zip_of_an_unsupported_version_is_refused_at_once(tmp_path: Path) -> None:
+    import struct
+
+    from pipeline.check import check_files
+    from pipeline.read.sniff import MSG_ZIP_VERSION, looks_complete
+
+    data = bytearray(h.write_submission(tmp_path / "v.xlsx", unit="甲单位").read_bytes())
+    at = data.index(b"PK\x01\x02")
+    data[at + 6 : at + 8] = struct.pack("<H", 64)  # "version needed to extract" 6.4: beyond what zipfile reads
+    (tmp_path / "v.xlsx").write_bytes(bytes(data))
+    assert looks_complete(tmp_path / "v.xlsx")  # whole: not waited for as a copy in progress
+    [result] = check_files([tmp_path / "v.xlsx"], workers=0)
+    assert result.rejected and result.findings[0].message == MSG_ZIP_VERSION

@@ -84,9 +84,11 @@ from pipeline.batch.inbox import (
     PROCESSED_DIR,
     REFUSED_DIR,
     RESULTS_DIR,
+    SKIPPED_ZH,
     Candidate,
     Inbox,
     OutDir,
+    PathChanged,
     signature,
 )
 from pipeline.batch.outcomes import FileOutcome, Listener, RunReport
@@ -194,6 +196,7 @@ def watch_inbox(
             total.recovered += report.recovered
             total.summaries = report.summaries or total.summaries
             total.waiting = report.waiting
+            total.skipped = report.skipped
             stop.wait(interval_s)
     return total
 
@@ -306,6 +309,7 @@ class _Engine:
         """Scan the inbox once and process every ready file; returns the files still being written."""
         unfinished = {e.source for e in self.ledger.entries(where="state != 'filed'")}
         scan = self.inbox.scan(skip=lambda p: p in unfinished)
+        report.skipped = list(scan.skipped)
         waiting = [c.rel for c in scan.waiting]
         if scan.ready:
             self.listener.planned(len(scan.ready))
@@ -355,6 +359,8 @@ class _Engine:
                         raise rest[0]
                     if kind == "unreadable":
                         report.unreadable.append((cand.rel, rest[0]))
+                    elif kind == "skipped":
+                        report.skipped.append((cand.rel, rest[0]))
                     elif kind == "changed":
                         waiting.append(cand.rel)  # changed while copied: next pass
                     else:
@@ -383,9 +389,13 @@ class _Engine:
                 self._pause()
                 folders: set[Path] = set()
                 try:
-                    sha, archive_rel = self.outdir.archive(cand.path, unsynced=folders)
+                    sha, archive_rel = self.outdir.archive(cand.path, unsynced=folders, identity=cand.identity)
                 except FileNotFoundError:
                     continue  # taken away since the scan
+                except PathChanged as exc:  # swapped for a link or another file since the scan: not read
+                    log.info("%s changed since the scan: %s", cand.path, exc)
+                    copies.put(("skipped", cand, SKIPPED_ZH["changed"]))
+                    continue
                 except OutputError as exc:
                     copies.put(("error", None, exc))
                     return

@@ -37,11 +37,13 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from pipeline import settings
 from pipeline.errors import JixiaoError, OutputError
@@ -61,6 +63,22 @@ MSG_OVERLAP = (
     "请另选一个与收件箱互不包含的文件夹作为输出目录"
 )
 MSG_CANNOT_MOVE = "无法把收件箱中的 {name} 移到 {dest}（{cause}）"
+
+#: Why a path in the inbox was passed over (`Scan.skipped`, the run's report), by `ignored_reason` and more.
+SKIPPED_ZH = {
+    "link": "符号链接（不跟随链接读取）",
+    "hidden": "隐藏文件",
+    "hidden_folder": "隐藏文件夹（其中的文件均未审核）",
+    "lock": "编辑软件的锁文件",
+    "partial": "未下载完成的文件或临时文件",
+    "system": "系统文件",
+    "special": "不是普通文件",
+    "changed": "扫描后被替换（现为链接或另一个文件），本次未读取",
+}
+
+
+class PathChanged(OSError):
+    """The inbox path is not the file the scan saw: now a link, or another file (inode) under that name."""
 
 
 _COPY_CHUNK = 1024 * 1024
@@ -90,6 +108,7 @@ class Candidate:
     rel: str  # path relative to the inbox, POSIX separators: what the ledger and the reports show
     size: int
     mtime_ns: int
+    identity: tuple[int, int] = (0, 0)  # (st_dev, st_ino) at the scan: the file read must still be this one
 
     @property
     def signature(self) -> Signature:
@@ -102,6 +121,7 @@ class Scan:
 
     ready: list[Candidate]
     waiting: list[Candidate]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path in the inbox, why, in Chinese)
 
 
 class Inbox:
@@ -131,8 +151,9 @@ class Inbox:
         now_wall, now_mono = time.time(), time.monotonic()
         ready: list[Candidate] = []
         waiting: list[Candidate] = []
+        skipped: list[tuple[str, str]] = []
         seen: dict[str, tuple[Signature, float]] = {}
-        for cand in self._walk():
+        for cand in self._walk(skipped):
             if skip(cand.path):
                 continue
             previous = self._seen.get(cand.rel)
@@ -147,9 +168,10 @@ class Inbox:
                 waiting.append(cand)
         self._seen = seen
         ready.sort(key=lambda c: (c.mtime_ns, c.rel))
-        return Scan(ready, waiting)
+        return Scan(ready, waiting, skipped)
 
-    def _walk(self) -> Iterator[Candidate]:
+    def _walk(self, skipped: list[tuple[str, str]]) -> Iterator[Candidate]:
+        """Every candidate under the root; what is passed over goes to `skipped` with the reason."""
         stack = [self.root]
         while stack:
             folder = stack.pop()
@@ -160,21 +182,26 @@ class Inbox:
                 continue
             for entry in entries:
                 path = Path(entry.path)
+                rel = PurePosixPath(*path.relative_to(self.root).parts).as_posix()
                 if entry.is_symlink():
                     log.info("symbolic link in the inbox left alone: %s", path)
+                    skipped.append((rel, SKIPPED_ZH["link"]))
                     continue
                 if entry.is_dir():
-                    if not entry.name.startswith(".") and path.resolve() not in self.exclude:
+                    if entry.name.startswith("."):
+                        skipped.append((f"{rel}/", SKIPPED_ZH["hidden_folder"]))
+                    elif path.resolve() not in self.exclude:
                         stack.append(path)
                     continue
-                if not entry.is_file() or ignored_reason(entry.name):
+                why = ignored_reason(entry.name) if entry.is_file() else "special"
+                if why is not None:
+                    skipped.append((rel, SKIPPED_ZH[why]))
                     continue
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue  # vanished between listing and stat
-                rel = PurePosixPath(*path.relative_to(self.root).parts).as_posix()
-                yield Candidate(path, rel, st.st_size, st.st_mtime_ns)
+                yield Candidate(path, rel, st.st_size, st.st_mtime_ns, (st.st_dev, st.st_ino))
 
 
 # ------------------------------------------------------------------------------------ output folder
@@ -187,15 +214,32 @@ def _ids(path: Path) -> list[int]:
         return []
 
 
-def _copy_durably(src: Path, dest_dir: Path) -> tuple[Path, str]:
-    """Copy `src` to a temporary file in `dest_dir`, fsync it; return (temporary path, sha256).
+def _open_same(src: Path, identity: tuple[int, int] | None) -> BinaryIO:
+    """`src` opened for reading without following a link; PathChanged when it is not the file scanned."""
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise PathChanged(exc.errno, "now a symbolic link") from exc
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or (identity is not None and (st.st_dev, st.st_ino) != identity):
+        os.close(fd)
+        raise PathChanged(errno.ESTALE, "another file than the one scanned")
+    return os.fdopen(fd, "rb")
 
-    A failure to read `src` raises OSError; a failure to write `dest_dir` raises OutputError.
+
+def _copy_durably(src: Path, dest_dir: Path, identity: tuple[int, int] | None = None) -> tuple[Path, str]:
+    """Copy `src` to a temporary file in `dest_dir`, fsync it; return (temporary path, sha256). With
+    `identity` (st_dev, st_ino from the scan), `src` must still be that file, and a link is never followed.
+
+    A failure to read `src` raises OSError (PathChanged: not the file scanned); a failure to write
+    `dest_dir` raises OutputError.
     """
     tmp = dest_dir / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
     digest = hashlib.sha256()
     try:
-        with src.open("rb") as fin:
+        with _open_same(src, identity) as fin:
             try:
                 fout = tmp.open("xb")
             except OSError as exc:
@@ -291,7 +335,9 @@ class OutDir:
     def path(self, rel: str) -> Path:
         return self.root / rel
 
-    def archive(self, src: Path, *, unsynced: set[Path] | None = None) -> tuple[str, str]:
+    def archive(
+        self, src: Path, *, unsynced: set[Path] | None = None, identity: tuple[int, int] | None = None
+    ) -> tuple[str, str]:
         """Durable content-addressed copy of `src`; returns (sha256, path relative to OUT).
 
         The copy is hashed as it is written, so the hash is that of the bytes archived even if the
@@ -300,7 +346,7 @@ class OutDir:
         fsyncs those folders (`fsync_dirs`) before it records the copies, once for a group of files.
         """
         archive = self.root / ARCHIVE_DIR
-        tmp, sha = _copy_durably(src, archive)  # OSError: src unreadable; OutputError: archive unwritable
+        tmp, sha = _copy_durably(src, archive, identity)  # OSError: src unreadable; OutputError: unwritable
         rel = f"{ARCHIVE_DIR}/{sha[:2]}/{sha}{src.suffix.lower()}"
         final = self.root / rel
         try:
