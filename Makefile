@@ -23,9 +23,11 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 # Thousands of mutated sample workbooks checked in-process (tests/test_fuzz.py); prints the figures.
+# FUZZ_SEED=n replays the mutations of seed n (unset: new ones each run).
 FUZZ_EXAMPLES ?= 3000
+FUZZ_SEED ?=
 fuzz: $(STAMP)
-	JIXIAO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_fuzz.py -s
+	JIXIAO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) JIXIAO_FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest tests/test_fuzz.py -s
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
