@@ -84,7 +84,6 @@ from pipeline.batch.inbox import (
     PROCESSED_DIR,
     REFUSED_DIR,
     RESULTS_DIR,
-    SKIPPED_ZH,
     Candidate,
     Inbox,
     OutDir,
@@ -357,10 +356,8 @@ class _Engine:
                         break
                     if kind == "error":
                         raise rest[0]
-                    if kind == "unreadable":
-                        report.unreadable.append((cand.rel, rest[0]))
-                    elif kind == "skipped":
-                        report.skipped.append((cand.rel, rest[0]))
+                    if kind in ("unreadable", "skipped"):
+                        (report.unreadable if kind == "unreadable" else report.skipped).append((cand.rel, rest[0]))
                     elif kind == "changed":
                         waiting.append(cand.rel)  # changed while copied: next pass
                     else:
@@ -393,8 +390,7 @@ class _Engine:
                 except FileNotFoundError:
                     continue  # taken away since the scan
                 except PathChanged as exc:  # swapped for a link or another file since the scan: not read
-                    log.info("%s changed since the scan: %s", cand.path, exc)
-                    copies.put(("skipped", cand, SKIPPED_ZH["changed"]))
+                    copies.put(("skipped", cand, exc.strerror))
                     continue
                 except OutputError as exc:
                     copies.put(("error", None, exc))

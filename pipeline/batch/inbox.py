@@ -78,7 +78,8 @@ SKIPPED_ZH = {
 
 
 class PathChanged(OSError):
-    """The inbox path is not the file the scan saw: now a link, or another file (inode) under that name."""
+    """The inbox path is not the file the scan saw: now a link, or another file (inode) under that name;
+    `strerror` says so in Chinese."""
 
 
 _COPY_CHUNK = 1024 * 1024
@@ -220,12 +221,12 @@ def _open_same(src: Path, identity: tuple[int, int] | None) -> BinaryIO:
         fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise PathChanged(exc.errno, "now a symbolic link") from exc
+            raise PathChanged(exc.errno, SKIPPED_ZH["changed"]) from exc
         raise
     st = os.fstat(fd)
     if not stat.S_ISREG(st.st_mode) or (identity is not None and (st.st_dev, st.st_ino) != identity):
         os.close(fd)
-        raise PathChanged(errno.ESTALE, "another file than the one scanned")
+        raise PathChanged(errno.ESTALE, SKIPPED_ZH["changed"])
     return os.fdopen(fd, "rb")
 
 

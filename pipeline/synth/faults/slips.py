@@ -1,5 +1,5 @@
 """Typical slips: transposed digits, amounts in 元, inserted rows, numbers typed as text, formulas left
-uncalculated."""
+uncalculated or linked to another workbook."""
 
 from __future__ import annotations
 
@@ -105,4 +105,19 @@ def _slip_formula(d: Draft) -> bool:
     d.expect(
         "GEN.FORMULA", "slip", _p("a1", f"a1.{row}.{col}"), f"{ROW_ZH[row]}（{col_zh(col, d.year)}）为未计算的公式"
     )
+    return True
+
+
+@fault("slip.external", "slip", "a1.sangong", "a1.public")
+def _slip_external(d: Draft) -> bool:
+    """A total linked to another workbook, its value kept as Excel saves it (GEN.EXTERNAL)."""
+    v = d.a1.values
+    options = [(row, col) for row in FORMULA_ROWS for col in COLS if _num(v, f"a1.{row}.{col}")]
+    if not options:
+        return False
+    row, col = d.rng.choice(options)
+    d.touch(f"a1.{row}.{col}")
+    d.post.insert(0, formula_edit(d, [(row, col)], cached=True, outside=True))
+    what = f"{ROW_ZH[row]}（{col_zh(col, d.year)}）链接到其他工作簿"
+    d.expect("GEN.EXTERNAL", "slip", _p("a1", f"a1.{row}.{col}"), what)
     return True
