@@ -4,73 +4,34 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline import logs
+from pipeline import __version__, logs
+from pipeline.argparse_zh import Parser
 from pipeline.batch.inbox import MSG_NO_INBOX
 from pipeline.errors import JixiaoError
-from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH, Result
+from pipeline.model import (
+    EXIT_CLEAN,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    EXPLAINED_ZH,
+    LEVEL_ZH,
+    STATUS_ZH,
+    Result,
+    exit_code,
+)
 from pipeline.settings import DEFAULT_YEAR
 from pipeline.store.files import cannot_write
 
 STATUS_STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "rejected": "magenta"}
 LEVEL_STYLE = {"error": "red", "warning": "yellow"}
-
-
-class _Formatter(argparse.HelpFormatter):
-    """Help text with a Chinese usage heading."""
-
-    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
-        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
-
-
-#: argparse's own messages (English, from its source) → what a user is shown.
-_ARGPARSE_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), text)
-    for pattern, text in (
-        (r"the following arguments are required: (.*)", "缺少必需的参数：{0}"),
-        (r"unrecognized arguments: (.*)", "无法识别的参数：{0}"),
-        (r"argument (.*?): invalid int value: (.*)", "参数 {0} 须为整数，收到 {1}"),
-        (r"argument (.*?): invalid float value: (.*)", "参数 {0} 须为数字，收到 {1}"),
-        (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", "参数 {0} 的值 {1} 无效，可选：{2}"),
-        (r"argument (.*?): expected one argument", "参数 {0} 需要一个值"),
-        (r"argument (.*?): (.*)", "参数 {0}：{1}"),
-        (r"ambiguous option: (.*?) could match (.*)", "选项 {0} 有歧义，可能是：{1}"),
-    )
-)
-
-
-def _zh(message: str) -> str:
-    for pattern, text in _ARGPARSE_ZH:
-        m = pattern.fullmatch(message)
-        if m:
-            return text.format(*m.groups())
-    return message
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse speaking Chinese: headings, -h, and its error messages (exit code 2, as argparse)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        kwargs["add_help"] = False
-        super().__init__(*args, **kwargs)
-        self._positionals.title = "参数"
-        self._optionals.title = "选项"
-        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}：错误：{_zh(message)}\n")
 
 
 def _workers(text: str) -> int:
@@ -84,19 +45,12 @@ def _workers(text: str) -> int:
     return value
 
 
-def _version() -> str:
-    try:
-        return metadata.version("jixiao")
-    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        return "未安装"
-
-
 PROFILE_HELP = "审核口径：schemas/profiles/ 下的名称（如 example_40_40），或 .toml 文件的路径（默认 default）"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="jixiao", description="绩效自评审核：检查预算单位整体支出绩效自评表")
-    parser.add_argument("--version", action="version", version=f"jixiao {_version()}", help="显示版本号并退出")
+    parser = Parser(prog="jixiao", description="绩效自评审核：检查预算单位整体支出绩效自评表")
+    parser.add_argument("--version", action="version", version=f"jixiao {__version__}", help="显示版本号并退出")
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
     commands = parser.add_subparsers(dest="command", required=True, metavar="命令", title="命令")
 
@@ -238,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ledger": cmd_ledger,
     }
     try:
+        if getattr(args, "profile", None) is not None:  # checked before anything is written (then cached)
+            from pipeline.forms import load_profile
+
+            load_profile(args.profile)
         _install_roster(args)
         _install_options(args)
         return commands[args.command](args, console)
@@ -245,15 +203,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return user_error(str(exc))
     except KeyboardInterrupt:
         Console(stderr=True).print("已中断。")
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug of ours: said in Chinese, its traceback logged (-v: raised as it is)
         return user_error(logs.internal_error(exc, reraise=args.verbose))
 
 
 def user_error(message: str) -> int:
-    """Say what the user must change, in Chinese, on stderr; exit code 2."""
+    """Say what the user must change, in Chinese, on stderr; exit code 2 (EXIT_USAGE)."""
     Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]错误：[/red]{escape(message)}")
-    return 2
+    return EXIT_USAGE
 
 
 def cmd_template(args: argparse.Namespace, console: Console) -> int:
@@ -272,7 +230,7 @@ def cmd_template(args: argparse.Namespace, console: Console) -> int:
     except OSError as exc:
         raise cannot_write(f"模板文件 {path}", exc) from exc
     console.print(f"已生成 {args.year} 年度空白模板（审核口径 {profile.name}）：{path}")
-    return 0
+    return EXIT_CLEAN
 
 
 def cmd_check(args: argparse.Namespace, console: Console) -> int:
@@ -288,7 +246,7 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
         for result in results:
             render_result(console, result)
         render_totals(console, results)
-    return exit_code(results)
+    return exit_code(r.status for r in results)
 
 
 def cmd_synth(args: argparse.Namespace, console: Console) -> int:
@@ -321,7 +279,7 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
         written = write_reports(clean, args.out, seed=args.seed, fault_rate=args.fault_rate)["reports"]
         faulty = sum(entry["fault"] is not None for entry in written.values())
         console.print(f"自评报告 {len(written)} 份（含错误 {faulty} 份），答案：{args.out / REPORT_KEY}")
-    return 0
+    return EXIT_CLEAN
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
@@ -335,7 +293,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             args.inbox, args.out, workers=args.workers, profile=args.profile, listener=progress, stop=stop
         )
     render_run(console, report)
-    return 130 if report.interrupted else report.exit_code
+    return EXIT_INTERRUPTED if report.interrupted else report.exit_code
 
 
 def cmd_watch(args: argparse.Namespace, console: Console) -> int:
@@ -359,7 +317,7 @@ def cmd_watch(args: argparse.Namespace, console: Console) -> int:
         )
     console.print("已停止监视。")
     render_run(console, report)
-    return 0
+    return report.exit_code  # Ctrl-C is how a watch ends: the code tells what the files it saw hold
 
 
 def cmd_summary(args: argparse.Namespace, console: Console) -> int:
@@ -379,7 +337,7 @@ def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str)
         console.print(f"账本中还没有审核过的文件，未{verb}。")
     for path in paths:
         console.print(f"{done}：{escape(str(path))}")
-    return 0
+    return EXIT_CLEAN
 
 
 def cmd_ledger(args: argparse.Namespace, console: Console) -> int:
@@ -396,7 +354,7 @@ def cmd_roster(args: argparse.Namespace, console: Console) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = write_roster_template(args.out / f"{ROSTER_STEM}.xlsx")
     console.print(f"已生成空白名单：{path}（填好后用 --roster 指定，或放在输出目录中命名为 名单.xlsx）")
-    return 0
+    return EXIT_CLEAN
 
 
 def cmd_review(args: argparse.Namespace, console: Console) -> int:
@@ -411,7 +369,7 @@ def cmd_review(args: argparse.Namespace, console: Console) -> int:
     console.print(f"已导入审核意见 {changed} 条（来自 {args.file.name}）")
     for path in paths:
         console.print(f"已生成汇总表：{escape(str(path))}")
-    return 0
+    return EXIT_CLEAN
 
 
 STOPPING = "正在停止：处理完当前文件后退出（再按一次 Ctrl-C 立即中断，下次运行会接着处理）"
@@ -552,13 +510,6 @@ def _shown(path: Path) -> str:
         return escape(str(path.relative_to(Path.cwd())))
     except ValueError:
         return escape(str(path))
-
-
-def exit_code(results: Sequence[Result]) -> int:
-    """0 no error found, 1 errors found, 2 a file could not be read."""
-    if any(r.rejected for r in results):
-        return 2
-    return 1 if any(r.errors for r in results) else 0
 
 
 def render_result(console: Console, result: Result) -> None:

@@ -1,9 +1,22 @@
 """Settings and limits in one place, each with the reason it exists."""
 
+from importlib.resources import files
 from pathlib import Path
 
-#: Declarative form definitions, rule catalogue and profiles.
-SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+def _schemas_dir() -> Path:
+    """The wheel carries schemas/ inside the package (pyproject: force-include), found through
+    importlib.resources; a checkout, editable install or not, has it at the top of the repository, where it
+    is edited. An installed wheel is files on disk, so the resource is a Path (a zipped install is not
+    supported: the readers' worker processes need files too)."""
+    packaged = files("pipeline") / "schemas"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+#: Declarative form definitions, rule catalogue and profiles (a folder of the same shape may stand in).
+SCHEMAS_DIR = _schemas_dir()
 
 #: Reporting year used when none is given (the reference submission's year).
 DEFAULT_YEAR = 2023

@@ -98,7 +98,7 @@ from pipeline.forms import Profile, load_profile
 from pipeline.model import Finding, Result, Submission
 from pipeline.naming import safe_filename
 from pipeline.read.isolate import map_isolated
-from pipeline.rules.validate import validate
+from pipeline.rules.validate import compile_rules, validate
 from pipeline.store.files import OutputLock, fsync_dir, fsync_dirs, os_cause, sha256_file
 from pipeline.store.ledger import LEDGER_NAME, Checked, Entry, Filed, Ledger, Received
 from pipeline.store.previous import attach_previous
@@ -219,6 +219,7 @@ def _session(
     outdir.check_inbox(inbox)
     box = Inbox(inbox, settle_s=settle_s, exclude=[outdir.root])
     prof = load_profile(profile)
+    compile_rules(prof)  # a broken catalogue stops the run here, before the lock and the inbox
     n_workers = default_workers() if workers is None else workers
     if n_workers < 0:
         raise ValueError(f"workers must be ≥ 0, got {workers!r}")

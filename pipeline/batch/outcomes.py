@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from pipeline.model import exit_code
 from pipeline.store.ledger import LEDGER_NAME, Entry
 
 
@@ -86,8 +87,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        """0 when no file of this run has errors, 1 when some do (a refused file counts as one)."""
-        return 1 if any(o.status in ("errors", "rejected") for o in self.outcomes) else 0
+        """model.exit_code over this run's files (a duplicate counts as clean: its first copy was counted)."""
+        return exit_code(o.status for o in self.outcomes)
 
 
 class Listener(Protocol):

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline import definitions
 from pipeline.errors import DefinitionError
 from pipeline.forms import Profile
 from pipeline.settings import SCHEMAS_DIR
@@ -107,14 +108,11 @@ def load_rules(
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DefinitionError(f"cannot read rule catalogue {path}: {exc}") from exc
+        raise DefinitionError(f"无法读取规则目录 {path}：{exc}") from exc
+    definitions.check_rules(raw, path.name)
     rules: list[Rule] = []
-    seen: set[str] = set()
-    for entry in raw.get("rules", []):
-        rid = entry.get("id")
-        if not rid or rid in seen:
-            raise DefinitionError(f"rule id missing or repeated: {rid!r}")
-        seen.add(rid)
+    for entry in raw["rules"]:
+        rid = entry["id"]
         for bindings in _expansions(entry, profile):
             rule = _compile(entry, bindings, profile, percent_points)
             unknown = [p for p in rule.points if known and p not in known]

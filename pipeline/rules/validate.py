@@ -37,8 +37,7 @@ def validate(
     forms = forms or load_forms()
     profile = profile or load_profile()
     types = point_types(profile)
-    percent = frozenset(k for k, t in types.items() if t == "percent")
-    rules = load_rules(profile, percent_points=percent, known=frozenset(types))
+    rules = compile_rules(profile, types)
     prev_keys = tuple(dict.fromkeys(p for r in rules for p in r.points if p.startswith(PREFIX)))
     ctx = Context(submissions, forms, profile, vocabulary(forms, profile), types, profile_params(profile), prev_keys)
     needed = {name: frozenset(p for r in rules if r.frame == name for p in r.points) for name in FRAMES}
@@ -55,6 +54,14 @@ def validate(
     if profile.explainable:
         out = [explained_errors(s, f, profile.explainable) for s, f in zip(submissions, out, strict=True)]
     return out
+
+
+def compile_rules(profile: Profile, types: dict[str, str] | None = None) -> list[Rule]:
+    """The catalogue expanded for a profile, every point a rule names checked against the editions: called
+    before a run touches a file, so a broken catalogue stops it with nothing moved (DefinitionError)."""
+    types = point_types(profile) if types is None else types
+    percent = frozenset(k for k, t in types.items() if t == "percent")
+    return load_rules(profile, percent_points=percent, known=frozenset(types))
 
 
 def explained_errors(sub: Submission, findings: list[Finding], rules: tuple[str, ...]) -> list[Finding]:
