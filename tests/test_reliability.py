@@ -116,10 +116,13 @@ def test_row4_same_name_in_two_folders_gets_two_results(tmp_path: Path, capsys: 
 # ------------------------------------------------------------------ row 5: a damaged ledger, silent loss
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "missing"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "missing", "no_tables"])
 def test_row5_damaged_ledger_stops_and_recover_rebuilds_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
 ) -> None:
+    import contextlib
+    import sqlite3
+
     from pipeline.store.ledger import Ledger
     from tests.test_batch import copy_samples
     from tests.test_review import UNIT, _decided, _type
@@ -138,6 +141,10 @@ def test_row5_damaged_ledger_stops_and_recover_rebuilds_it(
         Path(f"{ledger_file}{side}").unlink(missing_ok=True)
     if damage == "missing":
         ledger_file.unlink()
+    elif damage == "no_tables":  # a sound SQLite file without a table: what is left when the -wal is lost
+        ledger_file.unlink()
+        with contextlib.closing(sqlite3.connect(ledger_file)) as empty:
+            empty.execute("PRAGMA journal_mode = WAL")  # writes the header: a valid file of 4096 bytes
     else:
         damaged = {"garbage": b"not a ledger " * 500, "truncated": data[: len(data) // 3], "empty": b""}
         ledger_file.write_bytes(damaged[damage])

@@ -169,7 +169,7 @@ class Ledger:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            why = check_sound(self.conn)
+            why = check_sound(self.conn, self.path, rebuild=rebuild)
             if why is not None:
                 raise _Unsound(why)
             self.migrate()

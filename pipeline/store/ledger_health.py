@@ -65,14 +65,16 @@ def check_before_open(path: Path) -> None:
     raise LedgerDamaged(MSG_MISSING.format(out=path.parent, what="缺失" if size is None else "为空文件", n=n))
 
 
-def check_sound(conn: sqlite3.Connection) -> str | None:
-    """Why an open ledger is not sound, in Chinese, or None: `PRAGMA quick_check`, then its schema version."""
+def check_sound(conn: sqlite3.Connection, path: Path, *, rebuild: bool = False) -> str | None:
+    """Why an open ledger is not sound, in Chinese, or None: `PRAGMA quick_check`, then its schema version;
+    one without tables (its -wal lost) is new only while the archive beside it is empty, or when rebuilt."""
     problems = [row[0] for row in conn.execute("PRAGMA quick_check")]
     if problems != ["ok"]:
         return f"完整性检查未通过：{problems[0]}"
     tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables:
-        return None  # a new ledger: the migrations create it
+        n = 0 if rebuild else len(archived_files(path.parent))
+        return f"账本中没有任何表，但归档中有 {n} 个已收文件" if n else None  # else new: the migrations create it
     if "schema_migrations" not in tables:
         return "不是 jixiao 的审核账本（没有结构版本表）"
     if conn.execute("SELECT 1 FROM schema_migrations WHERE version = 1").fetchone() is None:
