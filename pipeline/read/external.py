@@ -35,6 +35,7 @@ CALLS_OUT = (
     "SQL.REQUEST",
 )
 _STRING = re.compile(r'"(?:[^"]|"")*"')
+_QUOTED = re.compile(r"'(?:[^']|'')*'")  # a quoted sheet name: `'附件3 项目支出自评表(2)'!A1`
 _CALL = re.compile(r"(?<![\w.])(?:_xl\w+\.)*(?:" + "|".join(re.escape(n) for n in CALLS_OUT) + r")\s*\(", re.I)
 #: `[1]Sheet1!A1`, `'[other.xlsx]Sheet 1'!A1`, `'C:\dir\[b.xlsx]S'!A1`, `[1]!Name`: a bracket, then `!`.
 _OTHER_BOOK = re.compile(r"\[[^\[\]]+\][^\[\]!(),;]*!")
@@ -56,16 +57,21 @@ def reaches_out(formula: str, names: Iterable[str] = ()) -> bool:
     """Whether a formula (as Excel stores it, without `=`) reaches outside the workbook, or uses one of
     `names` (defined names that do)."""
     names = tuple(names)
-    if not names and not any(mark in formula for mark in "([|"):
-        return False  # no call, no other book, no DDE: `'附件1'!$F$11`, `F19+F20` (the common case, kept cheap)
+    unquoted = _QUOTED.sub("''", formula) if "'" in formula else formula  # sheet names may hold ( and |
+    if not names and "[" not in formula and "(" not in unquoted and _DDE not in unquoted:
+        return False  # no call, no other book, no DDE: `'附件3(2)'!$F$11`, `F19+F20` (the common case, cheap)
     text = _STRING.sub('""', formula)
-    if _DDE in text or _CALL.search(text) or _OTHER_BOOK.search(text):
+    if _DDE in _QUOTED.sub("''", text) or _CALL.search(text) or _OTHER_BOOK.search(text):
         return True
     return any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w(.])", text, re.I) for n in names)
 
 
 def outside_names(book: str) -> set[str]:
     """Defined names of a workbook part whose formula reaches outside (a name may use another: followed)."""
+    start = book.find("definedName")
+    unquoted = _QUOTED.sub("", book[start:]) if start >= 0 else ""
+    if start < 0 or ("[" not in book[start:] and "(" not in unquoted and _DDE not in unquoted):
+        return set()  # no name holds a call, another book or DDE (a template's 400 `'附件1'!$F$11`: cheap)
     defined = [(m.group(1), html.unescape(m.group(2))) for m in _DEFINED_NAME.finditer(book)]
     named = [(n.group(1), text) for attrs, text in defined if (n := _NAME_ATTR.search(attrs))]
     bad: set[str] = set()
@@ -108,6 +114,8 @@ def external_cells(sheet: bytes, names: Iterable[str] = ()) -> Iterator[tuple[st
     that reaches out, in the sheet's order (cells first, then the hyperlinks)."""
     names = list(names)
     has_formula = b"<f" in sheet or b":f" in sheet
+    if has_formula and not names:  # most formulas are plain sums: the cells are looked at only if one is not
+        has_formula = any(f.group(2) and reaches_out(formula_text(f.group(2))) for f in _FORMULA.finditer(sheet))
     groups = outside_groups(sheet, names) if has_formula else set()
     seen: set[tuple[str, int]] = set()
     for cell in _CELL.finditer(sheet) if has_formula else ():

@@ -70,7 +70,7 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
             else {}
         )
         uncached = _uncached_formulas(archive, path, sheets, seen)
-        external = _external_cells(archive, path)
+        external = _external_cells(archive, path) if seen.formula or seen.hyperlink or not seen.complete else {}
     finally:
         if archive is not None:
             archive.close()
@@ -227,6 +227,7 @@ class _Seen:
 
     formula: bool = False
     complete: bool = True
+    hyperlink: bool = False  # any `<hyperlink`: with `formula`, what `_external_cells` needs to look for
 
 
 def _guard_references(archive: zipfile.ZipFile) -> _Seen:
@@ -255,6 +256,7 @@ def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, seen: _Seen) ->
         tail = b""
         while chunk := _read_checked(part):
             seen.formula = seen.formula or _holds_formula(chunk)
+            seen.hyperlink = seen.hyperlink or b"hyperlink" in chunk
             text = tail + chunk
             if any(rx.search(text) for rx in _SUSPECT):  # else every reference in it is a plain one
                 _refuse_beyond_grid(text, name)

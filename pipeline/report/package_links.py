@@ -34,6 +34,7 @@ _DEFINED_NAME = re.compile(r"<((?:\w+:)?definedName)\b[^>]*>.*?</\1>", re.S)
 _EXTERNAL_REFS = re.compile(r"<((?:\w+:)?externalReferences)\b[^>]*?(?:/>|>.*?</\1>)", re.S)
 _EMPTY_NAMES = re.compile(r"<((?:\w+:)?definedNames)\b[^>]*?(?:/>|>\s*</\1>)", re.S)
 _T_EXTERNAL_LINK = "/externalLink"
+_EXTERNAL_LINKS = "xl/externalLinks/"
 _T_CALC_CHAIN = "/calcChain"
 
 Parts = MutableMapping[str, bytes]
@@ -46,7 +47,7 @@ def strip_outside(parts: Parts, types: str, book: str, sheets: list[str]) -> tup
     if names:
         book = _DEFINED_NAME.sub(lambda m: "" if _defined(m.group(0)) in names else m.group(0), book)
         book = _EMPTY_NAMES.sub("", book)
-    formulas_gone = False
+    formulas_gone, changed = False, []
     for part in sheets:
         data = parts[part]
         if next(external_cells(data, names), None) is None:
@@ -54,13 +55,15 @@ def strip_outside(parts: Parts, types: str, book: str, sheets: list[str]) -> tup
         stripped = _strip_cells(data, names)
         formulas_gone |= stripped != data
         parts[part] = _EMPTY_HYPERLINKS.sub(b"", _HYPERLINK.sub(_drop_external_link, stripped))
-    book = _drop_external_links(parts, book)
-    types = _drop_part_types(parts, types)
+        changed.append(part)
+    if "externalReference" in book or any(name.startswith(_EXTERNAL_LINKS) for name in parts):
+        book = _drop_external_links(parts, book)
+        types = _drop_part_types(parts, types)
     for rels in [name for name in parts if name.endswith(".rels")]:
         _drop_external_relationships(parts, rels)
     if formulas_gone:
         types = _drop_calc_chain(parts, types)
-    _verify(parts, book, sheets)
+    _verify(book, [parts[part] for part in changed])  # the sheets left as they were held nothing reaching out
     return types, book
 
 
@@ -109,7 +112,7 @@ def _owner_of(rels: str) -> str:
 
 def _drop_external_links(parts: Parts, book: str) -> str:
     """externalLink parts, their relationships from the workbook and `<externalReferences>`."""
-    links = [name for name in parts if name.startswith("xl/externalLinks/")]
+    links = [name for name in parts if name.startswith(_EXTERNAL_LINKS)]
     for name in links:
         del parts[name]
     book_rels = "xl/_rels/workbook.xml.rels"
@@ -141,10 +144,12 @@ def _drop_external_relationships(parts: Parts, rels: str) -> None:
         return
     xml = parts[rels].decode("utf-8")
     gone = [m.group(0) for m in _RELATIONSHIP.finditer(xml) if (attr(m.group(0), "TargetMode") or "") == "External"]
-    if not gone:
-        return
     for element in gone:
         xml = xml.replace(element, "", 1)
+    if re.search(r"TargetMode\s*=\s*[\"']External", xml, re.I):  # written in a way the pattern did not take
+        raise Unpatchable(f"an outside relationship is left in {rels}")
+    if not gone:
+        return
     parts[rels] = xml.encode("utf-8")
     owner = _owner_of(rels)
     if owner not in parts:
@@ -169,13 +174,10 @@ def _drop_calc_chain(parts: Parts, types: str) -> str:
     return _drop_part_types(parts, types)
 
 
-def _verify(parts: Parts, book: str, sheets: list[str]) -> None:
-    """Nothing reaching out is left; else the caller rewrites the workbook from its values."""
+def _verify(book: str, sheets: list[bytes]) -> None:
+    """Nothing reaching out is left in the workbook part or the sheets changed; else the caller rewrites the
+    workbook from its values (the relationships were checked as they were cleaned)."""
     if outside_names(book) or "externalReference" in book:
         raise Unpatchable("an outside reference is left in the workbook part")
-    for name in parts:
-        if name.endswith(".rels") and re.search(rb"TargetMode\s*=\s*[\"']External", parts[name], re.I):
-            raise Unpatchable(f"an outside relationship is left in {name}")
-    for part in sheets:
-        if next(external_cells(parts[part]), None) is not None:
-            raise Unpatchable(f"a formula or link reaching out is left in {part}")
+    if any(next(external_cells(data), None) is not None for data in sheets):
+        raise Unpatchable("a formula or link reaching out is left in a sheet")
