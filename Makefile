@@ -27,10 +27,10 @@ $(DEV): pyproject.toml requirements/dev.txt | $(VENV)/bin/python
 
 # A fresh out/ each time: the inbox is a scratch copy (sample_inputs/ stays untouched); exit 1 = findings.
 demo: $(RUNTIME)
-	rm -rf out
+	rm -rf out inbox
 	mkdir -p out
-	cp -rp sample_inputs out/inbox
-	$(BIN)/jixiao run out/inbox --out out || [ $$? -le 1 ]
+	cp -rp sample_inputs inbox
+	$(BIN)/jixiao run inbox --out out || [ $$? -le 1 ]
 
 # The browser tests (tests/test_web_browser.py) need Debian's chromium and chromium-driver; without them they skip.
 test: $(DEV)
@@ -39,9 +39,11 @@ test: $(DEV)
 	$(BIN)/pytest
 
 # Thousands of mutated sample workbooks checked in-process (tests/test_fuzz.py); prints the figures.
+# FUZZ_SEED=n replays the mutations of seed n (unset: new ones each run).
 FUZZ_EXAMPLES ?= 3000
+FUZZ_SEED ?=
 fuzz: $(DEV)
-	JIXIAO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/test_fuzz.py -s
+	JIXIAO_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) JIXIAO_FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest tests/test_fuzz.py -s
 
 bench: $(DEV)
 	$(BIN)/python -m benchmarks.run

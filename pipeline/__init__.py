@@ -13,3 +13,13 @@ limits (`settings`), errors, file naming, the library entry point `check.check_f
 """
 
 __version__ = "0.1.0"
+
+import logging as _logging
+import os as _os
+
+from pipeline.logs import worker_output as _worker_output
+
+# Nothing reaches a terminal unless a program configures logging (pipeline/logs.py).
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
+_worker_output()
+_os.register_at_fork(after_in_child=_worker_output)

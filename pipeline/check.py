@@ -12,6 +12,7 @@ import importlib
 import logging
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pipeline.errors import JixiaoError, OutputError, RejectedFile
@@ -131,10 +132,23 @@ def check_files(
             results[i] = Result(Path(path), [Finding("RPT.ORPHAN", "warning", "", (), MSG_ORPHAN_REPORT)])
     ordered = [results[i] for i in sorted(results)]
     if out_dir is not None:
+        taken: set[str] = set()  # one name per input: two folders may hold one name (or its NFC and NFD forms)
         for result in ordered:
             if result.findings and not is_report(result.file):
-                result.output = write_result_workbook(result, out_dir)
+                result.output = write_result_workbook(result, out_dir, name=result_name(result.file, taken))
     return ordered
+
+
+def result_name(file: Path, taken: set[str]) -> str:
+    """`<stem>_审核结果.xlsx`, or `<stem>(n)_审核结果.xlsx` when an earlier input of this check took that name
+    (compared as the file system of a Windows share would: case-folded); the name is added to `taken`."""
+    stem = safe_filename(file.stem)
+    name, n = f"{stem}{RESULT_SUFFIX}", 1
+    while name.casefold() in taken:
+        n += 1
+        name = f"{stem}({n}){RESULT_SUFFIX}"
+    taken.add(name.casefold())
+    return name
 
 
 MSG_ORPHAN_REPORT = "未找到与该自评报告对应的工作簿（按单位名称匹配），请与绩效自评表一并提交"
@@ -156,20 +170,21 @@ def attach_reports(subs: Sequence[Submission], reports: Sequence[Report]) -> set
     return orphans
 
 
-def write_result_workbook(result: Result, out_dir: Path) -> Path:
-    """Write `<stem>_审核结果.xlsx` for one result: the submitted .xlsx patched, other formats read again and
-    rewritten (cheap, and keeps memory flat)."""
+def write_result_workbook(result: Result, out_dir: Path, *, name: str | None = None) -> Path:
+    """Write `name` (default `<stem>_审核结果.xlsx`) for one result: the submitted .xlsx patched, other formats
+    read again and rewritten (cheap, and keeps memory flat)."""
     from pipeline.report.annotate import write_annotated
+    from pipeline.report.marks import MSG_SHEETS_LEFT_OUT, Annotation
 
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise cannot_write(f"输出目录 {out_dir}", exc) from exc
-    out_path = out_dir / f"{safe_filename(result.file.stem)}{RESULT_SUFFIX}"
+    out_path = out_dir / (name or f"{safe_filename(result.file.stem)}{RESULT_SUFFIX}")
     try:
         return write_annotated(result, None if result.rejected else result.file, out_path)
     except OutputError:
         raise
     except Exception:  # the copy of the unit's sheets failed on their content: the findings sheet alone
-        log.exception("cannot write the annotated sheets of %s; writing the findings sheet only", result.file)
-        return write_annotated(result, None, out_path)
+        log.info("cannot write the annotated sheets of %s; writing the findings sheet only", result.file, exc_info=True)
+        return write_annotated(replace(Annotation.of(result), note=MSG_SHEETS_LEFT_OUT), None, out_path)

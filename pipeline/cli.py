@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline import __version__
+from pipeline import __version__, logs
 from pipeline.argparse_zh import Parser
 from pipeline.batch.inbox import MSG_NO_INBOX
 from pipeline.errors import JixiaoError
@@ -139,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     actions = p.add_subparsers(dest="action", required=True, metavar="操作")
     d = actions.add_parser("draft", help="打印工作簿中各自评表的表样草稿，另存为 .toml 并在审核口径中列出即可使用")
     d.add_argument("file", type=Path, metavar="工作簿", help="一个使用未内置表样的工作簿（.xlsx/.xls/.ods）")
+    p = commands.add_parser("ledger", help="审核账本维护：账本损坏或丢失时从归档重建（ledger recover）")
+    p = p.add_subparsers(dest="action", required=True, metavar="操作", title="操作").add_parser(
+        "recover", help="从输出目录的归档（archive/）和汇总表中的审核意见重建审核账本"
+    )
+    p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
     p = commands.add_parser("review", help="导入在别处编辑的汇总表中的审核意见与备注，并重新生成汇总表")
     p.add_argument("file", type=Path, metavar="汇总表", help="填写了审核意见的汇总表（.xlsx）")
     p.add_argument("--out", type=Path, required=True, metavar="目录", help="jixiao run 的输出目录")
@@ -176,14 +180,13 @@ def entry() -> int:
     hypothesis, when installed (the tests need it), to offer data synthesis that jixiao never uses: ≈ 0.1 s of
     every `jixiao check`. Marked absent here, pandera does without it (as when it is not installed)."""
     sys.modules.setdefault("hypothesis", None)  # type: ignore[arg-type]
+    logs.quiet_warnings(sys.argv[1:])  # openpyxl's English warnings about a unit's file are not for users
     return main()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(verbose=args.verbose)
     console = Console(stderr=False, highlight=False)
     commands = {
         "template": cmd_template,
@@ -199,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "notices": cmd_notices,
         **portal_commands.COMMANDS,
         "serve": lambda a, c: portal_commands.cmd_serve(a, c, listener=WatchLog(c)),
+        "ledger": cmd_ledger,
     }
     try:
         if getattr(args, "profile", None) is not None:  # checked before anything is written (then cached)
@@ -213,6 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         Console(stderr=True).print("已中断。")
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug of ours: said in Chinese, its traceback logged (-v: raised as it is)
+        return user_error(logs.internal_error(exc, reraise=args.verbose))
 
 
 def user_error(message: str) -> int:
@@ -320,7 +326,7 @@ def cmd_watch(args: argparse.Namespace, console: Console) -> int:
             workers=args.workers,
             profile=args.profile,
             listener=WatchLog(console),
-            on_pass=lambda r: console.print(f"  汇总表已更新：{'、'.join(str(p) for p in r.summaries)}"),
+            on_pass=lambda r: console.print(f"  汇总表已更新：{escape('、'.join(str(p) for p in r.summaries))}"),
         )
     console.print("已停止监视。")
     render_run(console, report)
@@ -354,8 +360,16 @@ def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str)
     if not paths:
         console.print(f"账本中还没有审核过的文件，未{verb}。")
     for path in paths:
-        console.print(f"{done}：{path}")
+        console.print(f"{done}：{escape(str(path))}")
     return EXIT_CLEAN
+
+
+def cmd_ledger(args: argparse.Namespace, console: Console) -> int:
+    from pipeline.batch.recover import recover_ledger
+
+    report = recover_ledger(args.out)
+    console.print(f"已从归档重建审核账本：{len(report.outcomes)} 个文件重新审核并登记")
+    return _list_written(console, report.summaries, "生成汇总表", "已生成汇总表（保留了原汇总表中的审核意见）")
 
 
 def cmd_roster(args: argparse.Namespace, console: Console) -> int:
@@ -390,7 +404,7 @@ def cmd_review(args: argparse.Namespace, console: Console) -> int:
         return user_error(str(exc))
     console.print(f"已导入审核意见 {tally.recorded} 条（来自 {args.file.name}；{tally.text()}）")
     for path in paths:
-        console.print(f"已生成汇总表：{path}")
+        console.print(f"已生成汇总表：{escape(str(path))}")
     return EXIT_CLEAN
 
 
@@ -463,7 +477,8 @@ class WatchLog:
             extra = outcome.reason or ""
         elif outcome.kind != "workbook":  # a report waits for its workbook; a bundle's members follow
             status, extra = KIND_ZH[outcome.kind], ""
-        self.console.print(f"{datetime.now():%H:%M:%S}  {outcome.original}  {outcome.unit or ''}  {status}  {extra}")
+        line = f"{escape(outcome.original)}  {escape(outcome.unit or '')}  {status}  {escape(extra)}"
+        self.console.print(f"{datetime.now():%H:%M:%S}  {line}")
 
 
 RUN_STATUS_ZH = {**STATUS_ZH, "duplicate": "重复提交"}
@@ -474,7 +489,7 @@ def render_run(console: Console, report: Any) -> None:
     """Counts, where the outputs are, and the files that need attention."""
     counts = report.counts()
     if not report.outcomes and not report.interrupted:  # stopped early: files may well be waiting
-        console.print("收件箱中没有新文件（已处理过的文件不会再次审核）。")
+        console.print(f"收件箱中没有{'可审核的' if report.skipped else ''}新文件（已处理过的文件不会再次审核）。")
     explained = _explained(report)
     table = Table(title="审核结果", show_header=True, header_style="bold", title_justify="left")
     for col in ("单位数", "通过", EXPLAINED_ZH, "有提示", "有错误", "退回", "重复提交"):
@@ -499,9 +514,10 @@ def render_run(console: Console, report: Any) -> None:
             style = STATUS_STYLE[o.status]
             status = f"[{style}]{STATUS_ZH[o.status]}[/{style}]"
             if o.status == "rejected":
-                problems.add_row(o.original, "", status, "", "", o.reason or "")
+                problems.add_row(escape(o.original), "", status, "", "", escape(o.reason or ""))
             else:
-                problems.add_row(o.original, o.unit or "", status, str(o.errors), str(o.warnings), *([""] * refused))
+                row = (escape(o.original), escape(o.unit or ""), status, str(o.errors), str(o.warnings))
+                problems.add_row(*row, *([""] * refused))
         console.print(problems)
         if len(attention) > 20:
             console.print(f"……另有 {len(attention) - 20} 个文件，见汇总表。")
@@ -520,9 +536,11 @@ def render_run(console: Console, report: Any) -> None:
         console.print(f"已完成上次中断时未处理完的 {report.recovered} 个文件。")
     _render_reports(console, report)
     for name, why in report.unreadable:
-        console.print(f"[red]无法读取[/red] {name}：{why}（留在收件箱中）")
+        console.print(f"[red]无法读取[/red] {escape(name)}：{escape(why)}（留在收件箱中）")
     if report.waiting:
-        console.print(f"{len(report.waiting)} 个文件仍在写入，留待下次处理：{'、'.join(report.waiting[:5])}")
+        console.print(f"{len(report.waiting)} 个文件仍在写入，留待下次处理：{escape('、'.join(report.waiting[:5]))}")
+    for line in report.skipped_lines():
+        console.print(line, markup=False)
     if report.interrupted:
         console.print("已按要求停止；未处理的文件留在收件箱中，下次运行时继续。")
 
@@ -539,25 +557,25 @@ def _render_reports(console: Console, report: Any) -> None:
 
 def _shown(path: Path) -> str:
     try:
-        return str(path.relative_to(Path.cwd()))
+        return escape(str(path.relative_to(Path.cwd())))
     except ValueError:
-        return str(path)
+        return escape(str(path))
 
 
 def render_result(console: Console, result: Result) -> None:
     style = STATUS_STYLE[result.status]
     unit = f"{result.unit or ''} {result.year or ''}".strip()
-    console.print(f"[bold]{result.file.name}[/bold]  {unit}  [{style}]{result.status_text}[/{style}]")
+    console.print(f"[bold]{escape(result.file.name)}[/bold]  {escape(unit)}  [{style}]{result.status_text}[/{style}]")
     if result.findings:
         table = Table(show_header=True, header_style="bold", expand=False)
         for col in ("级别", "规则", "工作表", "单元格", "问题说明"):
             table.add_column(col, overflow="fold", no_wrap=col in ("级别", "规则", "单元格"))
         for f in sorted(result.findings, key=lambda f: f.level != "error"):
             level = f"[{LEVEL_STYLE[f.level]}]{LEVEL_ZH[f.level]}[/{LEVEL_STYLE[f.level]}]"
-            table.add_row(level, f.rule, f.sheet, f.cells[0] if f.cells else "", f.message)
+            table.add_row(level, f.rule, escape(f.sheet), escape(f.cells[0] if f.cells else ""), escape(f.message))
         console.print(table)
     if result.output:
-        console.print(f"  审核结果工作簿：{result.output}")
+        console.print(f"  审核结果工作簿：{escape(str(result.output))}")
     console.print()
 
 

@@ -117,6 +117,7 @@ class Grid:
     properties: dict[str, str] = field(default_factory=dict)
     names: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # sheet → point key → cell
     uncached: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # formulas never calculated
+    external: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # formulas and links reaching out
 
 
 @dataclass(slots=True)
@@ -226,6 +227,7 @@ class Previous:
     file: str  # the name last year's workbook was received under
     points: dict[str, Point]  # its 附件1 / 附件2 points by key, without cells (they are in that other file)
     current: str = ""  # the name this year's workbook was received under (what is read is its archive copy)
+    by_code: bool = False  # matched by unit code (forms or roster); False: by the unit's name alone
 
 
 @dataclass(slots=True)
@@ -239,6 +241,7 @@ class Submission:
     report: Report | None = None  # the unit's 自评报告, when one came with the workbook
     explanations: dict[ExplanationKey, str] = field(default_factory=dict)  # 单位说明 / 审核说明 it carries
     previous: Previous | None = None  # last year's workbook of the unit, when a ledger holds one
+    external: list[tuple[str, str]] = field(default_factory=list)  # (sheet, cell) of formulas reaching out
 
     @property
     def unit(self) -> str | None:

@@ -13,6 +13,9 @@ import unicodedata
 #: Bytes kept of a derived name: ext4/NTFS allow 255, and suffixes such as `_审核结果.xlsx` need room.
 MAX_NAME_BYTES = 150
 
+#: What the file system takes for one name (ext4, XFS, btrfs: 255 bytes; a name of 85 CJK characters is 255).
+FS_NAME_BYTES = 255
+
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
 
@@ -27,3 +30,15 @@ def safe_filename(name: str, *, fallback: str = "未命名", max_bytes: int = MA
     encoded = text.encode("utf-8")[:max_bytes]
     text = encoded.decode("utf-8", errors="ignore").strip(" .")
     return text or fallback
+
+
+def fit_name(stem: str, tail: str, *, limit: int = FS_NAME_BYTES) -> str:
+    """`stem + tail` cut, from the end of `stem`, to `limit` UTF-8 bytes (never inside a character): a name a
+    unit sent at 253 bytes still fits once jixiao numbers it `…(2).xlsx`. A tail longer than half the limit
+    (an odd "extension") is cut as well."""
+    tail_bytes = tail.encode("utf-8")
+    if len(tail_bytes) > limit // 2:
+        tail = tail_bytes[: limit // 2].decode("utf-8", errors="ignore")
+        tail_bytes = tail.encode("utf-8")
+    room = limit - len(tail_bytes)
+    return stem.encode("utf-8")[:room].decode("utf-8", errors="ignore") + tail

@@ -50,6 +50,10 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_SHEET_ROWS = 5_000
 MAX_SHEET_CELLS = 200_000
 
+#: A sheet taller than MAX_SHEET_ROWS only because of this many cells or fewer below it (a value typed at
+#: A1048576 by a slip) is read down to MAX_SHEET_ROWS, the strays left out; more make it a sheet too large.
+MAX_STRAY_CELLS = 10
+
 #: Zip guard: declared uncompressed total, worst compression ratio, number of entries.
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200
@@ -108,6 +112,9 @@ WATCH_INTERVAL_S = 2.0
 
 #: Most worker processes by default: each may take WORKER_MEMORY_MB, more than a bureau PC can spare many times.
 MAX_WORKERS = 8
+
+#: GEN.EXTERNAL findings per workbook at most: a sheet of 10,000 HYPERLINK cells would bury every other finding.
+MAX_EXTERNAL_FINDINGS = 50
 
 #: Excel ignores hyperlinks past this many per worksheet; further rows show the path as text.
 MAX_LINKS_PER_SHEET = 65_000

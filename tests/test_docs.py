@@ -62,7 +62,7 @@ def test_readme_edition_example_loads_and_reads_a_national_table(tmp_path: Path)
 def test_readme_run_example_counts_are_what_the_samples_give() -> None:
     samples = sorted((ROOT / "sample_inputs").iterdir())
     results = {r.file.name: r for r in check_files(samples)}
-    block = README[README.index("$ jixiao run out/inbox") : README.index("输出位置")]
+    block = README[README.index("$ jixiao run inbox --out out") : README.index("输出位置")]
     rows = re.findall(r"│ (\S+\.xlsx?) +│ (\S+) +│ (\S+) +│ +(\d+) │ +(\d+) │", block)
     assert rows, "the README's run example lists the files that need attention"
     shown = [(name, unit, status, int(e), int(w)) for name, unit, status, e, w in rows]

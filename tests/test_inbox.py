@@ -113,7 +113,9 @@ def test_an_inbox_inside_a_managed_folder_is_refused(tmp_path: Path) -> None:
     out = OutDir(tmp_path / "out")
     with pytest.raises(JixiaoError, match="processed/"):
         out.check_inbox(tmp_path / "out" / "processed" / "x")
-    out.check_inbox(tmp_path / "out" / "inbox")  # a plain subfolder of OUT is fine
+    with pytest.raises(JixiaoError, match="收件箱与输出目录不能相同或互相包含"):
+        out.check_inbox(tmp_path / "out" / "inbox")  # a plain subfolder of OUT is refused too (issue #18)
+    out.check_inbox(tmp_path / "inbox")  # a sibling is fine
 
 
 def test_the_lock_refuses_a_second_holder_with_a_clear_message(tmp_path: Path) -> None:

@@ -45,13 +45,21 @@ def _last_year(dest: Path) -> Path:
     return age(dest)
 
 
+def _roster(folder: Path) -> str:
+    """A roster giving the unit its code: last year's workbook is then matched by code, and its figures and
+    file name may be quoted (a match by name alone quotes neither: tests/test_reliability.py row 6)."""
+    path = folder / "名单.csv"
+    path.write_text(f"单位名称,单位编码\n{UNIT},430601001\n", encoding="utf-8")
+    return str(path)
+
+
 @pytest.fixture(scope="module")
 def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("last_year")
     out = root / "out"
     (root / "in22").mkdir()
     _last_year(root / "in22" / f"{UNIT}_2022.xlsx")
-    main(["run", str(root / "in22"), "--out", str(out), "--workers", "0"])
+    main(["run", str(root / "in22"), "--out", str(out), "--workers", "0", "--roster", _roster(root)])
     (root / "in23").mkdir()
     age(Path(shutil.copyfile(THIS_YEAR, root / "in23" / THIS_YEAR.name)))
     main(["run", str(root / "in23"), "--out", str(out), "--workers", "0"])
@@ -114,7 +122,7 @@ def test_last_years_workbook_in_the_same_run_is_compared_too(
     inbox.mkdir()
     _last_year(inbox / f"{UNIT}_2022.xlsx")
     age(Path(shutil.copyfile(THIS_YEAR, inbox / THIS_YEAR.name)), seconds=1800)  # received after last year's
-    main(["run", str(inbox), "--out", str(out), "--workers", str(workers)])
+    main(["run", str(inbox), "--out", str(out), "--workers", str(workers), "--roster", _roster(tmp_path)])
     findings = _rows(openpyxl.load_workbook(out / "汇总_2023.xlsx")["问题清单"])
     flagged = [f for f in findings if f["规则编号"] == "A1.PREV.ACTUAL"]
     a1 = load_submission(THIS_YEAR).forms["a1"].points

@@ -229,6 +229,14 @@ def _formula_without_value(wb: openpyxl.Workbook) -> None:
 BREAKERS["GEN.FORMULA"] = (_set(), "F18", _formula_without_value)
 
 
+def _link_out(wb: openpyxl.Workbook) -> None:
+    ws, _ = sheet_with_title(wb, "基础数据表")
+    ws["J40"] = '=HYPERLINK("http://example.com/","看这里")'  # a formula reaching outside the workbook
+
+
+BREAKERS["GEN.EXTERNAL"] = (_set(), "J40", _link_out)
+
+
 def test_formula_with_a_cached_value_reads_as_that_value(tmp_path: Path) -> None:
     import xlsxwriter
 

@@ -92,6 +92,7 @@ from pipeline.batch.inbox import (
     Candidate,
     Inbox,
     OutDir,
+    PathChanged,
     signature,
 )
 from pipeline.batch.kinds import BUNDLE, SEPARATOR, kind_of, refusal
@@ -206,6 +207,7 @@ def watch_inbox(
             total.paired += report.paired
             total.waiting_reports = report.waiting_reports
             first = False
+            total.skipped = report.skipped
             stop.wait(interval_s)
     return total
 
@@ -321,6 +323,7 @@ class _Engine:
         """Scan the inbox once and process every ready file; returns the files still being written."""
         unfinished = {e.source for e in self.ledger.entries(where="state != 'filed'")}
         scan = self.inbox.scan(skip=lambda p: p in unfinished)
+        report.skipped = list(scan.skipped)
         waiting = [c.rel for c in scan.waiting]
         if scan.ready:
             self.listener.planned(len(scan.ready))
@@ -368,8 +371,8 @@ class _Engine:
                         break
                     if kind == "error":
                         raise rest[0]
-                    if kind == "unreadable":
-                        report.unreadable.append((cand.rel, rest[0]))
+                    if kind in ("unreadable", "skipped"):
+                        (report.unreadable if kind == "unreadable" else report.skipped).append((cand.rel, rest[0]))
                     elif kind == "changed":
                         waiting.append(cand.rel)  # changed while copied: next pass
                     else:
@@ -401,9 +404,12 @@ class _Engine:
                 self._pause()
                 folders: set[Path] = set()
                 try:
-                    sha, archive_rel = self.outdir.archive(cand.path, unsynced=folders)
+                    sha, archive_rel = self.outdir.archive(cand.path, unsynced=folders, identity=cand.identity)
                 except FileNotFoundError:
                     continue  # taken away since the scan
+                except PathChanged as exc:  # swapped for a link or another file since the scan: not read
+                    copies.put(("skipped", cand, exc.strerror))
+                    continue
                 except OutputError as exc:
                     copies.put(("error", None, exc))
                     return

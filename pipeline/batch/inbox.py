@@ -38,15 +38,17 @@ import hashlib
 import logging
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, BinaryIO
 
 from pipeline import settings
 from pipeline.errors import JixiaoError, OutputError
+from pipeline.naming import fit_name
 from pipeline.read.sniff import looks_complete
 from pipeline.store.files import cannot_write, fsync_dir, ignored_reason, os_cause
 
@@ -57,7 +59,28 @@ MANAGED_DIRS = (ARCHIVE_DIR, RESULTS_DIR, PROCESSED_DIR, REFUSED_DIR)
 
 MSG_NO_INBOX = "收件箱目录不存在：{path}"
 MSG_INBOX_IN_OUT = "收件箱不能位于输出目录的 {name}/ 子目录中：{path}"
+MSG_OVERLAP = (
+    "收件箱与输出目录不能相同或互相包含（含经由链接）：收件箱 {inbox}，输出目录 {out}；"
+    "请另选一个与收件箱互不包含的文件夹作为输出目录"
+)
 MSG_CANNOT_MOVE = "无法把收件箱中的 {name} 移到 {dest}（{cause}）"
+
+#: Why a path in the inbox was passed over (`Scan.skipped`, the run's report), by `ignored_reason` and more.
+SKIPPED_ZH = {
+    "link": "符号链接（不跟随链接读取）",
+    "hidden": "隐藏文件",
+    "hidden_folder": "隐藏文件夹（其中的文件均未审核）",
+    "lock": "编辑软件的锁文件",
+    "partial": "未下载完成的文件或临时文件",
+    "system": "系统文件",
+    "special": "不是普通文件",
+    "changed": "扫描后被替换（现为链接或另一个文件），本次未读取",
+}
+
+
+class PathChanged(OSError):
+    """The inbox path is not the file the scan saw: now a link, or another file (inode) under that name;
+    `strerror` says so in Chinese."""
 
 
 _COPY_CHUNK = 1024 * 1024
@@ -87,6 +110,7 @@ class Candidate:
     rel: str  # path relative to the inbox, POSIX separators: what the ledger and the reports show
     size: int
     mtime_ns: int
+    identity: tuple[int, int] = (0, 0)  # (st_dev, st_ino) at the scan: the file read must still be this one
 
     @property
     def signature(self) -> Signature:
@@ -99,6 +123,7 @@ class Scan:
 
     ready: list[Candidate]
     waiting: list[Candidate]
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path in the inbox, why, in Chinese)
 
 
 class Inbox:
@@ -128,8 +153,9 @@ class Inbox:
         now_wall, now_mono = time.time(), time.monotonic()
         ready: list[Candidate] = []
         waiting: list[Candidate] = []
+        skipped: list[tuple[str, str]] = []
         seen: dict[str, tuple[Signature, float]] = {}
-        for cand in self._walk():
+        for cand in self._walk(skipped):
             if skip(cand.path):
                 continue
             previous = self._seen.get(cand.rel)
@@ -144,9 +170,10 @@ class Inbox:
                 waiting.append(cand)
         self._seen = seen
         ready.sort(key=lambda c: (c.mtime_ns, c.rel))
-        return Scan(ready, waiting)
+        return Scan(ready, waiting, skipped)
 
-    def _walk(self) -> Iterator[Candidate]:
+    def _walk(self, skipped: list[tuple[str, str]]) -> Iterator[Candidate]:
+        """Every candidate under the root; what is passed over goes to `skipped` with the reason."""
         stack = [self.root]
         while stack:
             folder = stack.pop()
@@ -157,21 +184,26 @@ class Inbox:
                 continue
             for entry in entries:
                 path = Path(entry.path)
+                rel = PurePosixPath(*path.relative_to(self.root).parts).as_posix()
                 if entry.is_symlink():
                     log.info("symbolic link in the inbox left alone: %s", path)
+                    skipped.append((rel, SKIPPED_ZH["link"]))
                     continue
                 if entry.is_dir():
-                    if not entry.name.startswith(".") and path.resolve() not in self.exclude:
+                    if entry.name.startswith("."):
+                        skipped.append((f"{rel}/", SKIPPED_ZH["hidden_folder"]))
+                    elif path.resolve() not in self.exclude:
                         stack.append(path)
                     continue
-                if not entry.is_file() or ignored_reason(entry.name):
+                why = ignored_reason(entry.name) if entry.is_file() else "special"
+                if why is not None:
+                    skipped.append((rel, SKIPPED_ZH[why]))
                     continue
                 try:
                     st = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue  # vanished between listing and stat
-                rel = PurePosixPath(*path.relative_to(self.root).parts).as_posix()
-                yield Candidate(path, rel, st.st_size, st.st_mtime_ns)
+                yield Candidate(path, rel, st.st_size, st.st_mtime_ns, (st.st_dev, st.st_ino))
 
 
 # ------------------------------------------------------------------------------------ output folder
@@ -184,17 +216,33 @@ def _ids(path: Path) -> list[int]:
         return []
 
 
-def _copy_durably(src: Path | IO[bytes], dest_dir: Path) -> tuple[Path, str]:
-    """Copy `src` (a file, or a stream such as a bundle's member) to a temporary file in `dest_dir`, fsync it;
-    return (temporary path, sha256).
+def _open_same(src: Path, identity: tuple[int, int] | None) -> BinaryIO:
+    """`src` opened for reading without following a link; PathChanged when it is not the file scanned."""
+    try:
+        fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise PathChanged(exc.errno, SKIPPED_ZH["changed"]) from exc
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or (identity is not None and (st.st_dev, st.st_ino) != identity):
+        os.close(fd)
+        raise PathChanged(errno.ESTALE, SKIPPED_ZH["changed"])
+    return os.fdopen(fd, "rb")
 
-    A failure to read `src` raises OSError (or what the stream raises); a failure to write `dest_dir` raises
-    OutputError.
+
+def _copy_durably(src: Path | IO[bytes], dest_dir: Path, identity: tuple[int, int] | None = None) -> tuple[Path, str]:
+    """Copy `src` (a file, or a stream such as a bundle's member) to a temporary file in `dest_dir`, fsync it;
+    return (temporary path, sha256). With `identity` (st_dev, st_ino from the scan), a file `src` must still be
+    that file, and a link is never followed.
+
+    A failure to read `src` raises OSError (PathChanged: not the file scanned; or what the stream raises); a
+    failure to write `dest_dir` raises OutputError.
     """
     tmp = dest_dir / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
     digest = hashlib.sha256()
     try:
-        with src.open("rb") if isinstance(src, Path) else contextlib.nullcontext(src) as fin:
+        with _open_same(src, identity) if isinstance(src, Path) else contextlib.nullcontext(src) as fin:
             try:
                 fout = tmp.open("xb")
             except OSError as exc:
@@ -222,7 +270,8 @@ class OutDir:
     """The output folder's layout and its durable operations: archive, reserve names, move out of the inbox."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root).resolve()
+        self.given = Path(root)  # as the user wrote it: what messages name
+        self.root = self.given.resolve()
 
     def prepare(self) -> None:
         """Create the managed folders and drop temporary files a crash left behind."""
@@ -275,18 +324,27 @@ class OutDir:
         yield from self.root.glob(".*.tmp")  # summaries being written
 
     def check_inbox(self, inbox: Path) -> None:
-        """Refuse an inbox inside one of the managed folders (it would eat its own output)."""
-        inbox = Path(inbox).resolve()
+        """Refuse an inbox that is OUT, lies inside it or holds it, links resolved: a run would take its own
+        archive, results, 汇总 and ledger as new submissions and move archive copies out of the archive."""
+        given = Path(inbox)
+        inbox = given.resolve()
         for name in MANAGED_DIRS:
             managed = self.root / name
             if inbox == managed or managed in inbox.parents:
-                raise JixiaoError(MSG_INBOX_IN_OUT.format(name=name, path=inbox))
+                raise JixiaoError(MSG_INBOX_IN_OUT.format(name=name, path=given))
+        if inbox == self.root or self.root in inbox.parents or inbox in self.root.parents:
+            raise JixiaoError(MSG_OVERLAP.format(inbox=given, out=self.given))
 
     def path(self, rel: str) -> Path:
         return self.root / rel
 
     def archive(
-        self, src: Path | IO[bytes], *, unsynced: set[Path] | None = None, suffix: str | None = None
+        self,
+        src: Path | IO[bytes],
+        *,
+        unsynced: set[Path] | None = None,
+        suffix: str | None = None,
+        identity: tuple[int, int] | None = None,
     ) -> tuple[str, str]:
         """Durable content-addressed copy of `src`; returns (sha256, path relative to OUT).
 
@@ -297,7 +355,7 @@ class OutDir:
         A stream (a bundle's member) is archived under `suffix`, the extension of its name.
         """
         archive = self.root / ARCHIVE_DIR
-        tmp, sha = _copy_durably(src, archive)  # OSError: src unreadable; OutputError: archive unwritable
+        tmp, sha = _copy_durably(src, archive, identity)  # OSError: src unreadable; OutputError: unwritable
         ext = (src.suffix if isinstance(src, Path) else suffix or "").lower()
         rel = f"{ARCHIVE_DIR}/{sha[:2]}/{sha}{ext}"
         final = self.root / rel
@@ -324,12 +382,13 @@ class OutDir:
         return sha, rel
 
     def free_name(self, folder: str, rel: str, taken: Callable[[str], bool]) -> str:
-        """`folder/rel`, or `folder/<stem>(n)<ext>` when that name exists or `taken(name)` says it is reserved."""
+        """`folder/rel`, or `folder/<stem>(n)<ext>` when that name exists or `taken(name)` says it is reserved;
+        the stem cut so that the numbered name still fits the file system (`naming.fit_name`)."""
         base = PurePosixPath(folder) / PurePosixPath(rel)
-        candidate, n = base, 1
+        candidate, n = base.with_name(fit_name(base.stem, base.suffix)), 1
         while (self.root / candidate).exists() or taken(candidate.as_posix()):
             n += 1
-            candidate = base.with_name(f"{base.stem}({n}){base.suffix}")
+            candidate = base.with_name(fit_name(base.stem, f"({n}){base.suffix}"))
         return candidate.as_posix()
 
     def move_out(self, src: Path, rel: str, *, unsynced: set[Path] | None = None) -> None:

@@ -58,11 +58,22 @@ class RunReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # still being written: left for the next pass
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, why) could not even be copied
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, why) passed over: links, hidden…
     recovered: int = 0  # rows finished that an interrupted run had left
     paired: list[tuple[str, str]] = field(default_factory=list)  # (report, workbook) checked together
     waiting_reports: list[str] = field(default_factory=list)  # 自评报告 no workbook's unit name matches yet
     summaries: list[Path] = field(default_factory=list)
     interrupted: bool = False
+
+    def skipped_lines(self, limit: int = 20) -> list[str]:
+        """What the run passed over and why, for the user (plain text: names are never markup)."""
+        if not self.skipped:
+            return []
+        lines = [f"已跳过 {len(self.skipped)} 项（未审核，留在收件箱中）："]
+        lines += [f"  {path}：{why}" for path, why in self.skipped[:limit]]
+        if len(self.skipped) > limit:
+            lines.append(f"  ……另有 {len(self.skipped) - limit} 项")
+        return lines
 
     @property
     def ledger(self) -> Path:

@@ -19,6 +19,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -28,7 +29,7 @@ from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile
 from pipeline.model import Report, Result, Submission
 from pipeline.read.report_text import read_report
-from pipeline.report.marks import Annotation
+from pipeline.report.marks import MSG_SHEETS_LEFT_OUT, Annotation
 from pipeline.store.files import cannot_write, fsync_dir
 
 log = logging.getLogger(__name__)
@@ -183,10 +184,10 @@ def write_output(result: Result | Annotation, archive: Path, output: Path, *, wi
 
 
 def write_fallback(result: Result, archive: Path, output: Path) -> Result:
-    """The workbook of a file whose annotated copy could not be written: the 审核结果 sheet alone; if even
+    """The workbook of a file whose annotated copy could not be written: the 审核结果 sheet alone, saying so; if even
     that fails on its content, the file is refused saying so. OutputError (OUT refuses writes) propagates."""
     try:
-        write_output(result, archive, output, with_sheets=False)
+        write_output(replace(Annotation.of(result), note=MSG_SHEETS_LEFT_OUT), archive, output, with_sheets=False)
         return result
     except OutputError:
         raise

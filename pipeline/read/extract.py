@@ -92,7 +92,8 @@ def extract(grid: Grid, *, profile: Profile | None = None, editions: Sequence[Fo
     if not found and not projects:
         raise refusal(grid, titles_seen, seen)
     share_year([*found.values(), *projects])
-    return Submission(grid.path, found, projects, unread, explanations=explanations)
+    external = [(name, cell_ref(r, c)) for name, cells in grid.external.items() for r, c in cells]
+    return Submission(grid.path, found, projects, unread, explanations=explanations, external=external)
 
 
 def share_year(tables: list[FormData]) -> None:

@@ -13,6 +13,8 @@ which costs far less than loading openpyxl.
 from __future__ import annotations
 
 import functools
+import io
+import itertools
 import logging
 import multiprocessing
 import os
@@ -24,14 +26,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from xml.etree import ElementTree as StdElementTree
 
 import python_calamine
 from defusedxml import ElementTree
 
+from pipeline import settings
 from pipeline.errors import RejectedFile
 from pipeline.model import Grid, SheetGrid, parse_ref
+from pipeline.read.external import external_cells, outside_names
 from pipeline.read.sniff import MSG_CORRUPT, MSG_LYING_SIZES
 from pipeline.settings import MAX_SHEET_CELLS, MAX_SHEET_ROWS, TEMPLATE_ID
 
@@ -58,7 +62,7 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
         archive = None  # calamine says what is wrong with it
     try:
         seen = _guard_references(archive) if archive is not None else _Seen()
-        sheets = _read_sheets(path)
+        sheets = _read_sheets(path, _without_lying_counts(archive) if archive is not None else None)
         properties = _custom_properties(archive, path) if archive is not None else {}
         names = (
             _point_names(archive, path)
@@ -66,15 +70,51 @@ def read_grid(path: Path, *, fmt: str | None = None) -> Grid:
             else {}
         )
         uncached = _uncached_formulas(archive, path, sheets, seen)
+        external = _external_cells(archive, path) if seen.formula or seen.hyperlink or not seen.complete else {}
     finally:
         if archive is not None:
             archive.close()
-    return Grid(path=path, fmt=fmt, sheets=sheets, properties=properties, names=names, uncached=uncached)
+    return Grid(
+        path=path, fmt=fmt, sheets=sheets, properties=properties, names=names, uncached=uncached, external=external
+    )
 
 
-def _read_sheets(path: Path) -> list[SheetGrid]:
+def _read_sheets(path: Path, repaired: bytes | None = None) -> list[SheetGrid]:
     with _native_stderr_muted():
-        return _read_sheets_now(path)
+        return _read_sheets_now(path, repaired)
+
+
+_SST_TAG = re.compile(rb"<(?:[A-Za-z]\w*:)?sst\b[^>]*>")
+_SST_COUNT = re.compile(rb"""\s(?:uniqueCount|count)\s*=\s*["']\s*([0-9]+)\s*["']""")
+_SST_PART = "xl/sharedStrings.xml"
+
+
+def _without_lying_counts(archive: zipfile.ZipFile) -> bytes | None:
+    """The package with its shared-string counts dropped, when they declare more strings than the part can
+    hold (each takes ≥ 5 bytes: `<si/>`); None when they are plausible (nearly always).
+
+    calamine reserves memory for `uniqueCount` strings before reading one: `uniqueCount="99999999"` is
+    2.4 GB, which aborts a worker under its memory cap but reads in an uncapped process. Dropped, the counts
+    are optional (the part lists its strings anyway), and both ways read the same file the same way."""
+    try:
+        info = archive.getinfo(_SST_PART)
+        with archive.open(info) as part:
+            head = part.read(settings.XML_PROLOG_BYTES)
+    except (KeyError, zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, zlib.error, EOFError):
+        return None  # no shared strings, or damaged: calamine says what is wrong
+    tag = _SST_TAG.search(head)
+    counts = [int(n[:12]) for n in _SST_COUNT.findall(tag.group(0))] if tag else []
+    if not counts or max(counts) <= info.file_size // 5 + 1:
+        return None
+    log.info("shared strings declare %d entries in %d bytes: counts dropped", max(counts), info.file_size)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:
+        for member in archive.infolist():
+            data = archive.read(member)
+            if member.filename == _SST_PART:
+                data = _SST_TAG.sub(lambda m: _SST_COUNT.sub(b"", m.group(0)), data, count=1)
+            copy.writestr(member.filename, data)
+    return out.getvalue()
 
 
 @contextmanager
@@ -102,9 +142,9 @@ def _native_stderr_muted() -> Iterator[None]:
         os.close(saved)
 
 
-def _read_sheets_now(path: Path) -> list[SheetGrid]:
+def _read_sheets_now(path: Path, repaired: bytes | None) -> list[SheetGrid]:
     try:
-        with path.open("rb") as fh:  # from_filelike goes by content, so a renamed .xls still reads
+        with path.open("rb") if repaired is None else io.BytesIO(repaired) as fh:  # by content: a renamed .xls reads
             workbook = python_calamine.CalamineWorkbook.from_filelike(fh)
     except python_calamine.PasswordError as exc:
         raise RejectedFile("文件已加密，请取消密码后重新提交", code="encrypted") from exc
@@ -118,14 +158,10 @@ def _read_sheets_now(path: Path) -> list[SheetGrid]:
     try:
         for name in workbook.sheet_names:
             sheet = workbook.get_sheet_by_name(name)
-            rows_n, cols_n = sheet.total_height + 1, sheet.total_width + 1  # what to_python will hold (last index + 1)
-            if rows_n > MAX_SHEET_ROWS or rows_n * cols_n > MAX_SHEET_CELLS:
-                raise RejectedFile(
-                    f"工作表“{name}”过大（{rows_n} 行 × {cols_n} 列），不是绩效自评表",
-                    code="oversized",
-                )
-            rows = sheet.to_python(skip_empty_area=False)
-            merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
+            rows = _sheet_rows(name, sheet)
+            merged = [
+                (r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or []) if r1 < max(len(rows), 1)
+            ]
             sheets.append(SheetGrid(name=name, rows=rows, merged=merged))
     except python_calamine.CalamineError as exc:
         raise RejectedFile(f"文件内容已损坏，无法读取：{_short(exc)}", code="corrupt") from exc
@@ -140,6 +176,32 @@ def _read_sheets_now(path: Path) -> list[SheetGrid]:
     finally:
         workbook.close()
     return sheets
+
+
+def _sheet_rows(name: str, sheet: python_calamine.CalamineSheet) -> list[list[Any]]:
+    """A sheet's rows from A1; RejectedFile when it is far larger than a form. A sheet tall only because of a
+    few stray cells far down (one value typed at A1048576) is read down to MAX_SHEET_ROWS, the strays left."""
+    rows_n, cols_n = sheet.total_height + 1, sheet.total_width + 1  # what to_python will hold (last index + 1)
+    if rows_n <= MAX_SHEET_ROWS and rows_n * cols_n <= MAX_SHEET_CELLS:
+        return sheet.to_python(skip_empty_area=False)
+    keep = min(rows_n, MAX_SHEET_ROWS)
+    if keep * cols_n > MAX_SHEET_CELLS or _filled_beyond(sheet, keep) > settings.MAX_STRAY_CELLS:
+        raise RejectedFile(f"工作表“{name}”过大（{rows_n} 行 × {cols_n} 列），不是绩效自评表", code="oversized")
+    rows = sheet.to_python(skip_empty_area=False, nrows=keep)
+    while rows and all(v in ("", None) for v in rows[-1]):
+        rows.pop()
+    log.info("sheet %s: stray cells below row %d left unread", name, keep)
+    return rows
+
+
+def _filled_beyond(sheet: python_calamine.CalamineSheet, start: int) -> int:
+    """Cells holding something from row `start` on, counted up to one past MAX_STRAY_CELLS."""
+    filled = 0
+    for row in itertools.islice(sheet.iter_rows(), start, None):
+        filled += sum(v not in ("", None) for v in row)
+        if filled > settings.MAX_STRAY_CELLS:
+            break
+    return filled
 
 
 _REF_ATTR = re.compile(rb"""\s(?:r|ref)\s*=\s*(?:"([^"]{0,300})"|'([^']{0,300})')""")
@@ -165,6 +227,7 @@ class _Seen:
 
     formula: bool = False
     complete: bool = True
+    hyperlink: bool = False  # any `<hyperlink`: with `formula`, what `_external_cells` needs to look for
 
 
 def _guard_references(archive: zipfile.ZipFile) -> _Seen:
@@ -193,6 +256,7 @@ def _guard_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, seen: _Seen) ->
         tail = b""
         while chunk := _read_checked(part):
             seen.formula = seen.formula or _holds_formula(chunk)
+            seen.hyperlink = seen.hyperlink or b"hyperlink" in chunk
             text = tail + chunk
             if any(rx.search(text) for rx in _SUSPECT):  # else every reference in it is a plain one
                 _refuse_beyond_grid(text, name)
@@ -397,9 +461,8 @@ def _uncached_formulas(
         return {}
 
 
-def _scan_formulas(archive: zipfile.ZipFile, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
-    by_name = {s.name: s for s in sheets}
-    out: dict[str, list[tuple[int, int]]] = {}
+def _sheet_parts(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
+    """(sheet name, part name) of each sheet the workbook part lists."""
     book = _parse_part(archive.read("xl/workbook.xml"))
     rels = _parse_part(archive.read("xl/_rels/workbook.xml.rels"))
     targets = {}
@@ -407,9 +470,32 @@ def _scan_formulas(archive: zipfile.ZipFile, sheets: list[SheetGrid]) -> dict[st
         target = rel.get("Target", "")
         targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
     for node in book.iter(f"{_NS_MAIN}sheet"):
-        grid = by_name.get(node.get("name", ""))
         part = targets.get(node.get(_NS_REL_ID))
-        if grid is None or part is None:
+        if part is not None:
+            yield node.get("name", ""), part
+
+
+def _external_cells(archive: zipfile.ZipFile | None, path: Path) -> dict[str, list[tuple[int, int]]]:
+    """Cells whose formula or hyperlink reaches outside the workbook (`read/external.py`), by sheet name."""
+    if archive is None:
+        return {}
+    out: dict[str, list[tuple[int, int]]] = {}
+    try:
+        names = outside_names(archive.read("xl/workbook.xml").decode("utf-8", errors="replace"))
+        for sheet, part in _sheet_parts(archive):
+            for col, row in external_cells(archive.read(part), names):
+                out.setdefault(sheet, []).append(parse_ref(f"{col}{row}"))
+    except Exception as exc:  # the values were read; the writer strips what it finds in any case
+        log.info("could not look for external formulas in %s: %s", path, exc)
+    return out
+
+
+def _scan_formulas(archive: zipfile.ZipFile, sheets: list[SheetGrid]) -> dict[str, list[tuple[int, int]]]:
+    by_name = {s.name: s for s in sheets}
+    out: dict[str, list[tuple[int, int]]] = {}
+    for name, part in _sheet_parts(archive):
+        grid = by_name.get(name)
+        if grid is None:
             continue
         data = archive.read(part)
         for cell in _FORMULA_CELL.finditer(data):

@@ -304,6 +304,8 @@ def _header_lines(result: Annotation, at: datetime) -> list[tuple[str, str | int
         if result.explained:
             lines.append(("已说明提示数", result.explained))
     lines.append(("审核时间", at.strftime("%Y-%m-%d %H:%M")))
+    if result.note:
+        lines.append(("说明", result.note))
     return lines
 
 

@@ -23,6 +23,10 @@ MAX_ROW, MAX_COL = 1_048_575, 16_383
 MAX_MERGE_CELLS = 10_000  # a form's largest merge is a title row of ~10 cells; beyond this it is decoration
 
 
+#: `Annotation.note` of a workbook whose sheets the writer could not copy (a malformed package).
+MSG_SHEETS_LEFT_OUT = "原工作簿内部结构异常，无法在其上标注问题单元格；本文件只含审核结果表，请对照下列问题修改原文件"
+
+
 @dataclass(frozen=True, slots=True)
 class Annotation:
     """What the annotated workbook of a Result needs, without its Submission (every extracted point): the
@@ -36,6 +40,7 @@ class Annotation:
     status: Status = "ok"
     status_text: str = ""
     explanations: dict[Finding, str] = field(default_factory=dict)
+    note: str = ""  # said under the header: why the unit's sheets are not in the workbook (annotate.py)
 
     @classmethod
     def of(cls, result: Result) -> Annotation:

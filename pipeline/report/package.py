@@ -11,7 +11,8 @@ only the parts it reads; `patch_package` writes the package with only what the a
  - the summary becomes the active tab, sheet-scoped defined names move one index along.
 Everything else — values, formulas, data validation, defined names, conditional formats, print setup,
 widths — stays byte for byte (copied compressed, never inflated), so a unit can correct that very file and
-send it back.
+send it back; except what reaches outside the workbook (formulas, names, links, externalLink parts), which
+`package_links.strip_outside` removes first, keeping the cached values.
 
 Anything this does not expect (macros, strict OOXML, prefixed SpreadsheetML, existing VML parts, cells
 without references) raises `Unpatchable`; the caller then rewrites the workbook the old way.
@@ -34,6 +35,7 @@ from typing import Any, BinaryIO
 
 from defusedxml import ElementTree
 
+from pipeline.report.package_links import strip_outside
 from pipeline.report.package_xml import Colours, Styles, Unpatchable, attr, drop_attr, set_attr
 from pipeline.report.sheet_xml import SheetXml, note_parts
 from pipeline.settings import MAX_UNZIPPED_BYTES
@@ -56,6 +58,9 @@ _COMPRESS_LEVEL = 1
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\sref="([^"]*)"')
 _REF = re.compile(rb"\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6})(?::\$?([A-Za-z]{1,3})\$?([1-9][0-9]{0,6}))?")
 
+#: What a malformed part raises while it is read as text or XML: the package is then rewritten, not patched.
+_MALFORMED = (UnicodeError, ElementTree.ParseError, ValueError, KeyError, IndexError, TypeError)
+
 #: A sheet's 批注: cell → (text, xlsxwriter `write_comment` options: author, width, height, font).
 Notes = Mapping[tuple[int, int], tuple[str, Mapping[str, Any]]]
 
@@ -67,9 +72,12 @@ class _Parts(MutableMapping[str, bytes]):
         self._archive, self._infos = archive, infos
         self._read: dict[str, bytes] = {}
         self.changed: dict[str, bytes] = {}
+        self.removed: set[str] = set()
         self._inflated = 0
 
     def __getitem__(self, name: str) -> bytes:
+        if name in self.removed:
+            raise KeyError(name)
         if name in self.changed:
             return self.changed[name]
         if name not in self._read:
@@ -84,20 +92,25 @@ class _Parts(MutableMapping[str, bytes]):
         return self._read[name]
 
     def __setitem__(self, name: str, data: bytes) -> None:
+        self.removed.discard(name)
         self.changed[name] = data
 
     def __delitem__(self, name: str) -> None:
-        raise Unpatchable(f"a patch never removes a part ({name})")
+        """Only what reaches outside the workbook is removed (package_links.py)."""
+        if name not in self:
+            raise KeyError(name)
+        self.changed.pop(name, None)
+        self.removed.add(name)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.changed or name in self._infos
+        return name not in self.removed and (name in self.changed or name in self._infos)
 
     def __iter__(self) -> Iterator[str]:
-        yield from self._infos
+        yield from (name for name in self._infos if name not in self.removed)
         yield from (name for name in self.changed if name not in self._infos)
 
     def __len__(self) -> int:
-        return len(self._infos) + sum(name not in self._infos for name in self.changed)
+        return sum(1 for _ in self)
 
 
 class Package:
@@ -112,6 +125,9 @@ class Package:
             raise Unpatchable(f"cannot read the package: {exc}") from exc
         try:
             self._open()
+        except _MALFORMED as exc:  # a part that is not the XML it claims (encoding, garbage, a bad reference)
+            self._zip.close()
+            raise Unpatchable(f"malformed package: {type(exc).__name__}: {exc}") from exc
         except BaseException:
             self._zip.close()
             raise
@@ -189,7 +205,10 @@ def patch_package(
 ) -> None:
     """Write to `dest` the package annotated: `summary` as its first sheet, `marks` per sheet name (fills,
     frames: cell → level), `notes` the 批注 per sheet name."""
-    _Patch(package, colours).apply(summary, summary_name, marks, notes)
+    try:
+        _Patch(package, colours).apply(summary, summary_name, marks, notes)
+    except _MALFORMED as exc:
+        raise Unpatchable(f"malformed part: {type(exc).__name__}: {exc}") from exc
     changed = package.parts.changed
     with (
         open(package.src, "rb") as fin,
@@ -197,6 +216,8 @@ def patch_package(
     ):
         for info in package.infos:
             name = info.filename
+            if name in package.parts.removed:
+                continue
             if name not in changed and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                 _copy_raw(fin, info, zout)
             else:
@@ -315,6 +336,7 @@ class _Patch:
         sheets = {name: (rid, part) for name, rid, part in self.package.sheets}
         if not set(marks) | set(notes) <= set(sheets):
             raise Unpatchable("a marked sheet is not in the workbook")
+        self.types, self.book = strip_outside(self.parts, self.types, self.book, [p for _, p in sheets.values()])
         for name, (rid, part) in sheets.items():
             if name not in marks and name not in notes and b'tabSelected="1"' not in self.parts[part]:
                 continue  # copied as it is

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from pipeline import settings
 from pipeline.forms import load_editions
 from pipeline.model import FormData
 from pipeline.read.points import NUMERIC_TYPES
@@ -319,6 +320,15 @@ def uncalculated_formula(rule: Rule, frame: Frame, ctx: Context) -> Details:
     return out
 
 
+def external_reference(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """A formula or link reaching outside the workbook: each cell named (the returned copy keeps its value)."""
+    out: Details = {}
+    for row in range(len(frame.points)):
+        for sheet, cell in ctx.submissions[frame.subs[row]].external[: settings.MAX_EXTERNAL_FINDINGS]:
+            out.setdefault(row, []).append({"sheet": sheet, "cells": (cell,), "actual": cell})
+    return out
+
+
 # --- scoring of indicators --------------------------------------------------------------------
 
 
@@ -536,6 +546,7 @@ REGISTRY: dict[str, Builtin] = {
         report_missing,
         missing_label,
         uncalculated_formula,
+        external_reference,
         indicator_scoring,
         indicator_overachieve,
         indicator_reason,

@@ -429,6 +429,10 @@ def profile_params(profile: Profile) -> dict[str, float]:
 
 # --- findings -------------------------------------------------------------------------------------
 
+#: Last year's workbook found by the unit's name alone (`store/previous.py`): its figures and file stay out.
+HIDDEN_ZH = "（不显示）"
+BY_NAME_ZH = "（上年报送仅按单位名称匹配，未核对单位编码，故不显示上年的数字和文件名；如需核对请联系财政部门）"
+
 
 def make_finding(
     rule: Rule, frame: Frame, row: int, ctx: Context, detail: dict[str, Any], nominal: tuple[float, float] | None
@@ -459,10 +463,15 @@ def make_finding(
     values = {"actual": actual or "（空）", "expected": expected or "（空）", "diff": _diff(actual, expected)}
     form = rule.points[0].split(".")[0] if rule.points and "." in rule.points[0] else ""
     values.update({k: label_of(v, ctx, year, form) for k, v in rule.bindings.items()})
+    by_name = False  # last year's workbook matched by the unit's name alone: quote nothing of it
     if FILE_KEY in points:  # a rule over last year's points: name both workbooks
         submission = ctx.submissions[frame.subs[row]]
-        current = submission.previous.current if submission.previous else ""
+        previous = submission.previous
+        current = previous.current if previous else ""
         values.update({"prev_file": str(points[FILE_KEY].value or ""), "file": current or submission.file.name})
+        if previous is not None and not previous.by_code:
+            by_name, expected = True, None
+            values.update({"prev_file": HIDDEN_ZH, "expected": HIDDEN_ZH, "diff": HIDDEN_ZH})
     if "name" in points:  # an indicator row: name it, the reviewer may be looking at the list, not the cell
         values["name"] = str(points["name"].value or "（未命名）")
     values.update({k: str(v) for k, v in detail.items() if k not in ("cells", "sheet")})
@@ -480,6 +489,8 @@ def make_finding(
             message = f"〔{project.value}〕{message}"
     if others:
         message += f"（对照：{'、'.join(dict.fromkeys(others))}）"
+    if by_name:
+        message += BY_NAME_ZH
     reason = points.get("reason") if frame.name == "indicator" and rule.level == "warning" else None
     if reason is not None and isinstance(reason.value, str) and reason.value.strip():
         message += f"（单位填写的偏差原因：{_clip(reason.value.strip())}）"  # the unit's own word, beside ours

@@ -31,6 +31,7 @@ from typing import Any
 
 from pipeline.errors import JixiaoError, OutputError
 from pipeline.model import FormData, Point, Result, Submission, cell_key
+from pipeline.store.ledger_health import check_before_open, check_sound, damaged
 from pipeline.store.ledger_schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,11 @@ _STORAGE_CODES = {
     "SQLITE_CANTOPEN": "无法打开或创建账本文件",
     "SQLITE_IOERR": "磁盘读写错误",
 }
+
+
+class _Unsound(Exception):
+    """The ledger opened but failed its check (`ledger_health.check_sound`)."""
+
 
 _SQL_CHUNK = 500  # ids per IN (...) list, well under SQLite's bound-variable limit
 
@@ -150,8 +156,12 @@ def now_text() -> str:
 class Ledger:
     """The ledger of one output folder. Use as a context manager; every write is one transaction."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, rebuild: bool = False) -> None:
+        """Open (or create) the ledger; LedgerDamaged when it is damaged, or missing while OUT's archive holds
+        files (`ledger_health`), unless `rebuild` (`jixiao ledger recover` makes a new one)."""
         self.path = Path(path)
+        if not rebuild:
+            check_before_open(self.path)
         try:
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         except sqlite3.Error as exc:
@@ -163,10 +173,17 @@ class Ledger:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
             self.conn.execute("PRAGMA foreign_keys = ON")
+            why = check_sound(self.conn, self.path, rebuild=rebuild)
+            if why is not None:
+                raise _Unsound(why)
             self.migrate()
         except BaseException as exc:
             self.conn.close()
+            if isinstance(exc, _Unsound):
+                raise damaged(self.path, str(exc)) from None
             error = self._storage_error(exc) if isinstance(exc, sqlite3.Error) else None
+            if error is None and isinstance(exc, sqlite3.DatabaseError):
+                raise damaged(self.path, f"SQLite：{exc}") from exc
             if error is None:
                 raise
             raise error from exc
@@ -184,6 +201,7 @@ class Ledger:
         """The ledger of `out`; JixiaoError when there is none (nothing was ever run there)."""
         path = Path(out) / LEDGER_NAME
         if not path.is_file():
+            check_before_open(path)  # missing while the archive holds files: damaged, not "never run"
             raise JixiaoError(MSG_NO_LEDGER.format(out=out, name=LEDGER_NAME))
         return cls(path)
 

@@ -46,9 +46,12 @@ def _sheet_parts(path: Path) -> dict[str, str]:
 FORMULA_ROWS = ("sangong", "car", "public")
 
 
-def formula_edit(d: Draft, cells: list[tuple[str, str]], *, cached: bool) -> Callable[[Path], None]:
+def formula_edit(
+    d: Draft, cells: list[tuple[str, str]], *, cached: bool, outside: bool = False
+) -> Callable[[Path], None]:
     """An edit turning 附件1 totals ((row, col) pairs) into `=part+part…` formulas; with `cached`, the
-    value stays as Excel would have saved it, without, the formula has no calculated value at all."""
+    value stays as Excel would have saved it, without, the formula has no calculated value at all. With
+    `outside`, the formula takes the total from another workbook instead (`'[2022年决算.xlsx]附件1'!F18`)."""
 
     def edit(path: Path) -> None:
         book = _Book(path)
@@ -58,7 +61,7 @@ def formula_edit(d: Draft, cells: list[tuple[str, str]], *, cached: bool) -> Cal
         for row, col in cells:
             total = cell_ref(*_point(rows, merged, "a1", f"a1.{row}.{col}", d.year))
             parts = [cell_ref(*_point(rows, merged, "a1", f"a1.{p}.{col}", d.year)) for p in SUMS[row]]
-            changes[total] = "+".join(parts)
+            changes[total] = f"'[{d.year - 1}年决算.xlsx]附件1'!{total}" if outside else "+".join(parts)
 
         def change(data: bytes) -> bytes:
             for ref, formula in changes.items():

@@ -1,7 +1,9 @@
 """Typical slips: transposed digits, amounts in 元, inserted rows, numbers typed as text, formulas left
-uncalculated."""
+uncalculated or linked to another workbook."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from pipeline.synth.faults.base import (
     COLS,
@@ -98,14 +100,25 @@ def _slip_text(d: Draft) -> bool:
 @fault("slip.formula", "slip", "a1.sangong", "a1.public")
 def _slip_formula(d: Draft) -> bool:
     """A total written as a formula by a script or converter that never calculated it (GEN.FORMULA)."""
+    parts = (f"a1.{r}.{c}" for r in ("sangong", *SUMS["sangong"], "public", *SUMS["public"]) for c in COLS)
+    return _total_formula(d, "GEN.FORMULA", "为未计算的公式", touched=parts)
+
+
+@fault("slip.external", "slip", "a1.sangong", "a1.public")
+def _slip_external(d: Draft) -> bool:
+    """A total linked to another workbook, its value kept as Excel saves it (GEN.EXTERNAL)."""
+    return _total_formula(d, "GEN.EXTERNAL", "链接到其他工作簿", outside=True)
+
+
+def _total_formula(d: Draft, rule: str, what: str, *, outside: bool = False, touched: Iterable[str] = ()) -> bool:
+    """One 附件1 total written as a formula: over its parts and never calculated, or (`outside`) taken from
+    another workbook with its value kept; `rule` expected on it, `touched` (and the total) left to it."""
     v = d.a1.values
     options = [(row, col) for row in FORMULA_ROWS for col in COLS if _num(v, f"a1.{row}.{col}")]
     if not options:
         return False
     row, col = d.rng.choice(options)
-    d.touch(*(f"a1.{r}.{c}" for r in ("sangong", *SUMS["sangong"], "public", *SUMS["public"]) for c in COLS))
-    d.post.insert(0, formula_edit(d, [(row, col)], cached=False))
-    d.expect(
-        "GEN.FORMULA", "slip", _p("a1", f"a1.{row}.{col}"), f"{ROW_ZH[row]}（{col_zh(col, d.year)}）为未计算的公式"
-    )
+    d.touch(f"a1.{row}.{col}", *touched)
+    d.post.insert(0, formula_edit(d, [(row, col)], cached=outside, outside=outside))
+    d.expect(rule, "slip", _p("a1", f"a1.{row}.{col}"), f"{ROW_ZH[row]}（{col_zh(col, d.year)}）{what}")
     return True
