@@ -105,7 +105,7 @@ from pipeline.forms import Profile, load_profile
 from pipeline.model import Finding, Report, Result, Submission
 from pipeline.naming import safe_filename
 from pipeline.read.isolate import map_isolated
-from pipeline.rules.validate import compile_rules, validate
+from pipeline.rules.validate import compile_rules, validate_bisecting
 from pipeline.store.files import OutputLock, fsync_dirs
 from pipeline.store.ledger import LEDGER_NAME, Checked, Entry, Filed, Ledger, Received
 from pipeline.store.options import save_options
@@ -117,7 +117,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MSG_KILLED_INLINE = "上次读取该文件时程序异常退出（可能文件已损坏），已跳过；请重新导出后提交"
-MSG_RULE_ERROR = "审核规则执行出错（{kind}），请联系系统管理员"
 MSG_OUT_STOPPED = (
     "输出目录无法写入，已停止：{error}。收件箱中剩余的文件均未移动，也未丢失；"
     "释放磁盘空间或恢复写入权限后重新运行，即可从中断处继续"
@@ -574,22 +573,6 @@ class _Engine:
         finally:
             if filed:  # a file moved is recorded, whatever stops the others
                 record()
-
-
-def validate_bisecting(subs: list[Submission], profile: Profile) -> list[list[Finding] | RejectedFile]:
-    """`validate` over the whole chunk in one call; if it fails, halve the batch until the submission
-    that breaks a rule's code is found and refused, so one odd file cannot block every later run."""
-    if not subs:
-        return []
-    try:
-        return list(validate(subs, profile=profile))
-    except Exception as exc:
-        if len(subs) == 1:
-            log.exception("validation failed on %s", subs[0].file)
-            return [RejectedFile(MSG_RULE_ERROR.format(kind=type(exc).__name__), code="rule_error")]
-        log.warning("validation failed on a batch of %d (%r): bisecting", len(subs), exc)
-        mid = len(subs) // 2
-        return validate_bisecting(subs[:mid], profile) + validate_bisecting(subs[mid:], profile)
 
 
 def _newer_than(path: Path, moment: datetime | None) -> bool:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from pipeline.errors import RejectedFile
 from pipeline.forms import Form, Profile, edition_points, for_year, load_editions, load_forms, load_profile
 from pipeline.model import Finding, FormData, Indicator, Point, Submission
 from pipeline.read.points import INDICATOR_TYPES, NUMERIC_TYPES, combine
@@ -564,3 +565,22 @@ def _point_label(key: str, ctx: Context, year: int, *, row_only: bool = False) -
 def label_of(key: str, ctx: Context, year: int, form: str = "") -> str:
     text = ctx.vocab.get(form, {}).get(key) or ctx.vocab[""].get(key) or key
     return for_year(text, year) if year else text
+
+
+MSG_RULE_ERROR = "审核规则执行出错（{kind}），请联系系统管理员"
+
+
+def validate_bisecting(subs: list[Submission], profile: Profile) -> list[list[Finding] | RejectedFile]:
+    """`validate` over the whole chunk in one call; if it fails, halve the batch until the submission
+    that breaks a rule's code is found and refused, so one odd file cannot block every later run."""
+    if not subs:
+        return []
+    try:
+        return list(validate(subs, profile=profile))
+    except Exception as exc:
+        if len(subs) == 1:
+            log.exception("validation failed on %s", subs[0].file)
+            return [RejectedFile(MSG_RULE_ERROR.format(kind=type(exc).__name__), code="rule_error")]
+        log.warning("validation failed on a batch of %d (%r): bisecting", len(subs), exc)
+        mid = len(subs) // 2
+        return validate_bisecting(subs[:mid], profile) + validate_bisecting(subs[mid:], profile)

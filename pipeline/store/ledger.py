@@ -25,13 +25,14 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pipeline.errors import JixiaoError, OutputError
-from pipeline.model import FormData, Point, Result, Submission, cell_key
+from pipeline.model import Result, cell_key
 from pipeline.store.ledger_health import check_before_open, check_sound, damaged
+from pipeline.store.ledger_points import point_rows
 from pipeline.store.ledger_schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -573,43 +574,3 @@ def _statements(script: str) -> Iterator[str]:
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
     for i in range(0, len(ids), _SQL_CHUNK):
         yield ids[i : i + _SQL_CHUNK]
-
-
-# ----------------------------------------------------------------------------------- data points
-
-
-def point_row(key: str, point: Point) -> tuple[Any, ...]:
-    """(key, value_num, value_text, sheet, cell, decimals): one point as the ledger stores it."""
-    value = point.value
-    num: float | None = None
-    text: str | None = None
-    if isinstance(value, bool):
-        text = str(value)
-    elif isinstance(value, int | float):
-        num = float(value)
-    elif isinstance(value, datetime | date):
-        text = value.isoformat()
-    elif value is not None:
-        text = str(value)
-    return key, num, text, point.sheet, point.cells[0] if point.cells else None, point.decimals
-
-
-def _form_rows(data: FormData) -> Iterator[tuple[Any, ...]]:
-    for key, point in data.points.items():
-        yield point_row(key, point)
-    for i, ind in enumerate(data.indicators, start=1):
-        prefix = f"{data.form}.ind.{i}"
-        yield f"{prefix}.level1", None, ind.level1 or None, ind.sheet, None, None
-        yield f"{prefix}.level2", None, ind.level2 or None, ind.sheet, None, None
-        for name, point in ind.cells.items():
-            yield point_row(f"{prefix}.{name}", point)
-
-
-def point_rows(submission: Submission) -> Iterator[tuple[Any, ...]]:
-    """(part, key, value_num, value_text, sheet, cell, decimals) for every extracted point."""
-    for data in submission.forms.values():
-        for row in _form_rows(data):
-            yield (0, *row)
-    for part, project in enumerate(submission.projects, start=1):
-        for row in _form_rows(project):
-            yield (part, *row)

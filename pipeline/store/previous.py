@@ -20,7 +20,8 @@ from pathlib import Path
 
 from pipeline.errors import JixiaoError
 from pipeline.model import Point, Previous, Submission
-from pipeline.store.ledger import Entry, Ledger, point_row
+from pipeline.store.ledger import Entry, Ledger
+from pipeline.store.ledger_points import point_row
 from pipeline.store.ledger_reads import latest_of_units, point_rows
 from pipeline.store.roster import load_roster, roster_path
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline import settings
-from pipeline.batch.engine import validate_bisecting
 from pipeline.batch.flow import Pool
 from pipeline.batch.workers import load_worker
 from pipeline.check import rejected
@@ -32,6 +31,7 @@ from pipeline.forms import Profile, load_profile
 from pipeline.model import Finding, Report, Result, Submission
 from pipeline.read.isolate import map_isolated
 from pipeline.read.report_text import read_report
+from pipeline.rules.validate import validate_bisecting
 from pipeline.settings import DEFAULT_YEAR
 
 log = logging.getLogger(__name__)
