@@ -42,9 +42,16 @@ def _free_port() -> int:
 
 
 def _until(what: Callable[[], Any], why: str) -> Any:
+    """Poll `what` until it is truthy. An element read while the page is being replaced (a form's POST and
+    redirect) is stale or not there yet: that is "not yet", not a failure."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
-        value = what()
+        try:
+            value = what()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
         if value:
             return value
         time.sleep(0.1)
