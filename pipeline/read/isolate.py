@@ -149,14 +149,16 @@ def _inline(func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[tuple[
 
 
 def _limit_worker(memory_mb: int) -> None:
-    """Pool initializer: cap the worker's address space; no core dumps from a reader that aborts."""
-    import resource
-
+    """Pool initializer: cap the worker's address space; no core dumps from a reader that aborts.
+    Where the OS has no `resource` module (Windows) the worker runs uncapped: the timeout still applies."""
     # A worker reads one file at a time; BLAS thread pools (numpy, if func imports it) would reserve
     # address space per core and fail under the cap on a many-core server.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-
+    try:
+        import resource
+    except ImportError:
+        return
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
@@ -204,8 +206,7 @@ class _Runner:
 
     def __init__(self, func: Callable[[Any], Any], workers: int, memory_mb: int, timeout_s: float) -> None:
         self.func, self.workers, self.memory_mb, self.timeout_s = func, workers, memory_mb, timeout_s
-        methods = multiprocessing.get_all_start_methods()
-        self.context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self.context = multiprocessing.get_context(settings.start_method())
 
     def _new_pool(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(
