@@ -246,26 +246,10 @@ class _Runner:
         inflight: dict[Future[Any], tuple[Any, float, int]] = {}  # → (item, deadline, _FRESH/_AGAIN/_ALONE)
         pool = self._new_pool()
         try:
-            exhausted = broken = False
+            exhausted = False
             while True:
-                while not broken and len(inflight) < (1 if suspects else self.workers * _QUEUED_PER_WORKER):
-                    tries = _ALONE if suspects else _AGAIN if again else _FRESH
-                    item = suspects.popleft() if suspects else again.popleft() if again else next(source, _DONE)
-                    if item is _DONE:
-                        exhausted = True
-                        break
-                    if item is IDLE:
-                        break
-                    try:
-                        future = pool.schedule(_call_pickled, (self.func, item), timeout=self.timeout_s)
-                    except RuntimeError:  # the pool broke since the last look (a worker died idle)
-                        (again if tries == _AGAIN else suspects).appendleft(item)
-                        broken = True
-                        break
-                    # pebble times a task from its start; one queued behind a busy worker waits for one task
-                    # at most, itself within its time. Past this, the pool has lost it (see `_lost`).
-                    waits = 1 if len(inflight) < self.workers else _QUEUED_PER_WORKER
-                    inflight[future] = (item, time.monotonic() + self.timeout_s * waits + _LOST_AFTER_S, tries)
+                ended, broken = self._fill(pool, source, again, suspects, inflight)
+                exhausted = exhausted or ended
                 if not inflight and not broken:
                     if exhausted or not isinstance(source, Feed):
                         return
@@ -292,9 +276,36 @@ class _Runner:
                     yield from self._lost(inflight, lost, suspects)
                     _stop(pool)
                     pool = self._new_pool()
-                    broken = False
         finally:
             _stop(pool)
+
+    def _fill(
+        self,
+        pool: ProcessPool,
+        source: Iterator[Any],
+        again: deque[Any],
+        suspects: deque[Any],
+        inflight: dict[Future[Any], tuple[Any, float, int]],
+    ) -> tuple[bool, bool]:
+        """Schedule items until enough are in flight (one while suspects wait); whether the source is
+        exhausted, and whether the pool turned out broken."""
+        while len(inflight) < (1 if suspects else self.workers * _QUEUED_PER_WORKER):
+            tries = _ALONE if suspects else _AGAIN if again else _FRESH
+            item = suspects.popleft() if suspects else again.popleft() if again else next(source, _DONE)
+            if item is _DONE:
+                return True, False
+            if item is IDLE:
+                break
+            try:
+                future = pool.schedule(_call_pickled, (self.func, item), timeout=self.timeout_s)
+            except RuntimeError:  # the pool broke since the last look (a worker died idle)
+                (again if tries == _AGAIN else suspects).appendleft(item)
+                return False, True
+            # pebble times a task from its start; one queued behind a busy worker waits for one task at
+            # most, itself within its time. Past this, the pool has lost it (see `_lost`).
+            waits = 1 if len(inflight) < self.workers else _QUEUED_PER_WORKER
+            inflight[future] = (item, time.monotonic() + self.timeout_s * waits + _LOST_AFTER_S, tries)
+        return False, False
 
     def _outcome(self, item: Any, future: Future[Any], tries: int) -> Any:
         """What a finished task yields: its result, a rejection, or `_SUSPECT` (run it once more)."""
