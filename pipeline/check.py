@@ -25,6 +25,7 @@ from pipeline.read.report_text import is_report, read_report
 from pipeline.read.sniff import sniff
 from pipeline.settings import RESULT_SUFFIX
 from pipeline.store.files import cannot_write, ignored_reason
+from pipeline.store.reports import match_unit, report_head
 
 log = logging.getLogger(__name__)
 
@@ -140,29 +141,19 @@ MSG_ORPHAN_REPORT = "未找到与该自评报告对应的工作簿（按单位�
 
 
 def attach_reports(subs: Sequence[Submission], reports: Sequence[Report]) -> set[Path]:
-    """Give each report to the workbook of its unit: the unit's name in the report's file name or in its
-    first paragraphs, else the workbook whose file name shares the longest beginning with it. Returns
-    the reports no workbook took."""
+    """Give each report to the workbook of its unit, as a batch run pairs them (`store.reports.match_unit`):
+    the unit's name in the report's file name or first paragraphs, else the workbook whose file name shares
+    the longest beginning with it. Returns the reports no workbook took."""
     orphans: set[Path] = set()
     for report in reports:
-        head = "".join(report.paragraphs[:12])
-        named = [s for s in subs if s.unit and (s.unit in report.file.stem or s.unit in head) and s.report is None]
-        if not named:
-            scored = [(_shared_start(s.file.stem, report.file.stem), s) for s in subs if s.report is None]
-            named = [s for n, s in sorted(scored, key=lambda x: -x[0]) if n >= 4][:1]
-        if named:
-            named[0].report = report
-        else:
+        free = {s.unit or f"\0{i}": s for i, s in reversed(list(enumerate(subs))) if s.report is None}
+        head = report_head(report.file.name, report.paragraphs)
+        found = match_unit(head, report.file.name, {key: s.file.name for key, s in free.items()})
+        if found is None:
             orphans.add(report.file)
+        else:
+            free[found].report = report
     return orphans
-
-
-def _shared_start(a: str, b: str) -> int:
-    """How many leading characters two file names share (岳阳市…_2023 and 岳阳市…_自评报告)."""
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return n
 
 
 def write_result_workbook(result: Result, out_dir: Path) -> Path:

@@ -5,71 +5,34 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from pipeline import __version__
+from pipeline.argparse_zh import Parser
 from pipeline.batch.inbox import MSG_NO_INBOX
 from pipeline.errors import JixiaoError
-from pipeline.model import EXPLAINED_ZH, LEVEL_ZH, STATUS_ZH, Result
+from pipeline.model import (
+    EXIT_CLEAN,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    EXPLAINED_ZH,
+    LEVEL_ZH,
+    STATUS_ZH,
+    Result,
+    exit_code,
+)
 from pipeline.settings import DEFAULT_YEAR
 from pipeline.store.files import cannot_write
 
 STATUS_STYLE = {"ok": "green", "warnings": "yellow", "errors": "red", "rejected": "magenta"}
 LEVEL_STYLE = {"error": "red", "warning": "yellow"}
-
-
-class _Formatter(argparse.HelpFormatter):
-    """Help text with a Chinese usage heading."""
-
-    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
-        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
-
-
-#: argparse's own messages (English, from its source) → what a user is shown.
-_ARGPARSE_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), text)
-    for pattern, text in (
-        (r"the following arguments are required: (.*)", "缺少必需的参数：{0}"),
-        (r"unrecognized arguments: (.*)", "无法识别的参数：{0}"),
-        (r"argument (.*?): invalid int value: (.*)", "参数 {0} 须为整数，收到 {1}"),
-        (r"argument (.*?): invalid float value: (.*)", "参数 {0} 须为数字，收到 {1}"),
-        (r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)", "参数 {0} 的值 {1} 无效，可选：{2}"),
-        (r"argument (.*?): expected one argument", "参数 {0} 需要一个值"),
-        (r"argument (.*?): (.*)", "参数 {0}：{1}"),
-        (r"ambiguous option: (.*?) could match (.*)", "选项 {0} 有歧义，可能是：{1}"),
-    )
-)
-
-
-def _zh(message: str) -> str:
-    for pattern, text in _ARGPARSE_ZH:
-        m = pattern.fullmatch(message)
-        if m:
-            return text.format(*m.groups())
-    return message
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse speaking Chinese: headings, -h, and its error messages (exit code 2, as argparse)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _Formatter)
-        kwargs["add_help"] = False
-        super().__init__(*args, **kwargs)
-        self._positionals.title = "参数"
-        self._optionals.title = "选项"
-        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}：错误：{_zh(message)}\n")
 
 
 def _workers(text: str) -> int:
@@ -83,19 +46,12 @@ def _workers(text: str) -> int:
     return value
 
 
-def _version() -> str:
-    try:
-        return metadata.version("jixiao")
-    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
-        return "未安装"
-
-
 PROFILE_HELP = "审核口径：schemas/profiles/ 下的名称（如 example_40_40），或 .toml 文件的路径（默认 default）"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="jixiao", description="绩效自评审核：检查预算单位整体支出绩效自评表")
-    parser.add_argument("--version", action="version", version=f"jixiao {_version()}", help="显示版本号并退出")
+    parser = Parser(prog="jixiao", description="绩效自评审核：检查预算单位整体支出绩效自评表")
+    parser.add_argument("--version", action="version", version=f"jixiao {__version__}", help="显示版本号并退出")
     parser.add_argument("-v", "--verbose", action="store_true", help="输出调试日志")
     commands = parser.add_subparsers(dest="command", required=True, metavar="命令", title="命令")
 
@@ -152,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("watch", "持续监视收件箱，文件到达即审核（Ctrl-C 停止）"),
     ):
         p = commands.add_parser(name, help=text)
-        p.add_argument("inbox", type=Path, metavar="收件箱", help="收件箱目录")
+        p.add_argument("inbox", type=Path, metavar="收件箱", help="收件箱目录（工作簿、自评报告及其 .zip 压缩包）")
         p.add_argument(
             "--out", type=Path, required=True, metavar="目录", help="输出目录（账本、归档、审核结果、汇总表）"
         )
@@ -232,6 +188,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": cmd_export,
     }
     try:
+        if getattr(args, "profile", None) is not None:  # checked before anything is written (then cached)
+            from pipeline.forms import load_profile
+
+            load_profile(args.profile)
         _install_roster(args)
         _install_options(args)
         return commands[args.command](args, console)
@@ -239,13 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return user_error(str(exc))
     except KeyboardInterrupt:
         Console(stderr=True).print("已中断。")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def user_error(message: str) -> int:
-    """Say what the user must change, in Chinese, on stderr; exit code 2."""
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]错误：[/red]{message}")
-    return 2
+    """Say what the user must change, in Chinese, on stderr; exit code 2 (EXIT_USAGE)."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]错误：[/red]{escape(message)}")
+    return EXIT_USAGE
 
 
 def cmd_template(args: argparse.Namespace, console: Console) -> int:
@@ -264,7 +224,7 @@ def cmd_template(args: argparse.Namespace, console: Console) -> int:
     except OSError as exc:
         raise cannot_write(f"模板文件 {path}", exc) from exc
     console.print(f"已生成 {args.year} 年度空白模板（审核口径 {profile.name}）：{path}")
-    return 0
+    return EXIT_CLEAN
 
 
 def cmd_check(args: argparse.Namespace, console: Console) -> int:
@@ -280,7 +240,7 @@ def cmd_check(args: argparse.Namespace, console: Console) -> int:
         for result in results:
             render_result(console, result)
         render_totals(console, results)
-    return exit_code(results)
+    return exit_code(r.status for r in results)
 
 
 def cmd_synth(args: argparse.Namespace, console: Console) -> int:
@@ -313,7 +273,7 @@ def cmd_synth(args: argparse.Namespace, console: Console) -> int:
         written = write_reports(clean, args.out, seed=args.seed, fault_rate=args.fault_rate)["reports"]
         faulty = sum(entry["fault"] is not None for entry in written.values())
         console.print(f"自评报告 {len(written)} 份（含错误 {faulty} 份），答案：{args.out / REPORT_KEY}")
-    return 0
+    return EXIT_CLEAN
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
@@ -327,7 +287,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
             args.inbox, args.out, workers=args.workers, profile=args.profile, listener=progress, stop=stop
         )
     render_run(console, report)
-    return 130 if report.interrupted else report.exit_code
+    return EXIT_INTERRUPTED if report.interrupted else report.exit_code
 
 
 def cmd_watch(args: argparse.Namespace, console: Console) -> int:
@@ -351,7 +311,7 @@ def cmd_watch(args: argparse.Namespace, console: Console) -> int:
         )
     console.print("已停止监视。")
     render_run(console, report)
-    return 0
+    return report.exit_code  # Ctrl-C is how a watch ends: the code tells what the files it saw hold
 
 
 def cmd_summary(args: argparse.Namespace, console: Console) -> int:
@@ -371,7 +331,7 @@ def _list_written(console: Console, paths: Sequence[Path], verb: str, done: str)
         console.print(f"账本中还没有审核过的文件，未{verb}。")
     for path in paths:
         console.print(f"{done}：{path}")
-    return 0
+    return EXIT_CLEAN
 
 
 def cmd_roster(args: argparse.Namespace, console: Console) -> int:
@@ -380,7 +340,7 @@ def cmd_roster(args: argparse.Namespace, console: Console) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = write_roster_template(args.out / f"{ROSTER_STEM}.xlsx")
     console.print(f"已生成空白名单：{path}（填好后用 --roster 指定，或放在输出目录中命名为 名单.xlsx）")
-    return 0
+    return EXIT_CLEAN
 
 
 def cmd_review(args: argparse.Namespace, console: Console) -> int:
@@ -395,7 +355,7 @@ def cmd_review(args: argparse.Namespace, console: Console) -> int:
     console.print(f"已导入审核意见 {changed} 条（来自 {args.file.name}）")
     for path in paths:
         console.print(f"已生成汇总表：{path}")
-    return 0
+    return EXIT_CLEAN
 
 
 STOPPING = "正在停止：处理完当前文件后退出（再按一次 Ctrl-C 立即中断，下次运行会接着处理）"
@@ -465,16 +425,19 @@ class WatchLog:
         extra = f"错误 {outcome.errors}，提示 {outcome.warnings}" if outcome.status in STATUS_STYLE else ""
         if outcome.status in ("rejected", "duplicate"):
             extra = outcome.reason or ""
+        elif outcome.kind != "workbook":  # a report waits for its workbook; a bundle's members follow
+            status, extra = KIND_ZH[outcome.kind], ""
         self.console.print(f"{datetime.now():%H:%M:%S}  {outcome.original}  {outcome.unit or ''}  {status}  {extra}")
 
 
 RUN_STATUS_ZH = {**STATUS_ZH, "duplicate": "重复提交"}
+KIND_ZH = {"report": "自评报告", "bundle": "压缩包（已解开）"}
 
 
 def render_run(console: Console, report: Any) -> None:
     """Counts, where the outputs are, and the files that need attention."""
     counts = report.counts()
-    if not report.outcomes:
+    if not report.outcomes and not report.interrupted:  # stopped early: files may well be waiting
         console.print("收件箱中没有新文件（已处理过的文件不会再次审核）。")
     explained = _explained(report)
     table = Table(title="审核结果", show_header=True, header_style="bold", title_justify="left")
@@ -519,6 +482,7 @@ def render_run(console: Console, report: Any) -> None:
     console.print(where)
     if report.recovered:
         console.print(f"已完成上次中断时未处理完的 {report.recovered} 个文件。")
+    _render_reports(console, report)
     for name, why in report.unreadable:
         console.print(f"[red]无法读取[/red] {name}：{why}（留在收件箱中）")
     if report.waiting:
@@ -527,18 +491,21 @@ def render_run(console: Console, report: Any) -> None:
         console.print("已按要求停止；未处理的文件留在收件箱中，下次运行时继续。")
 
 
+def _render_reports(console: Console, report: Any) -> None:
+    """自评报告: how many came, how many were checked with their workbook, which still wait for one."""
+    received = report.counts()["report"]
+    if received or report.paired:
+        console.print(f"自评报告：本次收到 {received} 份，已与工作簿一并审核 {len(report.paired)} 份。")
+    if report.waiting_reports:
+        names = "、".join(report.waiting_reports[:5]) + ("等" if len(report.waiting_reports) > 5 else "")
+        console.print(f"待配对的自评报告 {len(report.waiting_reports)} 份（尚未收到同名单位的工作簿）：{names}")
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
-
-
-def exit_code(results: Sequence[Result]) -> int:
-    """0 no error found, 1 errors found, 2 a file could not be read."""
-    if any(r.rejected for r in results):
-        return 2
-    return 1 if any(r.errors for r in results) else 0
 
 
 def render_result(console: Console, result: Result) -> None:

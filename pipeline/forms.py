@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pipeline import definitions
 from pipeline.errors import DefinitionError
 from pipeline.settings import SCHEMAS_DIR
 
@@ -262,6 +263,7 @@ def load_shared(schemas_dir: Path = SCHEMAS_DIR) -> Shared:
     if not path.is_file():
         return Shared((), ())
     raw = _read_toml(path)
+    definitions.check_spellings(raw, path.name)
     return Shared(tuple(tuple(g) for g in raw.get("groups", [])), tuple(raw.get("prompts", [])))
 
 
@@ -303,6 +305,7 @@ def load_form(form_id: str, schemas_dir: Path = SCHEMAS_DIR) -> Form:
     """Read schemas/forms/<form_id>.toml (an edition; <kind>.toml is the kind's primary edition)."""
     path = schemas_dir / "forms" / f"{form_id}.toml"
     raw = _read_toml(path)
+    definitions.check_form(raw, path.name)
     shared = load_shared(schemas_dir)
     try:
         titles = _spellings(raw["title"])
@@ -413,7 +416,8 @@ def edition_points(schemas_dir: Path = SCHEMAS_DIR) -> dict[str, Field]:
 
 @cache
 def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Profile:
-    """Read schemas/profiles/<name>.toml, or the profile file `name` when it is a path ending in .toml."""
+    """Read schemas/profiles/<name>.toml, or the profile file `name` when it is a path ending in .toml;
+    checked against the catalogue's rule ids and parameters (definitions.check_profile)."""
     by_path = name.lower().endswith(".toml")
     path = Path(name) if by_path else schemas_dir / "profiles" / f"{name}.toml"
     if not path.is_file():
@@ -422,9 +426,11 @@ def load_profile(name: str = "default", schemas_dir: Path = SCHEMAS_DIR) -> Prof
             raise DefinitionError(f"找不到审核口径文件：{name}（也可以使用内置口径：{', '.join(known)}）")
         raise DefinitionError(f"未找到审核口径 {name!r}，可用：{', '.join(known)}，或给出 .toml 文件的路径")
     raw = _read_toml(path)
+    catalogue = _read_toml(schemas_dir / "rules.toml")
+    ids = [e["id"] for e in catalogue.get("rules", []) if isinstance(e, dict) and isinstance(e.get("id"), str)]
+    params = definitions.rule_params(catalogue)
+    definitions.check_profile(raw, name if by_path else path.name, rule_ids=ids, params=params)
     collect = raw.get("collect", "自动")
-    if collect not in COLLECT:
-        raise DefinitionError(f"审核口径 {path.name}：collect = {collect!r} 应为 {'、'.join(COLLECT)} 之一")
     return Profile(
         name=raw["name"],
         description=raw.get("description", ""),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,21 @@ STATUS_ZH: dict[str, str] = {"ok": "通过", "warnings": "有提示", "errors": 
 LEVEL_ZH: dict[str, str] = {"error": "错误", "warning": "提示"}
 EXPLAINED_ZH = "通过（提示已说明）"  # status text of a unit whose every warning carries its 单位说明
 ExplanationKey = tuple[str, str, str]  # rule, sheet ("" = any sheet), first cell
+
+#: Exit codes, the same for every command (README "Exit codes"): what a script calling jixiao may rely on.
+EXIT_CLEAN = 0  # done; no file has errors (warnings may remain)
+EXIT_ERRORS = 1  # done; some file has errors to fix
+EXIT_REFUSED = 2  # done, but some file was refused: it cannot be read as a submission
+EXIT_USAGE = 2  # nothing done: a usage error, a broken profile, a missing file, OUT held by another run…
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C before the end (the files not reached stay for the next run)
+
+
+def exit_code(statuses: Iterable[str]) -> int:
+    """The exit code of a command that checked files with these statuses: refused > errors > clean."""
+    seen = set(statuses)
+    if "rejected" in seen:
+        return EXIT_REFUSED
+    return EXIT_ERRORS if "errors" in seen else EXIT_CLEAN
 
 
 def column_letter(col: int) -> str:

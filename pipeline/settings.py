@@ -2,12 +2,25 @@
 
 import multiprocessing
 import os
+from importlib.resources import files
 from pathlib import Path
 
 from pipeline.errors import JixiaoError
 
-#: Declarative form definitions, rule catalogue and profiles.
-SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+def _schemas_dir() -> Path:
+    """The wheel carries schemas/ inside the package (pyproject: force-include), found through
+    importlib.resources; a checkout, editable install or not, has it at the top of the repository, where it
+    is edited. An installed wheel is files on disk, so the resource is a Path (a zipped install is not
+    supported: the readers' worker processes need files too)."""
+    packaged = files("pipeline") / "schemas"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+#: Declarative form definitions, rule catalogue and profiles (a folder of the same shape may stand in).
+SCHEMAS_DIR = _schemas_dir()
 
 #: Reporting year used when none is given (the reference submission's year).
 DEFAULT_YEAR = 2023
@@ -36,6 +49,13 @@ MAX_SHEET_CELLS = 200_000
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_RATIO = 200
 MAX_ZIP_ENTRIES = 2_000
+
+#: A bundle (.zip of a unit's files): most members unpacked from one; each member is also held to
+#: MAX_FILE_BYTES, the whole to MAX_UNZIPPED_BYTES and MAX_ZIP_RATIO like a workbook's parts.
+MAX_BUNDLE_MEMBERS = 200
+
+#: Paragraphs of a 自评报告 (with its file name) where the unit's name is looked for: its title and opening.
+REPORT_HEAD_PARAGRAPHS = 12
 
 #: Zip entries smaller than this are not judged by ratio: tiny XML parts compress freakishly well, harmlessly.
 ZIP_RATIO_MIN_BYTES = 1024 * 1024

@@ -152,7 +152,7 @@ def test_sichuan_prompt_text_left_in_a_cell(tmp_path: Path) -> None:
     result = run(path)
     prompt = [(f.rule, f.cells) for f in result.findings if f.rule == "GEN.PROMPT"]
     assert prompt == [("GEN.PROMPT", ("D6",))]
-    assert ("A3.REQ.GOALS", ("D6",)) in [(f.rule, f.cells) for f in result.findings]
+    assert [f.rule for f in result.findings if f.cells[:1] == ("D6",)] == ["GEN.PROMPT"]  # once, not A3.REQ.GOALS
 
 
 def test_sichuan_nature_and_unit_in_own_cells(tmp_path: Path) -> None:
@@ -190,7 +190,8 @@ def test_level_weight_of_the_profile_is_reported_once(tmp_path: Path) -> None:
 def test_chongqing_clean(tmp_path: Path) -> None:
     path = workbook(tmp_path / "cq.xlsx", {"Sheet1": [chongqing(Chongqing())]})
     assert editions_read(path) == [("a2", "a2_chongqing", 2022)]
-    assert run(path).findings == []
+    # 群众满意度 28 of 30, and the form has no column for the reason: the 自评报告 is asked for it
+    assert [(f.rule, f.level, f.cells[0]) for f in run(path).findings] == [("IND.REASON", "warning", "J13")]
     points = load_submission(path).forms["a2"].points
     assert (points["a2.total.budget"].value, points["a2.total.rate"].value) == (1200.0, 0.95)
 

@@ -17,7 +17,8 @@ import openpyxl
 import pytest
 
 from pipeline.batch import engine as batch
-from pipeline.batch.engine import MSG_KILLED_INLINE, NOTE_CHANGED, run_inbox
+from pipeline.batch.engine import MSG_KILLED_INLINE, run_inbox
+from pipeline.batch.filing import NOTE_CHANGED
 from pipeline.check import check_files, load_submission
 from pipeline.errors import JixiaoError, RejectedFile
 from pipeline.read.grid import MSG_DAMAGED, MSG_OUT_OF_RANGE, read_grid

@@ -47,6 +47,20 @@ def _indicator(i: int, **cells: object) -> Mutation:
     return change
 
 
+def _both(*changes: Mutation) -> Mutation:
+    def change(f: Filling) -> None:
+        for one in changes:
+            one(f)
+
+    return change
+
+
+def _no_scores(f: Filling) -> None:
+    f.values.update({"a3.total.score": None, "a3.sum.score": None})
+    for ind in f.indicators:
+        ind.score = None
+
+
 def _project(change: Mutation) -> Mutation:
     def inner(f: Filling) -> None:
         change(f.projects[0])
@@ -101,12 +115,18 @@ BREAKERS: dict[str, tuple[Mutation, str | None, PostEdit | None]] = {
     "A1.SUM.CAR": (_add("a1.car.budget", 1), "D8", None),
     "A1.SUM.PROJECT": (_add("a1.project.prev", 2), "B13", None),
     "A1.SUM.PUBLIC": (_add("a1.public.actual", 0.03), "F18", None),
-    "A1.REQ.TOTALS": (_set(a1__public__budget=None), "D18", None),
+    # a blank total whose parts are filled is reported once, by A1.SUM.PUBLIC: here the parts are blank too
+    "A1.REQ.TOTALS": (
+        _set(a1__public__budget=None, a1__office__budget=None, a1__utilities__budget=None, a1__meetings__budget=None),
+        "D18",
+        None,
+    ),
     "A1.MIN.PROCUREMENT": (_set(a1__procurement__prev=-5), "B22", None),
     "A1.RATE.BLD_AREA": (_bld("area"), "D25", None),
     "A1.RATE.BLD_INVEST": (_bld("invest"), "G25", None),
     "A1.PLAUS.SANGONG": (_set(a1__sangong__budget=5.0, a1__reception__budget=-2.0), "F7", None),
     "A1.PLAUS.PUBLIC": (_set(a1__public__budget=50.0, a1__office__budget=30.0), "F18", None),
+    "A1.PLAUS.LINE": (_set(a1__meetings__actual=9.0, a1__public__actual=66.1), "F21", None),
     "A1.REQ.FRUGALITY": (_set(a1__frugality=None), "B26", None),
     "A1.REQ.CONTACT": (_set(a1__phone=None), None, None),
     "A2.REQ.UNIT": (_set(a2__unit_name=None), None, None),
@@ -120,6 +140,7 @@ BREAKERS: dict[str, tuple[Mutation, str | None, PostEdit | None]] = {
     "A2.CROSS.UNIT": (_set(a2__unit_name="另一个单位"), None, None),
     "A2.CROSS.YEAR": (_set(), None, _retitle("整体支出绩效自评表", 2022)),
     "A2.WEIGHT.CAT": (_indicator(0, weight=15, score=15), None, None),
+    "A2.WEIGHT.SPLIT": (_both(_indicator(0, weight=15, score=15), _indicator(5, weight=15, score=15)), None, None),
     "A2.WEIGHT.TOTAL": (_set(a2__sum__weight=90), None, None),
     "A2.SUM.WEIGHT": (_set(a2__sum__weight=90), None, None),
     "A2.SUM.SCORE": (_add("a2.sum.score", -3), None, None),
@@ -131,7 +152,13 @@ BREAKERS: dict[str, tuple[Mutation, str | None, PostEdit | None]] = {
     "A3.RATE.EXEC": (_project(_set(a3__total__rate=0.5)), None, None),
     "A3.SCORE.EXEC": (_project(_set(a3__total__score=3)), None, None),
     "A3.WEIGHT.CAT": (_project(_indicator(0, weight=25, score=25)), None, None),
+    "A3.WEIGHT.SPLIT": (
+        _project(_both(_indicator(0, weight=25, score=25), _indicator(5, weight=5, score=5))),
+        None,
+        None,
+    ),
     "A3.SUM.SCORE": (_project(_add("a3.sum.score", -3)), None, None),
+    "A3.REQ.TOTAL": (_project(_no_scores), None, None),
     "A3.CROSS.YEAR": (_set(), None, _retitle("项目支出绩效自评表", 2022)),
     "A3.REQ.GOALS": (_project(_set(a3__goal__actual=None)), None, None),
     "IND.REQ.FIELDS": (_indicator(0, target=None), None, None),
@@ -140,6 +167,7 @@ BREAKERS: dict[str, tuple[Mutation, str | None, PostEdit | None]] = {
     "IND.REASON": (_indicator(1, score=7, reason=None), None, None),
     "IND.SCORING": (_indicator(0, target="100%", actual="72.74%"), None, None),
     "IND.OVERACHIEVE": (_indicator(1, target="100批次", actual="150批次"), None, None),
+    "SUM.ITEMISE": (_set(a1__office__actual=None, a1__utilities__actual=None, a1__meetings__actual=None), "F18", None),
     "GEN.NUMBER": (_set(a1__office__actual="约41万"), "F19", None),
     "GEN.YUAN": (_set(a1__procurement__actual=3624000), "F22", None),
     "GEN.DATE": (_set(a1__date="五月底"), None, None),

@@ -125,7 +125,7 @@ def test_overview_has_one_row_per_unit_with_its_figures(
     budget = sum(value(s, "a2.total.budget") or 0 for s in latest.values())
     assert totals["全年执行数"].value == pytest.approx(spent)
     assert totals["执行率"].value == pytest.approx(spent / budget)
-    assert ws.freeze_panes == "C4" and ws.auto_filter.ref == f"A3:U{3 + len(units)}"
+    assert ws.freeze_panes == "C4" and ws.auto_filter.ref == f"A3:V{3 + len(units)}"
     assert (ws.page_setup.orientation, ws.page_setup.paperSize) == ("landscape", 9)
 
 

@@ -12,14 +12,18 @@ One run:
     transaction — a duplicate row when its sha256 was received before.
  4. Read and extract the *archived* copies in worker processes: one pool for the whole run (`flow.Pool`,
     `isolate.map_isolated` over a feed), so a file that crashes, exhausts or hangs a worker is refused
-    with a reason and the others go on.
+    with a reason and the others go on. A 自评报告 (.docx/.pdf/.doc/.wps) is read as text, a bundle (.zip) is
+    unpacked into members that go on as if dropped one by one (`bundles`), .ofd/.rar/.7z are refused unread
+    (`kinds`).
  5. Validate each chunk (BATCH_CHUNK_FILES) in ONE `validate()` call while the workers read the next.
  6. Write each annotated workbook (files with findings only) in the same workers (temp file, atomic
     rename, fsync). Finished files are committed in groups (COMMIT_GROUP_FILES, or COMMIT_GROUP_S): one
     transaction stores status, findings and data points and reserves each file's place in processed/ or
     refused/ (`checked`); the inbox files are moved there one by one; one more commit says `filed`.
  7. Duplicates follow their original into processed/ or refused/ without being read.
- 8. Rebuild the 汇总 workbooks from the ledger.
+ 8. Check each unit's newest workbook with its newest report where they were not checked together yet
+    (`pairing`): a report waits as 待配对 until a workbook of its unit comes, in this run or a later one.
+ 9. Rebuild the 汇总 workbooks from the ledger.
 The order of the stages in flight is `flow.py`'s; what each step does is here.
 Memory stays flat: grids live only inside workers; the parent holds at most two chunks (one being read,
 one being written).
@@ -63,11 +67,11 @@ receive and commit step sleep that long, so a test can SIGKILL a real run in the
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import logging
 import os
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -77,10 +81,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pipeline import settings
+from pipeline.batch.bundles import unpack
+from pipeline.batch.filing import as_filed, move_checked
 from pipeline.batch.flow import Flow
 from pipeline.batch.inbox import (
     ARCHIVE_DIR,
-    MSG_CANNOT_MOVE,
     PROCESSED_DIR,
     REFUSED_DIR,
     RESULTS_DIR,
@@ -89,25 +94,27 @@ from pipeline.batch.inbox import (
     OutDir,
     signature,
 )
+from pipeline.batch.kinds import BUNDLE, SEPARATOR, kind_of, refusal
 from pipeline.batch.outcomes import FileOutcome, Listener, RunReport
+from pipeline.batch.pairing import pair_reports
 from pipeline.batch.workers import load_worker
 from pipeline.check import rejected
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile, load_profile
-from pipeline.model import Finding, Result, Submission
+from pipeline.model import Finding, Report, Result, Submission
 from pipeline.naming import safe_filename
 from pipeline.read.isolate import map_isolated
-from pipeline.rules.validate import validate
-from pipeline.store.files import OutputLock, fsync_dir, fsync_dirs, os_cause, sha256_file
+from pipeline.rules.validate import compile_rules, validate
+from pipeline.store.files import OutputLock, fsync_dirs
 from pipeline.store.ledger import LEDGER_NAME, Checked, Entry, Filed, Ledger, Received
+from pipeline.store.options import save_options
 from pipeline.store.previous import attach_previous
+from pipeline.store.reports import insert_report, report_head
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-NOTE_GONE = "审核完成时原文件已不在收件箱中（已被移走或删除），其内容已存档"
-NOTE_CHANGED = "审核期间收件箱中的文件被修改，未移动；修改后的文件将作为新的提交处理"
 MSG_KILLED_INLINE = "上次读取该文件时程序异常退出（可能文件已损坏），已跳过；请重新导出后提交"
 MSG_RULE_ERROR = "审核规则执行出错（{kind}），请联系系统管理员"
 MSG_OUT_STOPPED = (
@@ -152,8 +159,9 @@ def run_inbox(
                 break
             engine.listener.phase("等待文件写入完成")
             engine.sleep(min(1.0, max(settle_s, 0.1)))
+        pair_reports(engine, report)  # also a pair a stopped or killed run left unchecked
         report.interrupted = engine.stopping()
-        report.summaries = engine.summarise(force=bool(report.outcomes))
+        report.summaries = engine.summarise(force=bool(report.outcomes or report.paired))
     return report
 
 
@@ -183,9 +191,10 @@ def watch_inbox(
             report = engine.new_report()
             if first:
                 engine.recover(report)
-                first = False
             report.waiting = engine.pass_(report)
-            if report.outcomes:
+            if report.outcomes or first:
+                pair_reports(engine, report)
+            if report.outcomes or report.paired:
                 report.summaries = engine.summarise(force=True)
                 if on_pass is not None:
                     on_pass(report)
@@ -194,6 +203,9 @@ def watch_inbox(
             total.recovered += report.recovered
             total.summaries = report.summaries or total.summaries
             total.waiting = report.waiting
+            total.paired += report.paired
+            total.waiting_reports = report.waiting_reports
+            first = False
             stop.wait(interval_s)
     return total
 
@@ -217,12 +229,14 @@ def _session(
     outdir.check_inbox(inbox)
     box = Inbox(inbox, settle_s=settle_s, exclude=[outdir.root])
     prof = load_profile(profile)
+    compile_rules(prof)  # a broken catalogue stops the run here, before the lock and the inbox
     n_workers = default_workers() if workers is None else workers
     if n_workers < 0:
         raise ValueError(f"workers must be ≥ 0, got {workers!r}")
     try:
         with OutputLock(outdir.root), _collector_tuned():
             outdir.prepare()
+            save_options(outdir.root, require_report=bool(prof.params.get("report_required")))  # 未提交 lists them
             with Ledger(outdir.root / LEDGER_NAME) as ledger:
                 yield _Engine(box, outdir, ledger, prof, n_workers, memory_mb, timeout_s, listener or _Silent(), stop)
     except OutputError as exc:
@@ -269,6 +283,7 @@ class _Engine:
         self.listener, self.stop = listener, stop
         self.delay = float(os.environ.get(settings.TEST_DELAY_ENV) or 0)
         self.crashed: set[int] | None = None  # rows whose in-line read ended a process (`load_inline`)
+        self.reports: dict[int, tuple[str, str]] = {}  # report read, not yet recorded: id → (head, problem)
 
     def new_report(self) -> RunReport:
         return RunReport(inbox=self.inbox.root, out=self.outdir.root)
@@ -359,7 +374,10 @@ class _Engine:
                         waiting.append(cand.rel)  # changed while copied: next pass
                     else:
                         sha, archive_rel, folder = rest
-                        files.append(Received(sha, cand.rel, self.inbox.root, cand.size, cand.mtime_ns, archive_rel))
+                        kind = kind_of(cand.rel)
+                        files.append(
+                            Received(sha, cand.rel, self.inbox.root, cand.size, cand.mtime_ns, archive_rel, None, kind)
+                        )
                         folders |= folder
                         deadline = deadline or time.monotonic() + settings.RECEIVE_GROUP_S
                 if files:
@@ -430,10 +448,18 @@ class _Engine:
         self.outdir.reading_inline(None)
         return loaded
 
+    def open_special(self, entry: Entry) -> RejectedFile | list[Entry] | None:
+        """A bundle unpacked (its members' rows), or why a report or bundle is refused unread; None: read it."""
+        why = refusal(entry.original_path, member=entry.bundle_id is not None)
+        if why is not None or entry.kind != BUNDLE:
+            return why
+        dest = self.outdir.free_name(PROCESSED_DIR, entry.original_path, self.ledger.dest_taken)
+        return unpack(self.outdir, self.ledger, entry, dest)
+
     def validate(
         self,
         entries: list[Entry],
-        loaded: dict[int, Submission | RejectedFile],
+        loaded: dict[int, Submission | Report | RejectedFile],
         earlier: Sequence[tuple[Submission, str]] = (),
     ) -> dict[int, Result]:
         """Results of one chunk from one `validate` call; `earlier`: (submission, received as) this run read
@@ -444,11 +470,14 @@ class _Engine:
             value = loaded.get(entry.id)
             if isinstance(value, RejectedFile):
                 results[entry.id] = rejected(Path(entry.original_path), value)
+            elif isinstance(value, Report):  # 待配对 until `pair_reports` finds its workbook
+                results[entry.id] = Result(Path(entry.original_path), [])
+                self.reports[entry.id] = (report_head(entry.original_path, value.paragraphs), value.problem)
             elif value is not None:
                 read.append((entry.id, value))
         originals = {e.id: e.original_path for e in entries}
         attach_previous(self.ledger, [(s, originals[i]) for i, s in read], earlier)  # prev.*: last year's workbook
-        for (entry_id, submission), findings in zip(read, self._findings([s for _, s in read]), strict=True):
+        for (entry_id, submission), findings in zip(read, self.findings_of([s for _, s in read]), strict=True):
             original = originals[entry_id]
             if isinstance(findings, RejectedFile):
                 results[entry_id] = rejected(Path(original), findings)
@@ -456,7 +485,7 @@ class _Engine:
                 results[entry_id] = Result(Path(original), findings, submission)
         return results
 
-    def _findings(self, subs: list[Submission]) -> list[list[Finding] | RejectedFile]:
+    def findings_of(self, subs: list[Submission]) -> list[list[Finding] | RejectedFile]:
         """`validate` over the whole chunk in one call; if it fails, halve the batch until the submission
         that breaks a rule's code is found and refused, so one odd file cannot block every later run."""
         if not subs:
@@ -469,13 +498,15 @@ class _Engine:
                 return [RejectedFile(MSG_RULE_ERROR.format(kind=type(exc).__name__), code="rule_error")]
             log.warning("validation failed on a batch of %d (%r): bisecting", len(subs), exc)
             mid = len(subs) // 2
-            return self._findings(subs[:mid]) + self._findings(subs[mid:])
+            return self.findings_of(subs[:mid]) + self.findings_of(subs[mid:])
 
     def output_name(self, entry: Entry, taken: set[str]) -> str:
         """results/<dir>/<stem>_审核结果.xlsx, numbered when another row has that name (I3: same row, same name)."""
-        original = Path(entry.original_path)
-        stem = safe_filename(original.stem)  # a 250-byte name plus the suffix would not fit: ENAMETOOLONG
-        base = Path(RESULTS_DIR) / original.parent / f"{stem}{settings.RESULT_SUFFIX}"
+        original = Path(entry.original_path.replace(SEPARATOR, "/"))  # a bundle's member: results/材料.zip/…
+        # A returned annotated workbook (the unit's 单位说明 typed in) keeps its name: not …_审核结果_审核结果.
+        stem = safe_filename(original.stem.removesuffix(Path(settings.RESULT_SUFFIX).stem))
+        folder = Path(*(safe_filename(p) for p in original.parent.parts))  # a member's folders are the unit's
+        base = Path(RESULTS_DIR) / folder / f"{stem}{settings.RESULT_SUFFIX}"
         rel, n = base.as_posix(), 1
         while rel in taken or self.ledger.output_taken(rel):
             n += 1
@@ -487,14 +518,24 @@ class _Engine:
         """One transaction: each file's outcome and its reserved destination (I3); then file them all."""
         taken: set[str] = set()
         checked: list[Checked] = []
+        reports: list[tuple[int, str, str]] = []
         for entry, result, output_rel in done:
             folder = REFUSED_DIR if result.rejected else PROCESSED_DIR
-            dest = self.outdir.free_name(
-                folder, entry.original_path, lambda rel: rel in taken or self.ledger.dest_taken(rel)
-            )
-            taken.add(dest)
+            dest = None
+            if entry.bundle_id is None:  # a bundle's member has no inbox file to file
+                dest = self.outdir.free_name(
+                    folder, entry.original_path, lambda rel: rel in taken or self.ledger.dest_taken(rel)
+                )
+                taken.add(dest)
             checked.append(Checked(entry.id, result, output_rel, dest))
-        self.ledger.record_checks(checked)
+            if entry.id in self.reports:
+                reports.append((entry.id, *self.reports.pop(entry.id)))
+
+        def add_reports(conn: sqlite3.Connection) -> None:
+            for r in reports:
+                insert_report(conn, *r)
+
+        self.ledger.record_checks(checked, also=add_reports)
         self._file_many(self.ledger.entries_by_id([c.entry_id for c in checked]), report)
 
     def file_duplicate(self, entry: Entry, report: RunReport) -> None:
@@ -504,9 +545,12 @@ class _Engine:
             return  # its original is not checked yet (a stopped run): both are finished next time
         self._pause()
         folder = REFUSED_DIR if original.status == "rejected" else PROCESSED_DIR
-        dest = self.outdir.free_name(folder, entry.original_path, self.ledger.dest_taken)
+        dest = None if entry.bundle_id else self.outdir.free_name(folder, entry.original_path, self.ledger.dest_taken)
         self.ledger.record_duplicate(entry.id, dest_path=dest)
         self._file_many([self.ledger.entry(entry.id)], report)
+
+    def file_checked(self, ids: list[int], report: RunReport) -> None:
+        self._file_many(self.ledger.entries_by_id(ids), report)
 
     def _file_many(self, entries: Sequence[Entry], report: RunReport) -> None:
         """Move checked rows' inbox files to their destinations (I2), each announced as it is moved, and
@@ -525,9 +569,9 @@ class _Engine:
                 if self.stopping():
                     break
                 self._pause()
-                move = self._move(entry, unsynced)
+                move = move_checked(self.outdir, self.ledger, entry, unsynced)
                 filed.append(move)
-                outcome = FileOutcome.of(_as_filed(entry, move), self.outdir.root)
+                outcome = FileOutcome.of(as_filed(entry, move), self.outdir.root)
                 report.outcomes.append(outcome)
                 self.listener.done(outcome)
                 if time.monotonic() - since >= settings.COMMIT_GROUP_S:
@@ -536,48 +580,6 @@ class _Engine:
         finally:
             if filed:  # a file moved is recorded, whatever stops the others
                 record()
-
-    def _move(self, entry: Entry, unsynced: set[Path]) -> Filed:
-        """Move one checked row's inbox file to its destination (I2); what `mark_filed` is to record. The
-        folders of the rename are added to `unsynced`, to be fsynced before that record."""
-        assert entry.dest_path is not None
-        src, dest = entry.source, self.outdir.path(entry.dest_path)
-        # Size and mtime can stay the same while the bytes change (a copy that keeps the mtime, a tool
-        # rewriting in place): only the hash says the inbox file is the one archived and checked.
-        same = signature(src) == (entry.size, entry.mtime_ns) and _sha256_or_none(src) == entry.sha256
-        moved, note, dest_rel = False, None, entry.dest_path
-        if dest.exists() and sha256_file(dest) == entry.sha256:
-            moved = True  # a crash after the move (or mid cross-filesystem move): the copy there is complete
-            if same:
-                try:
-                    src.unlink()
-                    fsync_dir(src.parent)
-                except OSError as exc:
-                    raise OutputError(
-                        MSG_CANNOT_MOVE.format(name=src.name, dest=dest.parent, cause=os_cause(exc))
-                    ) from exc
-        elif same:
-            if dest.exists():  # someone put another file at our reserved name: take the next free one
-                folder, _, rel = entry.dest_path.partition("/")
-                dest_rel = self.outdir.free_name(folder, rel, self.ledger.dest_taken)
-            self.outdir.move_out(src, dest_rel, unsynced=unsynced)
-            moved = True
-        else:
-            note = NOTE_CHANGED if src.exists() else NOTE_GONE
-        return Filed(entry.id, moved, note, dest_rel)
-
-
-def _as_filed(entry: Entry, move: Filed) -> Entry:
-    """The row as `Ledger.mark_filed` leaves it (the outcome is announced before the group's commit)."""
-    dest = (move.dest_path or entry.dest_path) if move.moved else None
-    return dataclasses.replace(entry, state="filed", note=move.note, dest_path=dest)
-
-
-def _sha256_or_none(path: Path) -> str | None:
-    try:
-        return sha256_file(path)
-    except OSError:
-        return None
 
 
 def _newer_than(path: Path, moment: datetime | None) -> bool:

@@ -28,10 +28,10 @@ from typing import Any, Protocol
 from pipeline import settings
 from pipeline.batch.inbox import OutDir
 from pipeline.batch.outcomes import Listener, RunReport
-from pipeline.batch.workers import task_worker, write_fallback
+from pipeline.batch.workers import as_report, task_worker, write_fallback
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile
-from pipeline.model import Result, Submission
+from pipeline.model import Report, Result, Submission
 from pipeline.read.isolate import Feed, map_isolated
 from pipeline.report.marks import Annotation
 from pipeline.store.ledger import Entry
@@ -56,7 +56,7 @@ class Stages(Protocol):
     def validate(
         self,
         entries: list[Entry],
-        loaded: dict[int, Submission | RejectedFile],
+        loaded: dict[int, Submission | Report | RejectedFile],
         earlier: Sequence[tuple[Submission, str]] = (),
     ) -> dict[int, Result]: ...
 
@@ -65,6 +65,10 @@ class Stages(Protocol):
     def commit_group(self, done: Sequence[tuple[Entry, Result, str | None]], report: RunReport) -> None: ...
 
     def file_duplicate(self, entry: Entry, report: RunReport) -> None: ...
+
+    def file_checked(self, ids: list[int], report: RunReport) -> None: ...
+
+    def open_special(self, entry: Entry) -> RejectedFile | list[Entry] | None: ...
 
 
 class Pool:
@@ -143,7 +147,7 @@ class Chunk:
     """Files validated together; `loaded` until validated, then `writing` until all are committed."""
 
     entries: list[Entry] = field(default_factory=list)
-    loaded: dict[int, Submission | RejectedFile] = field(default_factory=dict)
+    loaded: dict[int, Submission | Report | RejectedFile] = field(default_factory=dict)
     closed: bool = False
     validated: bool = False
     writing: int = 0  # annotated workbooks queued and not yet committed
@@ -170,6 +174,7 @@ class Flow:
         self.engine, self.report = engine, report
         self.chunks: deque[Chunk] = deque()
         self.duplicates: list[Entry] = []
+        self.bundles: list[int] = []  # unpacked bundles, checked: filed after the members are taken in
         self.reading: dict[int, Chunk] = {}  # entry id → its chunk, until read
         self.writes: dict[int, tuple[Entry, Chunk, str, Result]] = {}  # entry id → (entry, chunk, output, result)
         self.pending: list[_Pending] = []
@@ -188,6 +193,8 @@ class Flow:
                 self._flush()  # what is done is recorded, also when the run stops or fails
             finally:
                 pool.close()
+        if self.bundles and not engine.stopping():
+            engine.file_checked(self.bundles, self.report)
         for entry in self.duplicates:
             if engine.stopping():
                 break
@@ -228,12 +235,21 @@ class Flow:
             if entry.duplicate_of is not None:
                 self.duplicates.append(entry)
                 continue
+            opened = self.engine.open_special(entry)  # a bundle's members, or why a file is refused unread
+            if isinstance(opened, list):
+                self.bundles.append(entry.id)
+                self._add(opened, pool)
+                continue
             if not self.chunks or self.chunks[-1].closed:
                 self.chunks.append(Chunk())
             chunk = self.chunks[-1]
             chunk.entries.append(entry)
-            self.reading[entry.id] = chunk
-            pool.submit(("load", (entry.id, str(self.engine.outdir.path(entry.archive_path)), self.engine.profile)))
+            if opened is not None:
+                chunk.loaded[entry.id] = opened
+            else:
+                self.reading[entry.id] = chunk
+                task = "report" if entry.kind == "report" else "load"
+                pool.submit((task, (entry.id, str(self.engine.outdir.path(entry.archive_path)), self.engine.profile)))
             if len(chunk.entries) >= settings.BATCH_CHUNK_FILES:
                 chunk.closed = True
 
@@ -265,8 +281,8 @@ class Flow:
 
     def _handle(self, task: tuple[str, Any], value: Any) -> None:
         kind, item = task
-        if kind == "load":
-            self.reading.pop(item[0]).loaded[item[0]] = value
+        if kind in ("load", "report"):
+            self.reading.pop(item[0]).loaded[item[0]] = as_report(value, item[1]) if kind == "report" else value
             return
         entry, chunk, output, result = self.writes.pop(item[0])
         if isinstance(value, RejectedFile):  # the writer failed on this file, or its worker died

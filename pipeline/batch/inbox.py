@@ -33,6 +33,7 @@ the run reports for that file alone.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import logging
@@ -43,6 +44,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from pipeline import settings
 from pipeline.errors import JixiaoError, OutputError
@@ -183,15 +185,17 @@ def _ids(path: Path) -> list[int]:
         return []
 
 
-def _copy_durably(src: Path, dest_dir: Path) -> tuple[Path, str]:
-    """Copy `src` to a temporary file in `dest_dir`, fsync it; return (temporary path, sha256).
+def _copy_durably(src: Path | IO[bytes], dest_dir: Path) -> tuple[Path, str]:
+    """Copy `src` (a file, or a stream such as a bundle's member) to a temporary file in `dest_dir`, fsync it;
+    return (temporary path, sha256).
 
-    A failure to read `src` raises OSError; a failure to write `dest_dir` raises OutputError.
+    A failure to read `src` raises OSError (or what the stream raises); a failure to write `dest_dir` raises
+    OutputError.
     """
     tmp = dest_dir / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
     digest = hashlib.sha256()
     try:
-        with src.open("rb") as fin:
+        with src.open("rb") if isinstance(src, Path) else contextlib.nullcontext(src) as fin:
             try:
                 fout = tmp.open("xb")
             except OSError as exc:
@@ -282,17 +286,21 @@ class OutDir:
     def path(self, rel: str) -> Path:
         return self.root / rel
 
-    def archive(self, src: Path, *, unsynced: set[Path] | None = None) -> tuple[str, str]:
+    def archive(
+        self, src: Path | IO[bytes], *, unsynced: set[Path] | None = None, suffix: str | None = None
+    ) -> tuple[str, str]:
         """Durable content-addressed copy of `src`; returns (sha256, path relative to OUT).
 
         The copy is hashed as it is written, so the hash is that of the bytes archived even if the
         source changes meanwhile (the caller compares the source's signature before and after). With
         `unsynced`, the folder the copy was renamed into is added to it instead of fsynced: the caller
         fsyncs those folders (`fsync_dirs`) before it records the copies, once for a group of files.
+        A stream (a bundle's member) is archived under `suffix`, the extension of its name.
         """
         archive = self.root / ARCHIVE_DIR
         tmp, sha = _copy_durably(src, archive)  # OSError: src unreadable; OutputError: archive unwritable
-        rel = f"{ARCHIVE_DIR}/{sha[:2]}/{sha}{src.suffix.lower()}"
+        ext = (src.suffix if isinstance(src, Path) else suffix or "").lower()
+        rel = f"{ARCHIVE_DIR}/{sha[:2]}/{sha}{ext}"
         final = self.root / rel
         try:
             # The same bytes under another extension (sent as .xlsx and as .xls) are the same content:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from pipeline.model import exit_code
 from pipeline.store.ledger import LEDGER_NAME, Entry
 
 
@@ -26,8 +27,9 @@ class FileOutcome:
     warnings: int
     reason: str | None
     output: Path | None  # annotated workbook
-    filed: Path | None  # where the inbox file went (None: it had left the inbox; see note)
+    filed: Path | None  # where the inbox file went (None: it had left the inbox, see note; or a bundle's member)
     note: str | None = None
+    kind: str = "workbook"  # workbook | report | bundle
 
     @classmethod
     def of(cls, entry: Entry, out: Path) -> FileOutcome:
@@ -43,6 +45,7 @@ class FileOutcome:
             output=out / entry.output_path if entry.output_path else None,
             filed=out / entry.dest_path if entry.dest_path else None,
             note=entry.note,
+            kind=entry.kind,
         )
 
 
@@ -56,6 +59,8 @@ class RunReport:
     waiting: list[str] = field(default_factory=list)  # still being written: left for the next pass
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (file, why) could not even be copied
     recovered: int = 0  # rows finished that an interrupted run had left
+    paired: list[tuple[str, str]] = field(default_factory=list)  # (report, workbook) checked together
+    waiting_reports: list[str] = field(default_factory=list)  # 自评报告 no workbook's unit name matches yet
     summaries: list[Path] = field(default_factory=list)
     interrupted: bool = False
 
@@ -64,19 +69,27 @@ class RunReport:
         return self.out / LEDGER_NAME
 
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(("ok", "warnings", "errors", "rejected", "duplicate"), 0)
+        """Files by status; a report or bundle taken in counts as `report` / `bundle`, not as a workbook."""
+        counts = dict.fromkeys(("ok", "warnings", "errors", "rejected", "duplicate", "report", "bundle"), 0)
         for o in self.outcomes:
-            counts[o.status] = counts.get(o.status, 0) + 1
+            key = o.kind if o.kind != "workbook" and o.status not in ("rejected", "duplicate") else o.status
+            counts[key] = counts.get(key, 0) + 1
         return counts
 
     @property
     def units(self) -> int:
-        return len({(o.year, o.unit or o.original) for o in self.outcomes if o.status in ("ok", "warnings", "errors")})
+        return len(
+            {
+                (o.year, o.unit or o.original)
+                for o in self.outcomes
+                if o.kind == "workbook" and o.status in ("ok", "warnings", "errors")
+            }
+        )
 
     @property
     def exit_code(self) -> int:
-        """0 when no file of this run has errors, 1 when some do (a refused file counts as one)."""
-        return 1 if any(o.status in ("errors", "rejected") for o in self.outcomes) else 0
+        """model.exit_code over this run's files (a duplicate counts as clean: its first copy was counted)."""
+        return exit_code(o.status for o in self.outcomes)
 
 
 class Listener(Protocol):

@@ -28,13 +28,15 @@ from pipeline import settings
 from pipeline.check import load_submission, rejected
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile
-from pipeline.model import Result, Submission
+from pipeline.model import Report, Result, Submission
+from pipeline.read.report_text import read_report
 from pipeline.report.marks import Annotation
 from pipeline.store.files import cannot_write, fsync_dir
 
 log = logging.getLogger(__name__)
 
 MSG_WRITE_FAILED = "审核结果工作簿无法生成（{kind}），请联系系统管理员"
+MSG_REPORT_UNREAD = "报告文件未能读取（{reason}），请另存为 .docx 后重新提交"
 
 
 def _quiet_sigint() -> None:
@@ -120,9 +122,25 @@ def prepare_workers() -> None:
 
 
 def task_worker(task: tuple[str, Any]) -> Any:
-    """Worker: one task of a run's pool, ("load", load item) or ("write", write item)."""
+    """Worker: one task of a run's pool, ("load", load item), ("report", load item) or ("write", write item)."""
     kind, item = task
+    if kind == "report":
+        return report_worker(item)
     return load_worker(item) if kind == "load" else write_worker(item)
+
+
+def report_worker(item: tuple[int, str, Profile]) -> Report:
+    """Worker: read one archived 自评报告's paragraphs (a problem reading it is in `Report.problem`)."""
+    _quiet_sigint()
+    return read_report(Path(item[1]))
+
+
+def as_report(value: Report | RejectedFile, path: str) -> Report:
+    """A report whose worker died or overran (a .doc conversion that hangs) is still a report, unread: it is
+    never refused, and its unit is told why its figures were not compared (RPT.UNREADABLE)."""
+    if isinstance(value, RejectedFile):
+        return Report(Path(path), [], MSG_REPORT_UNREAD.format(reason=value.reason))
+    return value
 
 
 def load_worker(item: tuple[int, str, Profile]) -> Submission:

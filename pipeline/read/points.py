@@ -102,7 +102,8 @@ def compose_target(cells: dict[str, Point]) -> None:
             continue
         parsed = parse_value(point.raw)
         if parsed.kind == "number" and not parsed.unit and not parsed.op:
-            point.raw = f"{prefix}{point.value}{suffix}"
+            tail = "" if parsed.percent else suffix  # "72.74%" beside a 计量单位 "%" already has its unit
+            point.raw = f"{prefix}{point.value}{tail}"
 
 
 @functools.lru_cache(maxsize=2048)

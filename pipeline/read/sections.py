@@ -138,7 +138,22 @@ class Reader:
             if isinstance(value, str) and UNIT_MARK.match(normalize_unit(value)):
                 continue  # 单位：万元 printed at the end of the 填报单位 row
             return self.point(value, f.type, ar, ac)
+        below = self._value_below(r, c)
+        if below is not None:
+            return self.point(below[0], f.type, *below[1])
+        value, anchor = self.index.value_at(r, end_c + 1)
+        if anchor != (r, end_c + 1) or (value != "" and value is not None):  # no free cell: `填报单位：` is it
+            return missing_point(self.sheet_name, (r, c))
         return missing_point(self.sheet_name, (r, end_c + 1))
+
+    def _value_below(self, r: int, c: int) -> tuple[object, tuple[int, int]] | None:
+        """A label heading its value in the row below, the two merged over the same columns (四川: 项目年度目标
+        over its text), when nothing stands to its right but another label or the sheet's edge."""
+        end_r, end_c = self.index.end(r, c)
+        value, (ar, ac) = self.index.value_at(end_r + 1, c)
+        if (ar, ac) != (end_r + 1, c) or self.index.end(ar, ac)[1] != end_c or end_c == c or self.is_label(value):
+            return None
+        return value, (ar, ac)
 
     # record: a header row, values right below each header
     def _read_record(self, section: Section, year: int | None, cursor: int) -> int | None:

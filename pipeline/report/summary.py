@@ -23,6 +23,7 @@ share in `summary_layout`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import tempfile
@@ -49,6 +50,7 @@ from pipeline.report.summary_layout import (
     close,
     discard,
 )
+from pipeline.report.summary_reports import add_report_column, colour_report_column
 from pipeline.report.summary_roster import missing_sheet, roster_columns, roster_values
 from pipeline.report.summary_totals import charts_sheet, totals_sheet
 from pipeline.store.decisions import DECISIONS, harvest, import_file
@@ -183,6 +185,7 @@ def _overview(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) ->
     _totals_row(sheet, cols, rows, first, last)
     sheet.finish(filter_rows=len(data.units) + groups)
     sheet.colour_by_text(at["审核状态"], last, {k: v for k, v in STATUS_FILL.items() if k != "重复提交"})
+    colour_report_column(sheet, cols, last, data)
     low = {"type": "cell", "criteria": "<", "value": 0.9, "format": st.fills["有提示"]}
     sheet.ws.conditional_format(first, at["执行率"], max(last, first), at["执行率"], low)
     sheet.ws.freeze_panes(HEADER_ROW + 1, 2)
@@ -205,6 +208,7 @@ def overview_table(data: YearData) -> tuple[list[Col], list[list[Any]]]:
         rows.append(row)
     if data.previous:
         _beside_last_year(data, cols, rows)
+    add_report_column(data, cols, rows)
     return cols, rows
 
 
@@ -456,13 +460,15 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
     sheet = ListSheet(wb, st, "提交历史", f"{data.label}全部收到文件（含被新版本取代的和重复提交的）", info, cols)
     current = {u.entry.id for u in data.units}
     newest = {(u.entry.unit or u.entry.sha256): u.entry for u in data.units}
-    for i, e in enumerate(data.history, start=1):
+    for i, e in enumerate(itertools.chain(data.history, data.waiting_reports), start=1):
         if e.id in current:
             use = "采用（该单位最新提交）"
         elif e.status == "duplicate":
             use = e.reason or "重复提交，未重复审核"
         elif e.status == "rejected":
             use = "退回"
+        elif e.kind == "report":
+            use = "自评报告，已与该单位工作簿一并审核" if e.unit else "自评报告，待配对（尚未收到同名单位的工作簿）"
         else:
             later = newest.get(e.unit or e.sha256)
             use = f"已被 {later.received_at.replace('T', ' ')[:16]} 收到的新版本取代" if later else "已被新版本取代"
@@ -470,11 +476,11 @@ def _history(wb: xlsxwriter.Workbook, st: Styles, data: YearData, info: str) -> 
             [
                 i,
                 e.received_at.replace("T", " ")[:16],
-                unit_name(e),
+                unit_name(e) if e.unit or e.kind == "workbook" else None,  # a report names no unit till paired
                 e.original_path,
-                STATUS_TEXT.get(e.status or "", e.status),
-                e.errors if e.status != "duplicate" else None,
-                e.warnings if e.status != "duplicate" else None,
+                "自评报告" if e.kind == "report" and e.status == "ok" else STATUS_TEXT.get(e.status or "", e.status),
+                e.errors if e.status != "duplicate" and e.kind == "workbook" else None,  # a report's are its unit's
+                e.warnings if e.status != "duplicate" and e.kind == "workbook" else None,
                 use,
                 (e.output_path, "打开") if e.output_path else None,
             ]

@@ -18,6 +18,7 @@ from pipeline.store.decisions import Key, decisions_for, explanations_for
 from pipeline.store.ledger import Entry, Ledger, StoredFinding
 from pipeline.store.ledger_reads import latest_of_units, numbers, sums, texts
 from pipeline.store.options import load_options
+from pipeline.store.reports import reported_units, waiting_reports
 from pipeline.store.roster import RosterEntry, RosterMatch, load_roster, match_roster, roster_path
 
 UNKNOWN_YEAR = "未知年度"
@@ -76,6 +77,9 @@ class YearData:
     contacts: dict[int, dict[str, str]] = field(default_factory=dict)  # id → {填表人, 联系电话 point: text}
     previous: dict[str, UnitRow] = field(default_factory=dict)  # unit name → its newest workbook of last year
     sums: dict[str, float] = field(default_factory=dict)  # point key → Σ over the counted units (汇总数)
+    reported: set[str] = field(default_factory=set)  # units a 自评报告 was paired with (store.reports)
+    require_report: bool = False  # the run's profile requires a report: 未提交 lists who sent none
+    waiting_reports: list[Entry] = field(default_factory=list)  # 待配对 (no year yet): in each year's 提交历史
 
     @property
     def counted(self) -> list[UnitRow]:
@@ -152,7 +156,10 @@ def year_data(ledger: Ledger, out: Path, year: int | None, *, totals: bool = Tru
     the units' own contacts and, for units the ledger also holds for the year before, last year's figures;
     with `totals`, the sums 汇总数 shows."""
     data = YearData.load(ledger, year)
-    data.include_errors = load_options(out).include_errors
+    options = load_options(out)
+    data.include_errors, data.require_report = options.include_errors, options.require_report
+    data.reported = reported_units(ledger)
+    data.waiting_reports = waiting_reports(ledger) if year is not None else []  # year None: in its history already
     if totals:
         data.sums = sums(ledger, [u.entry.id for u in data.counted])
     ids = [u.entry.id for u in data.units]

@@ -35,6 +35,9 @@ QUALITATIVE = (
     ("达到", (0.8, 1.0)),
 )
 REVERSE_SUBS = ("成本指标",)  # 反向指标: lower is better unless the target says otherwise
+#: 三级指标 whose name says lower is better, for tables without a 二级指标 or a ≤ in the target (重庆: 财政供养人员
+#: 控制率 100% against 92% is met, not missed).
+REVERSE_NAMES = ("控制率", "变动率", "调整率", "结余率", "结转率", "成本", "费用", "投诉", "事故", "差错")
 
 
 def _sheets(frame: Frame, ctx: Context, row: int) -> list[FormData]:
@@ -110,6 +113,8 @@ def report_date(rule: Rule, frame: Frame, ctx: Context) -> Details:
     out: Details = {}
     for row in range(len(frame.points)):
         for key, p in _submission_points(frame, ctx, row):
+            if not p.cells and not p.filled:
+                continue  # its label is not on the table: GEN.LABEL says so, once
             if ctx.types.get(key) == "date" and key.startswith(("a1.", "a2.")) and not isinstance(p.value, date):
                 actual = "" if p.value is None else str(p.value)
                 out.setdefault(row, []).append({"sheet": p.sheet, "cells": p.cells, "actual": actual or "（空）"})
@@ -150,12 +155,18 @@ def unread_block(rule: Rule, frame: Frame, ctx: Context) -> Details:
 
 
 def template_prompt(rule: Rule, frame: Frame, ctx: Context) -> Details:
-    """A value cell still holding the template's prompt text (对照年度目标,说明…(100字以内))."""
+    """A value cell still holding the template's prompt text (对照年度目标,说明…(100字以内)), except in the 原因 of
+    an 执行率 that needs none (四川 prints its instructions there: nothing to replace them with)."""
+    limit = ctx.profile.params.get("exec_rate_explain", 0.9)
     out: Details = {}
     for row in range(len(frame.points)):
         for data in _sheets(frame, ctx, row):
+            rate = data.points.get(f"{data.form}.total.rate")
+            reason = data.points.get(f"{data.form}.total.reason")
+            quiet = reason.cells if reason is not None and rate is not None and (rate.number or 0) >= limit else ()
             for cell, text in data.prompts:
-                out.setdefault(row, []).append({"sheet": data.sheet, "cells": (cell,), "actual": text[:60]})
+                if cell not in quiet:
+                    out.setdefault(row, []).append({"sheet": data.sheet, "cells": (cell,), "actual": text[:60]})
     return out
 
 
@@ -226,8 +237,8 @@ def level_totals(rule: Rule, frame: Frame, ctx: Context) -> Details:
                             if profile_weight is not None and abs(profile_weight - declared[0]) < 1e-9:
                                 continue  # the profile's weight: A2/A3.WEIGHT.CAT reports a wrong sum once
                         values = [m.cells[what] for m in members if what in m.cells]
-                        if declared is None or not values or any(v.unknown for v in values):
-                            continue
+                        if declared is None or not values or any(v.unknown or v.number is None for v in values):
+                            continue  # a blank or text 三级 value is reported where it is, not again here
                         total = sum(v.number or 0.0 for v in values)
                         tol = declared[1].tolerance + sum(v.tolerance for v in values) + 1e-9
                         if abs(total - declared[0]) > tol:
@@ -334,7 +345,10 @@ def expected_score(ind: Any, weight: float) -> tuple[float, float, str] | None:
     q = _quantities(target, actual)
     if q is not None:
         t, a = q
-        reverse = target.op in ("<=", "<") or (target.op is None and ind.level2 in REVERSE_SUBS)
+        name = str(ind.cells["name"].value or "") if "name" in ind.cells else ""
+        reverse = target.op in ("<=", "<") or (
+            target.op is None and (ind.level2 in REVERSE_SUBS or any(w in name for w in REVERSE_NAMES))
+        )
         if t <= 0 or a < 0:
             return None
         share = (1.0 if a <= t else t / a) if reverse else (1.0 if a >= t else a / t)
@@ -359,9 +373,6 @@ def indicator_scoring(rule: Rule, frame: Frame, ctx: Context) -> Details:
         weight, score = ind.cells["weight"].number, ind.cells["score"].number
         if weight is None or score is None or weight <= 0:
             continue
-        coef = ind.cells.get("coef")
-        if coef is not None and coef.filled:
-            continue  # the unit stated its 得分系数: IND.COEF checks the score against it
         judged = expected_score(ind, weight)
         if judged is None:
             continue
@@ -373,7 +384,35 @@ def indicator_scoring(rule: Rule, frame: Frame, ctx: Context) -> Details:
             off = score < lo - tol or score > hi + tol
         if off:
             expected = format_number(lo, decimals=1) if how == "定量" else f"{lo:.1f}–{hi:.1f}"
-            out[row] = [{"expected": expected, "actual": format_number(score, decimals=1)}]
+            detail: dict[str, Any] = {"expected": expected, "actual": format_number(score, decimals=1)}
+            coef = ind.cells.get("coef")
+            if coef is not None and coef.filled:  # the 得分系数 the unit gave is where the score was decided
+                keys = ("coef", "score", "target", "actual", "weight")
+                detail["cells"] = tuple(c for k in keys if k in ind.cells for c in ind.cells[k].cells)
+            out[row] = [detail]
+    return out
+
+
+def indicator_reason(rule: Rule, frame: Frame, ctx: Context) -> Details:
+    """得分 below 分值 and no reason given: in the 偏差原因 column, or the 指标说明 of an edition without one;
+    an edition with neither asks for it in the 自评报告."""
+    out: Details = {}
+    for row, ind in enumerate(frame.indicators):
+        if ind is None or "weight" not in ind.cells or "score" not in ind.cells:
+            continue
+        weight, score = ind.cells["weight"].number, ind.cells["score"].number
+        if weight is None or score is None or score >= weight:
+            continue
+        holder = ind.cells.get("reason") or ind.cells.get("explain")
+        if holder is not None and holder.cells and holder.filled:
+            continue
+        if holder is not None and holder.cells:
+            where = "须填写偏差原因分析及改进措施" if "reason" in ind.cells else "须在指标说明中写明扣分原因"
+            cells = holder.cells + ind.cells["score"].cells + ind.cells["weight"].cells
+        else:
+            where = "本表没有填写偏差原因的栏目，请在自评报告中说明扣分原因"
+            cells = ind.cells["score"].cells + ind.cells["weight"].cells
+        out[row] = [{"cells": cells, "where": where}]
     return out
 
 
@@ -491,5 +530,6 @@ REGISTRY: dict[str, Builtin] = {
         uncalculated_formula,
         indicator_scoring,
         indicator_overachieve,
+        indicator_reason,
     )
 }

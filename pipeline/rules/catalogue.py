@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from pipeline import definitions
 from pipeline.errors import DefinitionError
 from pipeline.forms import Profile
 from pipeline.settings import SCHEMAS_DIR
 
-KINDS = ("sum", "ratio", "compare", "formula", "required", "same", "builtin")
+KINDS = ("sum", "ratio", "compare", "formula", "required", "same", "builtin", "itemised")
+MISSING = ("zero", "skip", "total")
 FRAMES = ("unit", "project", "indicator")
 OPS = {ast.Eq: "==", ast.LtE: "<=", ast.GtE: ">=", ast.Lt: "<", ast.Gt: ">"}
 FUNCTIONS = ("min", "max", "abs")
@@ -48,6 +50,7 @@ class Rule:
     check: str | None = None
     bindings: dict[str, str] = field(default_factory=dict)  # for_each name → value (for messages)
     percent: bool = False  # show values as percentages
+    whole: bool = False  # where a table reports its scores as whole numbers, compare after rounding (9 for 8.6)
 
 
 def dotted(node: ast.expr) -> str | None:
@@ -107,16 +110,14 @@ def load_rules(
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise DefinitionError(f"cannot read rule catalogue {path}: {exc}") from exc
+        raise DefinitionError(f"无法读取规则目录 {path}：{exc}") from exc
+    definitions.check_rules(raw, path.name)
     rules: list[Rule] = []
-    seen: set[str] = set()
-    for entry in raw.get("rules", []):
-        rid = entry.get("id")
-        if not rid or rid in seen:
-            raise DefinitionError(f"rule id missing or repeated: {rid!r}")
-        seen.add(rid)
-        for bindings in _expansions(entry, profile):
-            rule = _compile(entry, bindings, profile, percent_points)
+    entries = {e["id"]: e for e in raw["rules"]}
+    for entry in raw["rules"]:
+        rid = entry["id"]
+        for source, bindings in _sources(entry, entries, profile):
+            rule = _compile(source, bindings, profile, percent_points)
             unknown = [p for p in rule.points if known and p not in known]
             if unknown:
                 close = difflib.get_close_matches(unknown[0], sorted(known), n=1, cutoff=0.5)
@@ -124,6 +125,23 @@ def load_rules(
                 raise DefinitionError(f"{path.name}：规则 {rid} 引用了任何表格版本都没有的数据项 {unknown[0]!r}{hint}")
             rules.append(rule)
     return rules
+
+
+def _sources(
+    entry: dict[str, Any], entries: dict[str, dict[str, Any]], profile: Profile
+) -> list[tuple[dict[str, Any], dict[str, str]]]:
+    """What one catalogue entry compiles to: itself per for_each binding or, for an `itemised` entry, the total
+    and parts of every sum it names (`of`), under its own id, level and message and the sum's frame."""
+    if entry.get("kind") != "itemised":
+        return [(entry, b) for b in _expansions(entry, profile)]
+    out: list[tuple[dict[str, Any], dict[str, str]]] = []
+    for sid in entry.get("of", []):
+        sum_entry = entries.get(sid)
+        if sum_entry is None or sum_entry.get("kind") != "sum":
+            raise DefinitionError(f"规则 {entry['id']}：`of` 中的 {sid!r} 不是规则目录中的求和规则（kind = \"sum\"）")
+        source = {**sum_entry, **{k: v for k, v in entry.items() if k not in ("of", "frame", "for_each")}}
+        out += [(source, b) for b in _expansions(sum_entry, profile)]
+    return out
 
 
 def _expansions(entry: dict[str, Any], profile: Profile) -> list[dict[str, str]]:
@@ -152,6 +170,9 @@ def _compile(entry: dict[str, Any], bindings: dict[str, str], profile: Profile, 
     level = profile.levels.get(rid, entry.get("level", "error"))
     if level not in ("error", "warning"):
         raise DefinitionError(f"rule {rid}: level {level!r} must be error or warning")
+    missing = entry.get("missing", "zero" if kind in ("sum", "itemised") else "skip")
+    if missing not in MISSING:
+        raise DefinitionError(f"rule {rid}: missing {missing!r} is not one of {MISSING}")
     left, op, right = _relation(entry, kind, bindings)
     listed = [_sub(p, bindings) for p in entry.get("points", [])]
     when = parse_expr(_sub(entry["when"], bindings), rule_id=rid) if entry.get("when") else None
@@ -170,16 +191,17 @@ def _compile(entry: dict[str, Any], bindings: dict[str, str], profile: Profile, 
         op=op,
         right=right,
         when=when,
-        missing=entry.get("missing", "zero" if kind == "sum" else "skip"),
+        missing=missing,
         check=entry.get("check") if kind == "builtin" else None,
         bindings=bindings,
         percent=bool(is_percent),
+        whole=bool(entry.get("whole", False)),
     )
 
 
 def _relation(entry: dict[str, Any], kind: str, b: dict[str, str]) -> tuple[ast.expr | None, str, ast.expr | None]:
     rid = entry["id"]
-    if kind == "sum":
+    if kind in ("sum", "itemised"):
         text = f"{_sub(entry['total'], b)} == " + " + ".join(_sub(p, b) for p in entry["parts"])
     elif kind == "ratio":
         text = f"{_sub(entry['result'], b)} == {_sub(entry['numerator'], b)} / {_sub(entry['denominator'], b)}"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline import definitions
 from pipeline.errors import DefinitionError
 from pipeline.model import Point, Submission
 from pipeline.read.values import format_number
@@ -65,6 +66,7 @@ def load_ties(schemas_dir: Path = SCHEMAS_DIR) -> tuple[Tie, ...]:
     path = schemas_dir / "statements.toml"
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        definitions.check_statements(raw, path.name)
         ties = tuple(Tie(f["point"], f["kind"], tuple(f["words"])) for f in raw.get("figures", []))
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
         raise DefinitionError(f"无法读取 {path.name}：{exc}") from exc

@@ -23,9 +23,10 @@ from pipeline.model import Finding, FormData, Indicator, Point, Submission
 from pipeline.read.points import INDICATOR_TYPES, NUMERIC_TYPES, combine
 from pipeline.read.values import format_number, normalize
 from pipeline.rules import builtins
-from pipeline.rules.catalogue import FRAMES, Interval, Lookup, Rule, dotted, evaluate, holds, load_rules
+from pipeline.rules.catalogue import FRAMES, Interval, Lookup, Rule, dotted, evaluate, holds, load_rules, names_in
 from pipeline.rules.context import Context, Frame
 from pipeline.rules.previous import FILE_KEY, PREFIX, previous_points, previous_types
+from pipeline.rules.semantics import once, whole_note, whole_scores
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,7 @@ def validate(
     forms = forms or load_forms()
     profile = profile or load_profile()
     types = point_types(profile)
-    percent = frozenset(k for k, t in types.items() if t == "percent")
-    rules = load_rules(profile, percent_points=percent, known=frozenset(types))
+    rules = compile_rules(profile, types)
     prev_keys = tuple(dict.fromkeys(p for r in rules for p in r.points if p.startswith(PREFIX)))
     ctx = Context(submissions, forms, profile, vocabulary(forms, profile), types, profile_params(profile), prev_keys)
     needed = {name: frozenset(p for r in rules if r.frame == name for p in r.points) for name in FRAMES}
@@ -50,11 +50,21 @@ def validate(
         for row, finding in run_frame(frame, [r for r in rules if r.frame == name], ctx):
             out[frame.subs[row]].append(finding)
     order = {rule.id: n for n, rule in reversed(list(enumerate(rules)))}
+    kinds = {rule.id: rule.kind for rule in rules}
+    out = [once(findings, kinds) for findings in out]
     for findings in out:
         findings.sort(key=lambda f: order.get(f.rule, len(order)))  # catalogue order, as a reader expects
     if profile.explainable:
         out = [explained_errors(s, f, profile.explainable) for s, f in zip(submissions, out, strict=True)]
     return out
+
+
+def compile_rules(profile: Profile, types: dict[str, str] | None = None) -> list[Rule]:
+    """The catalogue expanded for a profile, every point a rule names checked against the editions: called
+    before a run touches a file, so a broken catalogue stops it with nothing moved (DefinitionError)."""
+    types = point_types(profile) if types is None else types
+    percent = frozenset(k for k, t in types.items() if t == "percent")
+    return load_rules(profile, percent_points=percent, known=frozenset(types))
 
 
 def explained_errors(sub: Submission, findings: list[Finding], rules: tuple[str, ...]) -> list[Finding]:
@@ -124,6 +134,7 @@ def build_frames(ctx: Context, needed: dict[str, frozenset[str]] | None = None) 
     indicators: list[Indicator] = []
     unit_subs, project_subs, ind_subs = [], [], []
     unit_years, project_years, ind_years = [], [], []
+    unit_whole, project_whole, ind_whole = [], [], []  # the table reports whole-point scores (rules.semantics)
     for i, sub in enumerate(ctx.submissions):
         a1_year = sub.forms["a1"].year if "a1" in sub.forms else None
         points = _blank_points(unit_keys, unknown=True)  # a missing sheet is unknown
@@ -134,6 +145,7 @@ def build_frames(ctx: Context, needed: dict[str, frozenset[str]] | None = None) 
         points.update(previous_points(sub, ctx.prev_keys))
         units.append(points)
         unit_subs.append(i)
+        unit_whole.append(whole_scores(sub.forms.get("a2")))
         unit_years.append(sub.year)
         for project in sub.projects:
             p = _blank_points(project_keys, absent=True)  # what this project's edition has not
@@ -142,11 +154,14 @@ def build_frames(ctx: Context, needed: dict[str, frozenset[str]] | None = None) 
             p["a1.year"].unknown = "a1" not in sub.forms
             projects.append(p)
             project_subs.append(i)
+            project_whole.append(whole_scores(project))
             project_years.append(project.year or a1_year)
         for data in [sub.forms.get("a2"), *sub.projects]:
+            whole = whole_scores(data)
             for ind in data.indicators if data else []:
                 indicators.append(ind)
                 ind_subs.append(i)
+                ind_whole.append(whole)
                 ind_years.append(data.year if data else None)
     need = needed or {}
     ind_keys = [k for k in INDICATOR_COLUMNS if "indicator" not in need or k in need["indicator"]]
@@ -154,6 +169,9 @@ def build_frames(ctx: Context, needed: dict[str, frozenset[str]] | None = None) 
     unit_frame = to_frame(units, ctx.types, keys=need.get("unit"))
     project_frame = to_frame(projects, ctx.types, keys=need.get("project"))
     ind_frame = to_frame(ind_points, ctx.types, prefix="", keys=need.get("indicator"))
+    for df, flags in ((unit_frame, unit_whole), (project_frame, project_whole), (ind_frame, ind_whole)):
+        if not df.empty:
+            df["_whole"] = np.asarray(flags, dtype=float)
     return {
         "unit": Frame("unit", unit_frame, units, unit_subs, unit_years),
         "project": Frame("project", project_frame, projects, project_subs, project_years),
@@ -177,7 +195,10 @@ def form_points(data: FormData, profile: Profile) -> dict[str, Point]:
         for key, members in [*groups.items(), ("all", data.indicators)]:
             for col, short in (("weight", "w"), ("score", "s")):
                 parts = [m.cells[col] for m in members if col in m.cells]
-                points[f"{data.form}.ind.{short}.{key}"] = combine(parts) if parts else Point(None, data.sheet, ())
+                total = combine(parts) if parts else Point(None, data.sheet, ())
+                if any(not isinstance(p.value, float) for p in parts):  # a blank is reported where it is
+                    total = Point(None, data.sheet, tuple(c for p in parts for c in p.cells))
+                points[f"{data.form}.ind.{short}.{key}"] = total
     return points
 
 
@@ -209,8 +230,8 @@ def to_frame(
             rec[f"{key}@tol"] = p.tolerance
             if p.unknown:
                 rec[f"{key}@unknown"] = 1.0
-            if p.absent:
-                rec[f"{key}@absent"] = 1.0
+            if p.absent or (p.value is None and not p.cells and not p.unknown):
+                rec[f"{key}@absent"] = 1.0  # a label not found on the table: GEN.LABEL reports it, once
         records.append(rec)
     return pd.DataFrame.from_records(records)
 
@@ -263,7 +284,7 @@ def _nominal(rule: Rule, frame: Frame, rows: list[int], params: dict[str, float]
     """(left, right) of a relation at its written values, for the failing rows only."""
     assert rule.left is not None and rule.right is not None
     columns = [c for p in rule.points for c in (p, f"{p}@tol") if c in frame.data.columns]
-    lookup = _lookup(frame.data[columns].iloc[rows], rule.missing, params)
+    lookup = _lookup(frame.data[columns].iloc[rows], rule.missing, params, rule.points[0])
     left = np.array(np.broadcast_to(evaluate(rule.left, lookup)[2], (len(rows),)), dtype=float)
     right = np.broadcast_to(evaluate(rule.right, lookup)[2], (len(rows),))
     name = dotted(rule.left)
@@ -281,6 +302,8 @@ def _check_fn(
     columns = [
         c for p in rule.points for c in (p, f"{p}@tol", f"{p}@text", f"{p}@unknown", f"{p}@absent") if c in frame.data
     ]
+    if rule.whole and "_whole" in frame.data:
+        columns.append("_whole")
     data = frame.data[columns]
     return lambda df: pd.Series(relation_ok(rule, data.iloc[df["_row"].to_numpy()], ctx.params), index=df.index)
 
@@ -292,19 +315,38 @@ def relation_ok(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.nd
     for p in rule.points:
         if f"{p}@unknown" in df:
             unknown |= (df[f"{p}@unknown"] == 1.0).to_numpy()
-    needed = rule.points[:1] if rule.kind == "sum" or rule.missing == "zero" else rule.points
+    totals = rule.kind in ("sum", "itemised")
+    conditional = set(names_in(rule.when)) - set(names_in(rule.left)) - set(names_in(rule.right))
+    needed = rule.points[:1] if totals or rule.missing == "zero" else rule.points
     for p in needed:
-        if f"{p}@absent" in df:
+        if f"{p}@absent" in df and p not in conditional:  # `when` alone reading an absent point: judged as false
             unknown |= (df[f"{p}@absent"] == 1.0).to_numpy()
-    if rule.kind == "sum" and len(rule.points) > 1:  # an edition with none of the parts has no such sum
-        none = np.ones(len(df), dtype=bool)
-        for p in rule.points[1:]:
-            none &= (df[f"{p}@absent"] == 1.0).to_numpy() if f"{p}@absent" in df else np.zeros(len(df), dtype=bool)
-        unknown |= none
+    if totals and len(rule.points) > 1:
+        bare = not_itemised(rule, df)  # no part filled: "not itemised" (kind itemised), never "≠ 0.00"
+        if rule.kind == "itemised":
+            total = df[rule.points[0]].fillna(0.0).ne(0.0).to_numpy() if rule.points[0] in df else False
+            return ~(~unknown & bare & total & _asked(rule, df))
+        unknown |= bare
     ok = _relation_ok(rule, df, params)
     if rule.when is not None and rule.kind != "required":
         ok |= ~_condition(rule, df, params)
     return ok | unknown
+
+
+def not_itemised(rule: Rule, df: pd.DataFrame) -> np.ndarray:
+    """Rows where no part of a sum is filled (each blank, or absent from the edition)."""
+    none = np.ones(len(df), dtype=bool)
+    for p in rule.points[1:]:
+        none &= df[p].isna().to_numpy() if p in df else np.ones(len(df), dtype=bool)
+    return none
+
+
+def _asked(rule: Rule, df: pd.DataFrame) -> np.ndarray:
+    """Rows whose edition has at least one of the sum's parts: the form asks for them to be itemised."""
+    asked = np.zeros(len(df), dtype=bool)
+    for p in rule.points[1:]:
+        asked |= ~(df[f"{p}@absent"] == 1.0).to_numpy() if f"{p}@absent" in df else p in df
+    return asked
 
 
 def _relation_ok(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.ndarray:
@@ -323,16 +365,27 @@ def _relation_ok(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.n
         for t in texts[:-1]:
             ok &= (t.isna() | base.isna() | (t == base)).to_numpy()
         return ok
-    lookup = _lookup(df, rule.missing, params)
+    lookup = _lookup(df, rule.missing, params, rule.points[0])
     assert rule.left is not None and rule.right is not None
-    return holds(rule.op, evaluate(rule.left, lookup), evaluate(rule.right, lookup))
+    right = evaluate(rule.right, lookup)
+    if rule.whole and "_whole" in df:  # the table gives whole points: the exact figure rounds to one (8.6 → 9)
+        whole = (df["_whole"] == 1.0).to_numpy()
+        lo, hi, mid = right
+        right = (np.where(whole, np.floor(lo + 0.5), lo), np.where(whole, np.floor(hi + 0.5), hi), mid)
+    return holds(rule.op, evaluate(rule.left, lookup), right)
 
 
 def _condition(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.ndarray:
     """Row-wise truth of a rule's `when`, on nominal values; unknown counts as false."""
-    node = rule.when
+    assert rule.when is not None
+    lookup = _lookup(df, rule.missing if rule.kind != "required" else "skip", params, rule.points[0])
+    return _truth(rule.when, lookup)
+
+
+def _truth(node: ast.expr, lookup: Lookup) -> np.ndarray:
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return ~_truth(node.operand, lookup)  # `not (… == 100)`: an unknown sum makes the negation true
     assert isinstance(node, ast.Compare)
-    lookup = _lookup(df, rule.missing if rule.kind != "required" else "skip", params)
     left, right = evaluate(node.left, lookup)[2], evaluate(node.comparators[0], lookup)[2]
     op = type(node.ops[0])
     with np.errstate(invalid="ignore"):
@@ -347,7 +400,9 @@ def _condition(rule: Rule, df: pd.DataFrame, params: dict[str, float]) -> np.nda
     return np.asarray(result & ~np.isnan(left) & ~np.isnan(right), dtype=bool)
 
 
-def _lookup(df: pd.DataFrame, missing: str, params: dict[str, float]) -> Lookup:
+def _lookup(df: pd.DataFrame, missing: str, params: dict[str, float], total: str = "") -> Lookup:
+    """Intervals of the points a rule reads. `missing` "zero": a blank counts as 0; "total": only the blank
+    `total` does (a blank part is reported where it is, so the sum is not judged); "skip": blanks stay NaN."""
     n = len(df)
 
     def lookup(name: str) -> Interval:
@@ -359,7 +414,7 @@ def _lookup(df: pd.DataFrame, missing: str, params: dict[str, float]) -> Lookup:
             return v, v, v
         v = df[name].to_numpy(dtype=float)
         t = df[f"{name}@tol"].to_numpy(dtype=float) if f"{name}@tol" in df else np.zeros(n)
-        if missing == "zero":
+        if missing == "zero" or (missing == "total" and name == total):
             t = np.where(np.isnan(v), 0.0, t)
             v = np.nan_to_num(v, nan=0.0)
         return v - t, v + t, v
@@ -380,7 +435,8 @@ def make_finding(
 ) -> Finding:
     points = frame.points[row]
     year = frame.years[row] or 0
-    involved = [points[p] for p in rule.points if p in points]
+    conditional = set(names_in(rule.when)) - set(names_in(rule.left)) - set(names_in(rule.right))
+    involved = [points[p] for p in rule.points if p in points and p not in conditional]  # not `when` alone
     primary = next((p for p in involved if p.cells), involved[0] if involved else Point(None, "", ()))
     sheet = detail.get("sheet", primary.sheet)
     cells = list(detail.get("cells", ()))
@@ -410,7 +466,13 @@ def make_finding(
     if "name" in points:  # an indicator row: name it, the reviewer may be looking at the list, not the cell
         values["name"] = str(points["name"].value or "（未命名）")
     values.update({k: str(v) for k, v in detail.items() if k not in ("cells", "sheet")})
+    if rule.kind == "itemised":  # the sum's total and parts, as the table labels them
+        values["total"] = _point_label(rule.points[0], ctx, year)
+        asked = [p for p in rule.points[1:] if p in points and points[p].cells and not points[p].absent]
+        values["parts"] = "、".join(dict.fromkeys(_point_label(p, ctx, year, row_only=True) for p in asked))
     message = _format(rule.message, values)
+    if rule.whole and "_whole" in frame.data and frame.data["_whole"].iloc[row] == 1.0:
+        message += whole_note(expected)
     if frame.name == "project":  # several projects on one sheet: say which one
         project = points.get("a3.project_name")
         sheets = [d.sheet for d in ctx.submissions[frame.subs[row]].projects]
@@ -429,8 +491,9 @@ def _clip(text: str, limit: int = 60) -> str:
 
 
 def _decimals(rule: Rule, frame: Frame, row: int, types: dict[str, str]) -> int:
-    points = [p for k in rule.points if (p := frame.points[row].get(k)) is not None]
-    kinds = {types.get(k, "score" if frame.name == "indicator" else "amount") for k in rule.points}
+    keys = [k for k in rule.points if k in names_in(rule.left) + names_in(rule.right)] or list(rule.points)
+    points = [p for k in keys if (p := frame.points[row].get(k)) is not None]
+    kinds = {types.get(k, "score" if frame.name == "indicator" else "amount") for k in keys}
     if kinds <= {"int"}:
         return 0  # headcounts
     floor = 4 if rule.percent else (2 if "amount" in kinds else 0)
@@ -462,7 +525,7 @@ def vocabulary(forms: dict[str, Form], profile: Profile) -> dict[str, dict[str, 
     Keys repeat across forms with other labels ("budget" is 2023年预算数 in 附件1, 全年预算数 in 附件2).
     """
     vocab: dict[str, dict[str, str]] = {}
-    for fid, form in forms.items():
+    for fid, form in [*forms.items(), *((f.id, f) for f in load_editions())]:  # the primary's words first
         words = vocab.setdefault(fid, {})
         for sec in form.sections:
             for f in (*sec.fields, *(x for row in sec.field_rows for x in row)):
@@ -477,6 +540,14 @@ def vocabulary(forms: dict[str, Form], profile: Profile) -> dict[str, dict[str, 
                     words.setdefault(f.key, f.label)
     words.update({c.key: c.label for c in profile.categories})
     return vocab
+
+
+def _point_label(key: str, ctx: Context, year: int, *, row_only: bool = False) -> str:
+    """`a1.public.actual` → 公用经费（2023年决算数）; with `row_only`, 公用经费."""
+    form, _, rest = key.partition(".")
+    row, _, col = rest.partition(".")
+    text = label_of(row, ctx, year, form)
+    return text if row_only or not col else f"{text}（{label_of(col, ctx, year, form)}）"
 
 
 def label_of(key: str, ctx: Context, year: int, form: str = "") -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
@@ -83,6 +83,8 @@ class Entry:
     dest_path: str | None
     filed_at: str | None
     note: str | None
+    kind: str = "workbook"  # workbook | report | bundle (migration 4)
+    bundle_id: int | None = None  # the .zip this file came in: it has no inbox file of its own
 
     @property
     def source(self) -> Path:
@@ -117,6 +119,8 @@ class Received:
     mtime_ns: int
     archive_path: str
     received_at: str | None = None
+    kind: str = "workbook"
+    bundle_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +130,7 @@ class Checked:
     entry_id: int
     result: Result
     output_path: str | None
-    dest_path: str
+    dest_path: str | None  # None: a bundle's member, which has no inbox file to file
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,28 +266,8 @@ class Ledger:
     def receive_many(self, files: Sequence[Received]) -> list[Entry]:
         """`receive` for several files in one transaction (a duplicate of one received earlier in the same
         call is recognised as such)."""
-        ids: list[int] = []
         with self.transaction() as conn:
-            for f in files:
-                row = conn.execute(
-                    "SELECT id FROM submissions WHERE sha256 = ? AND duplicate_of IS NULL", (f.sha256,)
-                ).fetchone()
-                cur = conn.execute(
-                    "INSERT INTO submissions (sha256, original_path, inbox, size, mtime_ns, received_at,"
-                    " archive_path, duplicate_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        f.sha256,
-                        f.original_path,
-                        str(f.inbox),
-                        f.size,
-                        f.mtime_ns,
-                        f.received_at or now_text(),
-                        f.archive_path,
-                        row[0] if row else None,
-                    ),
-                )
-                assert cur.lastrowid is not None
-                ids.append(cur.lastrowid)
+            ids = [insert_received(conn, f) for f in files]
         return self.entries_by_id(ids)
 
     def record_check(
@@ -292,11 +276,20 @@ class Ledger:
         """Store a checked file's outcome, findings and data points, and mark it checked: one transaction."""
         self.record_checks([Checked(entry_id, result, output_path, dest_path)], checked_at=checked_at)
 
-    def record_checks(self, checked: Sequence[Checked], *, checked_at: str | None = None) -> None:
-        """`record_check` for several files in one transaction: all of them are checked, or none."""
+    def record_checks(
+        self,
+        checked: Sequence[Checked],
+        *,
+        checked_at: str | None = None,
+        also: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        """`record_check` for several files in one transaction: all of them are checked, or none; `also(conn)`
+        adds what belongs with them (a report's row, a bundle's members) to the same transaction."""
         with self.transaction() as conn:
             for item in checked:
                 self._record_check(conn, item, checked_at or now_text())
+            if also is not None:
+                also(conn)
 
     def _record_check(self, conn: sqlite3.Connection, item: Checked, checked_at: str) -> None:
         entry_id, result, output_path, dest_path = item.entry_id, item.result, item.output_path, item.dest_path
@@ -324,33 +317,7 @@ class Ledger:
         )
         if cur.rowcount != 1:
             raise RuntimeError(f"submission {entry_id} is not a received original")
-        conn.executemany(
-            "INSERT INTO findings (submission_id, seq, rule, level, sheet, cell, cells, message, expected, actual)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    entry_id,
-                    seq,
-                    f.rule,
-                    f.level,
-                    f.sheet,
-                    f.cells[0] if f.cells else None,
-                    ",".join(f.cells),
-                    f.message,
-                    f.expected,
-                    f.actual,
-                )
-                for seq, f in enumerate(result.findings)
-            ],
-        )
-        conn.executemany(
-            "INSERT OR REPLACE INTO explanations (submission_id, rule, cell, text) VALUES (?, ?, ?, ?)",
-            [
-                (entry_id, f.rule, cell_key(f.sheet, ",".join(f.cells)), note)
-                for f in result.findings
-                if (note := result.explanation(f))
-            ],
-        )
+        insert_findings(conn, entry_id, result)
         if result.submission is not None:
             summed: list[tuple[Any, ...]] = []
             listed: list[tuple[Any, ...]] = []
@@ -367,7 +334,7 @@ class Ledger:
                 (entry_id, json.dumps(listed, ensure_ascii=False, separators=(",", ":"))),
             )
 
-    def record_duplicate(self, entry_id: int, *, dest_path: str, checked_at: str | None = None) -> None:
+    def record_duplicate(self, entry_id: int, *, dest_path: str | None, checked_at: str | None = None) -> None:
         """Mark a duplicate checked: it takes its original's unit and year, and a reason naming the original."""
         with self.transaction() as conn:
             original = conn.execute(
@@ -455,6 +422,7 @@ class Ledger:
         """Years of the workbooks read (None: read, but no year found), newest first."""
         rows = self.conn.execute(
             "SELECT DISTINCT year FROM submissions WHERE duplicate_of IS NULL AND status IN (?, ?, ?)"
+            " AND kind = 'workbook'"
             " ORDER BY year IS NULL, year DESC",
             CHECKED_STATUSES,
         )
@@ -466,7 +434,7 @@ class Ledger:
         A workbook without a unit name stands alone (its own "unit"). Duplicates never supersede.
         """
         group = "COALESCE(unit, '#' || sha256)"
-        base = "duplicate_of IS NULL AND status IN ('ok', 'warnings', 'errors') AND year IS ?"
+        base = "duplicate_of IS NULL AND status IN ('ok', 'warnings', 'errors') AND kind = 'workbook' AND year IS ?"
         rows = self.conn.execute(
             f"SELECT {', '.join('s.' + f.name for f in fields(Entry))}, v.n FROM submissions s"
             f" JOIN (SELECT MAX(id) AS id, COUNT(*) AS n FROM submissions WHERE {base} GROUP BY {group}) v"
@@ -516,6 +484,60 @@ class Ledger:
             ):
                 out.setdefault(sid, {})[key] = value
         return out
+
+
+def insert_received(conn: sqlite3.Connection, f: Received) -> int:
+    """Insert one `received` row (a duplicate when its bytes have a row already); returns its id."""
+    row = conn.execute("SELECT id FROM submissions WHERE sha256 = ? AND duplicate_of IS NULL", (f.sha256,)).fetchone()
+    cur = conn.execute(
+        "INSERT INTO submissions (sha256, original_path, inbox, size, mtime_ns, received_at,"
+        " archive_path, duplicate_of, kind, bundle_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            f.sha256,
+            f.original_path,
+            str(f.inbox),
+            f.size,
+            f.mtime_ns,
+            f.received_at or now_text(),
+            f.archive_path,
+            row[0] if row else None,
+            f.kind,
+            f.bundle_id,
+        ),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+def insert_findings(conn: sqlite3.Connection, entry_id: int, result: Result) -> None:
+    """A result's findings, in order, and the explanations the unit wrote against them."""
+    conn.executemany(
+        "INSERT INTO findings (submission_id, seq, rule, level, sheet, cell, cells, message, expected, actual)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                entry_id,
+                seq,
+                f.rule,
+                f.level,
+                f.sheet,
+                f.cells[0] if f.cells else None,
+                ",".join(f.cells),
+                f.message,
+                f.expected,
+                f.actual,
+            )
+            for seq, f in enumerate(result.findings)
+        ],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO explanations (submission_id, rule, cell, text) VALUES (?, ?, ?, ?)",
+        [
+            (entry_id, f.rule, cell_key(f.sheet, ",".join(f.cells)), note)
+            for f in result.findings
+            if (note := result.explanation(f))
+        ],
+    )
 
 
 def _statements(script: str) -> Iterator[str]:

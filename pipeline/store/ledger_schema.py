@@ -112,4 +112,22 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             FROM point_lists l, json_each(l.rows) j;
         """,
     ),
+    (
+        4,
+        "reports and bundles: a file's kind, the bundle a member came in, reports and their workbooks",
+        """
+        ALTER TABLE submissions ADD COLUMN kind TEXT NOT NULL DEFAULT 'workbook'
+            CHECK (kind IN ('workbook', 'report', 'bundle'));  -- by the file's suffix (batch/kinds.py)
+        ALTER TABLE submissions ADD COLUMN bundle_id INTEGER REFERENCES submissions (id);  -- member of a .zip
+
+        CREATE TABLE reports (                    -- 自评报告 received (batch/pairing.py)
+            submission_id INTEGER PRIMARY KEY REFERENCES submissions (id),
+            head          TEXT NOT NULL,          -- file name and first paragraphs, normalised: where a unit name is
+            problem       TEXT NOT NULL,          -- why its text could not be read ('' when it was)
+            unit          TEXT,                   -- the unit it belongs to; NULL: 待配对 (no workbook names it yet)
+            workbook_id   INTEGER REFERENCES submissions (id)  -- the workbook last checked with it
+        );
+        CREATE INDEX reports_unit ON reports (unit);
+        """,
+    ),
 )

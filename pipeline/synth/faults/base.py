@@ -189,6 +189,15 @@ def _unjudged(d: Draft) -> tuple[Sheet, Ind] | None:
     return hit
 
 
+def _line_overrun(d: Draft, leaf: str) -> None:
+    """A 公用经费 line a fault took over its own budget by more than the profile allows (A1.PLAUS.LINE) raises
+    a 提示 of its own, on its 决算数."""
+    v = d.a1.values
+    budget, limit = _num(v, f"a1.{leaf}.budget"), load_profile().params["line_overrun"]
+    if leaf in SUMS["public"] and budget > 0 and _num(v, f"a1.{leaf}.actual") > limit * budget + 0.01:
+        d.expect("A1.PLAUS.LINE", "plausibility", _p("a1", f"a1.{leaf}.actual"), f"{leaf} 决算数超过预算数两倍")
+
+
 def _project(d: Draft) -> Sheet | None:
     return d.rng.choice(d.projects) if d.projects else None
 

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.synth.faults.base import COLS, ROW_ZH, SUM_RULE, SUMS, _ind, _num, _p, _pick, _project, _rescore, fault
+from pipeline.synth.faults.base import (
+    COLS,
+    ROW_ZH,
+    SUM_RULE,
+    SUMS,
+    _ind,
+    _num,
+    _p,
+    _pick,
+    _project,
+    _rescore,
+    _score_key,
+    fault,
+)
 from pipeline.synth.faults.edit import _retitle
 from pipeline.synth.units import Draft, Sheet, number
 
@@ -33,17 +46,59 @@ def _req_staff(d: Draft) -> bool:
     return _blank(d, d.a1, d.rng.choice(("a1.staff_quota", "a1.staff_actual")), "A1.REQ.STAFF")
 
 
-@fault("req.totals", "completeness", "a1.sangong", "a1.project", "a1.public")
+@fault("req.totals", "completeness", "a1.public")
 def _req_totals(d: Draft) -> bool:
+    """公用经费 left blank with its lines: nothing to add up, the blank total is reported as not filled."""
+    col = d.rng.choice(("budget", "actual"))
+    d.touch(*(f"a1.{r}.{c}" for r in ("public", *SUMS["public"]) for c in COLS))
+    for part in SUMS["public"]:
+        d.a1.values[f"a1.{part}.{col}"] = None
+    return _blank(d, d.a1, f"a1.public.{col}", "A1.REQ.TOTALS")
+
+
+@fault("req.totalsum", "completeness", "a1.sangong", "a1.project", "a1.public")
+def _req_totalsum(d: Draft) -> bool:
+    """A total left blank while its parts are filled."""
     v = d.a1.values
     row, col = d.rng.choice(("sangong", "project", "public")), d.rng.choice(("budget", "actual"))
     key = f"a1.{row}.{col}"
     d.touch(*(f"a1.{r}.{c}" for r in (row, *SUMS[row]) for c in COLS))
     inserted = [cells for funds in d.fill.special_rows.values() for _, cells in funds] if row == "project" else []
     parts = sum(_num(v, f"a1.{p}.{col}") for p in SUMS[row]) + sum(_num(c, col) for c in inserted)
-    _blank(d, d.a1, key, "A1.REQ.TOTALS")
-    if abs(parts) > 0.005:  # a blank total counts as 0: the sum breaks too, on the same cell
-        d.expect(SUM_RULE[row], "completeness", _p("a1", key), f"{ROW_ZH[row]} 合计未填，分项合计 {parts:g}")
+    if abs(parts) <= 0.005:
+        return _blank(d, d.a1, key, "A1.REQ.TOTALS")
+    v[key] = None  # a blank total counts as 0: its sum reports the cell, with what the parts add up to (once)
+    d.expect(SUM_RULE[row], "completeness", _p("a1", key), f"{ROW_ZH[row]} 合计未填，分项合计 {parts:g}")
+    return True
+
+
+@fault("req.a3total", "completeness", "a3.sumscore", "ind.req", project=True)
+def _req_a3total(d: Draft) -> bool:
+    """合计 得分 left blank with a 三级 score still blank: the sum cannot be judged, the blanks are reported."""
+    s = _project(d)
+    hit = _pick(d, ("count", "pct", "full", "cost", "date", "text", "qual"), sheets=[s]) if s is not None else None
+    if s is None or hit is None:
+        return False
+    ind = hit[1]
+    key = _score_key(s)
+    d.touch(key)
+    ind.row.score = None
+    d.expect("IND.REQ.FIELDS", "completeness", _ind(s, ind, "score"), f"“{ind.row.name}”的 score 未填写")
+    return _blank(d, s, key, "A3.REQ.TOTAL")
+
+
+@fault("itemise.a1", "completeness", "a1.sangong", "a1.project", "a1.public")
+def _itemise_a1(d: Draft) -> bool:
+    """A 附件1 total filled while every part under it is left blank (not itemised)."""
+    v = d.a1.values
+    row, col = d.rng.choice(("project", "public")), d.rng.choice(("budget", "actual"))
+    key = f"a1.{row}.{col}"
+    if abs(_num(v, key)) <= 0.005 or (row == "project" and any(d.fill.special_rows.values())):
+        return False
+    d.touch(*(f"a1.{r}.{c}" for r in (row, *SUMS[row]) for c in COLS))
+    for part in SUMS[row]:
+        v[f"a1.{part}.{col}"] = None
+    d.expect("SUM.ITEMISE", "completeness", _p("a1", key), f"{ROW_ZH[row]}（{col}）已填，其下各项均未填写")
     return True
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.synth.faults.base import COLS, ROW_ZH, SUMS, _num, _p, _r2, _rescore, fault
+from pipeline.synth.faults.base import COLS, ROW_ZH, SUMS, _line_overrun, _num, _p, _r2, _rescore, fault
 from pipeline.synth.units import Draft, exec_score
 
 
@@ -27,6 +27,25 @@ def _over_budget(d: Draft, row: str, leaf: str, rule: str) -> bool:
     v[f"a1.{leaf}.actual"] = _r2(_num(v, f"a1.{leaf}.actual") + step)
     v[f"a1.{row}.actual"] = _r2(_num(v, f"a1.{row}.actual") + step)
     d.expect(rule, "plausibility", _p("a1", f"a1.{row}.actual"), f"{ROW_ZH[row]}决算数超过预算数 {step:g}")
+    _line_overrun(d, leaf)
+    return True
+
+
+@fault("plaus.line", "plausibility", "a1.public")
+def _plaus_line(d: Draft) -> bool:
+    """One 公用经费 line spent at three times its budget, the total kept the sum of its lines."""
+    v = d.a1.values
+    lines = [leaf for leaf in SUMS["public"] if _num(v, f"a1.{leaf}.budget") > 0.1]
+    if not lines:
+        return False
+    leaf = d.rng.choice(lines)
+    d.touch(*(f"a1.{r}.{c}" for r in ("public", *SUMS["public"]) for c in COLS))
+    step = _r2(3 * _num(v, f"a1.{leaf}.budget") - _num(v, f"a1.{leaf}.actual"))
+    v[f"a1.{leaf}.actual"] = _r2(_num(v, f"a1.{leaf}.actual") + step)
+    v["a1.public.actual"] = _r2(_num(v, "a1.public.actual") + step)
+    _line_overrun(d, leaf)
+    if _num(v, "a1.public.actual") > _num(v, "a1.public.budget") + 0.01:
+        d.expect("A1.PLAUS.PUBLIC", "plausibility", _p("a1", "a1.public.actual"), "公用经费决算数随之超过预算数")
     return True
 
 

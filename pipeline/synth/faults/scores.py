@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from pipeline.synth.faults.base import (
@@ -28,8 +29,9 @@ def _exec_score(d: Draft, s: Sheet, rule: str) -> bool:
     d.touch(f"{p}.total.score", f"{p}.total.rate", f"{p}.total.exec", f"{p}.total.budget", _score_key(s))
     old = _num(v, f"{p}.total.score")
     rate = _num(v, f"{p}.total.exec") / _num(v, f"{p}.total.budget")
-    if rate < 0.98:
-        new, how = 10.0, "执行率未达 100% 仍给满分"
+    weight = _num(v, f"{p}.total.weight") or 10.0
+    if math.floor(min(rate, 1) * weight + 0.5) < weight:  # below what whole points forgive (9.6 counts as 10)
+        new, how = weight, "执行率未达 100% 仍给满分"
     else:
         new, how = _r2(old - d.rng.choice((0.5, 1.0, 2.0))), "得分与执行率不符"
     v[f"{p}.total.score"] = new
@@ -132,30 +134,28 @@ def _score_overachieve(d: Draft) -> bool:
 
 
 # -- weights ------------------------------------------------------------------------------------------
-def _cat_shift(d: Draft, s: Sheet, *, sum_rule: bool) -> bool:
+def _cat_shift(d: Draft, s: Sheet, *, sum_rule: bool, split: bool = False) -> bool:
+    """`split`: points moved from one 一级指标 to another (the total stays 100); else points added to one."""
     full = [i for n, i in enumerate(s.inds) if i.row.score == i.row.weight and (s.sid, n) not in d.reserved]
     k = d.rng.choice((2.0, 5.0))
-    style = d.rng.choice(("transfer", "added", "added_total") if sum_rule else ("transfer", "added"))
+    style = "transfer" if split else d.rng.choice(("added", "added_total") if sum_rule else ("added",))
     up = d.rng.choice(full) if full else None
     if up is None:
         return False
     downs = [i for i in full if i.row.level1 != up.row.level1 and number(i.row.weight) > k]
     if style == "transfer" and not downs:
-        style = "added"
+        return False
     for ind in (up, *(downs[:1] if style == "transfer" else [])):
         d.reserved.add((s.sid, s.inds.index(ind)))
     up.row.weight = up.row.score = number(up.row.weight) + k
-    d.expect(
-        f"{s.form.upper()}.WEIGHT.CAT",
-        "weight",
-        _ind(s, _first_in(s, up.row.level1), "weight"),
-        f"{up.row.level1} 分值多 {k:g}",
-    )
+    # moved between 一级指标, the weights still add up to 100: another split, a 提示 (WEIGHT.SPLIT)
+    rule = f"{s.form.upper()}.WEIGHT.{'SPLIT' if style == 'transfer' else 'CAT'}"
+    d.expect(rule, "weight", _ind(s, _first_in(s, up.row.level1), "weight"), f"{up.row.level1} 分值多 {k:g}")
     if style == "transfer":
         down = downs[0]
         down.row.weight = down.row.score = number(down.row.weight) - k
         d.expect(
-            f"{s.form.upper()}.WEIGHT.CAT",
+            rule,
             "weight",
             _ind(s, _first_in(s, down.row.level1), "weight"),
             f"{down.row.level1} 分值少 {k:g}",
@@ -181,6 +181,17 @@ def _weight_a2cat(d: Draft) -> bool:
 def _weight_a3cat(d: Draft) -> bool:
     s = _project(d)
     return s is not None and _cat_shift(d, s, sum_rule=False)
+
+
+@fault("weight.a2split", "weight", "a2.weights", "a2.sumscore")
+def _weight_a2split(d: Draft) -> bool:
+    return _cat_shift(d, d.a2, sum_rule=True, split=True)
+
+
+@fault("weight.a3split", "weight", "a3.weights", "a3.sumscore", project=True)
+def _weight_a3split(d: Draft) -> bool:
+    s = _project(d)
+    return s is not None and _cat_shift(d, s, sum_rule=False, split=True)
 
 
 @fault("weight.a2total", "weight", "a2.weights")

@@ -8,6 +8,7 @@ from pipeline.synth.faults.base import (
     ROW_ZH,
     SUM_RULE,
     SUMS,
+    _line_overrun,
     _num,
     _p,
     _r2,
@@ -43,6 +44,7 @@ def _slip_transposed(d: Draft) -> bool:
         v[key] = new
         d.touch(*(f"a1.{r}.{c}" for r in (row, *SUMS[row]) for c in COLS))
         d.expect(SUM_RULE[row], "slip", _p("a1", f"a1.{row}.{col}"), f"{key} 数字颠倒：{x:.2f} 写成 {new:.2f}")
+        _line_overrun(d, part)
         return True
     return False
 
@@ -63,6 +65,7 @@ def _slip_yuan(d: Draft) -> bool:
         *(f"a1.{r}.{c}" for r in ("procurement", "project", *SUMS["project"], "public", *SUMS["public"]) for c in COLS)
     )
     d.expect("GEN.YUAN", "slip", _p("a1", key), f"{key} 按元填写：{x:g} 万元写成 {v[key]:.0f}")
+    _line_overrun(d, row)
     parent = next((r for r, parts in SUMS.items() if row in parts), None)
     if parent:
         d.expect(SUM_RULE[parent], "slip", _p("a1", f"a1.{parent}.{col}"), f"{key} 按元填写，合计不再相等")
