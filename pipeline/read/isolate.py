@@ -10,8 +10,11 @@ other workers go on with their items.
 pebble blames a worker's death on the task that worker took last; the result of the one before may still
 have been on its way, so the blamed item is a suspect, not a culprit: it runs again alone, and only one that
 kills its worker when alone is refused. An innocent item is therefore never refused for sharing a pool
-with a hostile one. Should the pool itself break, or lose a task (no outcome long past any time it could
-take), it is replaced, and the items in flight run again, each alone.
+with a hostile one. pebble also reports a timeout for a task whose worker died before pebble saw it start
+the task (about one instant crash in ten, measured): an item that overruns runs again alone, where such a
+death breaks the pool instead, and only one that overruns alone is refused as hanging (a hanging file costs
+two timeouts). Should the pool itself break, or lose a task (no outcome long past any time it could take),
+it is replaced, and the items in flight run again, each alone.
 
 `items` may be a `Feed`: items put into it while the run goes on, so a batch run keeps one pool for all
 its chunks and reads the next chunk while it validates this one. A run over a feed ends once the feed is
@@ -268,6 +271,8 @@ class _Runner:
                     outcome = self._outcome(item, finished, tries)
                     if outcome is _SUSPECT:
                         again.append(item)
+                    elif outcome is _ALONE_AGAIN:
+                        suspects.append(item)
                     else:
                         yield item, outcome
                 now = time.monotonic()
@@ -308,12 +313,18 @@ class _Runner:
         return False, False
 
     def _outcome(self, item: Any, future: Future[Any], tries: int) -> Any:
-        """What a finished task yields: its result, a rejection, or `_SUSPECT` (run it once more)."""
+        """What a finished task yields: its result, a rejection, `_SUSPECT` (run it once more) or
+        `_ALONE_AGAIN` (run it once more, alone)."""
         exc = future.exception()
         if exc is None:
             tag, value = future.result()
             return _settle(item, (tag, pickle.loads(value) if tag == "ok" else value))
         if isinstance(exc, TimeoutError):  # pebble stopped its worker; the others went on
+            # pebble also times out a task whose worker died before pebble saw it start the task (about one
+            # instant crash in ten here): only a task that overruns alone, where no such death goes unseen,
+            # is refused as hanging.
+            if tries != _ALONE:
+                return _ALONE_AGAIN
             log.warning("timeout after %s s while processing %r", self.timeout_s, item)
             return RejectedFile(MSG_TIMEOUT.format(seconds=self.timeout_s), code="worker_timeout")
         if isinstance(exc, ProcessExpired):
@@ -336,7 +347,7 @@ class _Runner:
             failed = future.done() and isinstance(future.exception(), BrokenProcessPool)
             if future.done() and not failed:
                 outcome = self._outcome(item, future, tries)
-                if outcome is not _SUSPECT:
+                if outcome is not _SUSPECT and outcome is not _ALONE_AGAIN:
                     yield item, outcome
                     continue
             if tries != _ALONE:
@@ -358,7 +369,8 @@ def _stop(pool: ProcessPool) -> None:
 
 _DONE = object()
 
-#: What `_Runner._outcome` returns for a task to run once more.
+#: What `_Runner._outcome` returns for a task to run once more, and once more alone.
 _SUSPECT = object()
+_ALONE_AGAIN = object()
 #: How often an item has run: first; again after pebble blamed it for a death; alone after the pool broke.
 _FRESH, _AGAIN, _ALONE = 0, 1, 2
