@@ -1,7 +1,11 @@
 """Settings and limits in one place, each with the reason it exists."""
 
+import multiprocessing
+import os
 from importlib.resources import files
 from pathlib import Path
+
+from pipeline.errors import JixiaoError
 
 
 def _schemas_dir() -> Path:
@@ -121,6 +125,26 @@ MAX_LINKS_PER_SHEET = 65_000
 
 #: Environment variable: seconds each file's receive and commit steps sleep (tests SIGKILL a run mid-batch).
 TEST_DELAY_ENV = "JIXIAO_TEST_DELAY_S"
+
+#: Environment variable: how worker processes start, "spawn" or "forkserver". Unset: forkserver where the OS has
+#: it (workers fork from a process whose imports are done), else spawn (Windows). CI runs the suite once with
+#: spawn so the Windows path is exercised on Linux too.
+START_METHOD_ENV = "JIXIAO_START_METHOD"
+
+#: Start methods jixiao uses: never "fork", which copies the parent's threads' locks mid-use.
+START_METHODS = ("forkserver", "spawn")
+
+
+def start_method() -> str:
+    """The start method of worker processes (see START_METHOD_ENV); JixiaoError naming a value not usable here."""
+    available = [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()]
+    wanted = os.environ.get(START_METHOD_ENV, "").strip()
+    if not wanted:
+        return available[0]
+    if wanted not in available:
+        raise JixiaoError(f"环境变量 {START_METHOD_ENV}={wanted!r} 无效，本机可用：{'、'.join(available)}")
+    return wanted
+
 
 # ------------------------------------------------------------------------------------- the portal (jixiao serve)
 

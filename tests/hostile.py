@@ -382,6 +382,12 @@ def act(item: str) -> str:
         return lambda: None  # type: ignore[return-value]  # the result cannot travel back
     if kind == "pid":
         return str(os.getpid())
+    if kind == "abort-once":  # kills its worker the first time only (the marker file says it has run)
+        marker = Path(arg)
+        if not marker.exists():
+            marker.touch()
+            os.abort()
+        return "survived"
     raise AssertionError(f"unknown action {item!r}")
 
 

@@ -157,3 +157,12 @@ def test_items_put_first_go_before_the_others_and_a_dropping_close_forgets_the_r
     assert list(feed) == []
     with pytest.raises(ValueError, match="closed"):
         feed.put("ok:late")
+
+
+def test_an_item_blamed_for_a_death_runs_once_more_and_is_refused_only_if_it_kills_again(tmp_path: Path) -> None:
+    # pebble blames a death on the task the worker took last; a task whose worker died once but not when
+    # run again (the death was not its doing) keeps its result.
+    once = f"abort-once:{tmp_path / 'ran'}"
+    got = outcomes(list(map_isolated(h.act, ["ok:1", once, "abort", "ok:2"], workers=2, timeout_s=60)))
+    assert got == {"ok:1": "1", once: "survived", "abort": CRASH, "ok:2": "2"}
+    assert (tmp_path / "ran").exists()

@@ -12,7 +12,8 @@ for the next pass. A file that stays cut short for `INBOX_INCOMPLETE_S` is taken
 The output folder (OUT) is laid out as:
 
     ledger.sqlite3                        the ledger (pipeline.store.ledger)
-    .jixiao.lock                          flock-ed by the one run using OUT (`pipeline.store.files.OutputLock`)
+    .jixiao.lock                          locked by the one run using OUT (`pipeline.store.files.OutputLock`)
+    .jixiao.lock.pid                      that run's process id, for the message a second run gets
     archive/<sha[:2]>/<sha256><ext>       durable, content-addressed copy of every file received
     results/<dir>/<stem>_审核结果.xlsx     annotated workbooks
     processed/<dir>/<name>                inbox files that were checked (and duplicates of those)

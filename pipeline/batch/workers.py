@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from pipeline import settings
 from pipeline.check import load_submission, rejected
 from pipeline.errors import OutputError, RejectedFile
 from pipeline.forms import Profile
@@ -54,11 +56,13 @@ _forkserver_ready = False
 
 def _die_with_parent() -> None:
     """Linux: have the kernel SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):  # elsewhere orphaned workers idle until the machine restarts
+        return
     try:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux: orphaned workers idle until the machine restarts
+    except (OSError, AttributeError):  # no C library to call: as on another OS
         pass
 
 
@@ -95,7 +99,7 @@ def prepare_workers() -> None:
     Without it, workers import what they need themselves and ignore SIGINT from their first file on.
     """
     global _forkserver_ready
-    if _forkserver_ready or "forkserver" not in multiprocessing.get_all_start_methods():
+    if _forkserver_ready or settings.start_method() != "forkserver":
         return
     if threading.current_thread() is not threading.main_thread():
         return  # signal dispositions can only be changed from the main thread

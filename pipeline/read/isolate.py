@@ -1,15 +1,20 @@
 """Run a function over untrusted files in worker processes, so one hostile file kills only a worker.
 
 python-calamine aborts its whole process when an allocation fails, and a reader can hang on a crafted
-file. `map_isolated` runs `func(item)` in a `ProcessPoolExecutor` whose workers (forkserver or spawn,
-never fork) have an address-space limit, and yields `(item, result)` pairs as they complete; an item
-whose worker dies, runs out of memory or overruns the timeout gets a `RejectedFile` instead, and the
-other items go on in a rebuilt pool.
+file. `map_isolated` runs `func(item)` in a pebble `ProcessPool` whose workers (forkserver or spawn, never
+fork: `settings.start_method`) have an address-space limit where the OS offers one, and yields
+`(item, result)` pairs as they complete; an item whose worker dies, runs out of memory or overruns the
+timeout gets a `RejectedFile` instead. pebble stops an overrunning worker and replaces a dead one; the
+other workers go on with their items.
 
-When a worker dies, every future still in flight fails with it (`BrokenProcessPool`), and nothing says
-which item killed it. Those items are suspects, not culprits: each is run again alone, and only one
-that kills its worker when alone is refused. An innocent item is therefore never refused for sharing
-a pool with a hostile one; the price is running the suspects once more, one at a time.
+pebble blames a worker's death on the task that worker took last; the result of the one before may still
+have been on its way, so the blamed item is a suspect, not a culprit: it runs again alone, and only one that
+kills its worker when alone is refused. An innocent item is therefore never refused for sharing a pool
+with a hostile one. pebble also reports a timeout for a task whose worker died before pebble saw it start
+the task (about one instant crash in ten, measured): an item that overruns runs again alone, where such a
+death breaks the pool instead, and only one that overruns alone is refused as hanging (a hanging file costs
+two timeouts). Should the pool itself break, or lose a task (no outcome long past any time it could take),
+it is replaced, and the items in flight run again, each alone.
 
 `items` may be a `Feed`: items put into it while the run goes on, so a batch run keeps one pool for all
 its chunks and reads the next chunk while it validates this one. A run over a feed ends once the feed is
@@ -22,14 +27,17 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import threading
 import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
 
 from pipeline import settings
 from pipeline.errors import RejectedFile
@@ -50,8 +58,9 @@ _STARTUP_TIMEOUT_S = 60.0
 _QUEUED_PER_WORKER = 2
 #: Seconds an idle run over a `Feed` waits for new items before it looks at its workers again.
 _IDLE_WAIT_S = 0.05
-#: Seconds to wait for the other futures of a broken pool to be marked failed.
-_BROKEN_SETTLE_S = 10.0
+#: Seconds past its longest possible wait and run after which a task is taken as lost by the pool: pebble
+#: looks at its workers every 0.1 s and gives a stuck one 3 s to stop before it kills it.
+_LOST_AFTER_S = 10.0
 
 
 class Feed:
@@ -149,14 +158,16 @@ def _inline(func: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[tuple[
 
 
 def _limit_worker(memory_mb: int) -> None:
-    """Pool initializer: cap the worker's address space; no core dumps from a reader that aborts."""
-    import resource
-
+    """Pool initializer: cap the worker's address space; no core dumps from a reader that aborts.
+    Where the OS has no `resource` module (Windows) the worker runs uncapped: the timeout still applies."""
     # A worker reads one file at a time; BLAS thread pools (numpy, if func imports it) would reserve
     # address space per core and fail under the cap on a many-core server.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-
+    try:
+        import resource
+    except ImportError:
+        return
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
@@ -183,6 +194,18 @@ def _call(func: Callable[[Any], Any], item: Any) -> tuple[str, Any]:
         return "error", (type(exc).__name__, traceback.format_exc())
 
 
+def _call_pickled(func: Callable[[Any], Any], item: Any) -> tuple[str, Any]:
+    """`_call` in a worker, the result pickled here: one that cannot be pickled is an error of its item, not
+    the death of the worker (pebble's own send would fail outside any task)."""
+    tag, value = _call(func, item)
+    if tag != "ok":
+        return tag, value
+    try:
+        return tag, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:
+        return "error", (type(exc).__name__, traceback.format_exc())
+
+
 # ------------------------------------------------------------------------------ in the parent
 
 
@@ -200,131 +223,154 @@ def _settle(item: Any, outcome: tuple[str, Any]) -> Any:
 
 
 class _Runner:
-    """One batch over a pool that is rebuilt whenever a worker dies or overruns."""
+    """One batch over a pebble pool; a worker that dies or overruns is replaced by the pool itself."""
 
     def __init__(self, func: Callable[[Any], Any], workers: int, memory_mb: int, timeout_s: float) -> None:
         self.func, self.workers, self.memory_mb, self.timeout_s = func, workers, memory_mb, timeout_s
-        methods = multiprocessing.get_all_start_methods()
-        self.context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self.context = multiprocessing.get_context(settings.start_method())
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=self.context,
-            initializer=_limit_worker,
-            initargs=(self.memory_mb,),
+    def _new_pool(self) -> ProcessPool:
+        pool = ProcessPool(
+            max_workers=self.workers, initializer=_limit_worker, initargs=(self.memory_mb,), context=self.context
         )
         # A worker that cannot even start (memory cap below the interpreter's needs, func's module
         # failing to import) would otherwise get every file refused as crashing it.
         try:
-            pool.submit(_ping, self.func).result(timeout=_STARTUP_TIMEOUT_S)
+            pool.schedule(_ping, (self.func,)).result(timeout=_STARTUP_TIMEOUT_S)
         except Exception as exc:
-            _kill(pool)
+            _stop(pool)
             raise RuntimeError(f"reader worker processes cannot start (memory_mb={self.memory_mb}): {exc!r}") from exc
         return pool
 
     def run(self, items: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
         source = iter(items)
-        retry: deque[Any] = deque()  # innocent items whose run was cut short: run again normally
-        suspects: deque[Any] = deque()  # in flight when a worker died: run again one at a time
-        inflight: dict[Future[Any], tuple[Any, float, bool]] = {}  # → (item, deadline, ran alone)
+        again: deque[Any] = deque()  # pebble blamed them for a worker's death: each runs once more
+        suspects: deque[Any] = deque()  # in flight when the pool broke: each runs again alone
+        inflight: dict[Future[Any], tuple[Any, float, int]] = {}  # → (item, deadline, _FRESH/_AGAIN/_ALONE)
         pool = self._new_pool()
         try:
             exhausted = False
             while True:
-                while len(inflight) < (1 if suspects else self.workers * _QUEUED_PER_WORKER):
-                    alone = bool(suspects)
-                    item = suspects.popleft() if suspects else retry.popleft() if retry else next(source, _DONE)
-                    if item is _DONE:
-                        exhausted = True
-                        break
-                    if item is IDLE:
-                        break
-                    try:
-                        future = pool.submit(_call, self.func, item)
-                    except BrokenProcessPool:  # a worker died since the last look: below, its item is found
-                        (suspects if alone else retry).appendleft(item)
-                        if not inflight:
-                            pool = self._replace(pool)
-                        break
-                    # An item queued behind a busy worker waits at most for one item, itself within its time.
-                    waits = 1 if len(inflight) < self.workers else _QUEUED_PER_WORKER
-                    inflight[future] = (item, time.monotonic() + self.timeout_s * waits, alone)
-                if not inflight:
+                ended, broken = self._fill(pool, source, again, suspects, inflight)
+                exhausted = exhausted or ended
+                if not inflight and not broken:
                     if exhausted or not isinstance(source, Feed):
                         return
                     source.wait(_IDLE_WAIT_S)  # nothing in the feed yet
                     continue
-                next_deadline = min(deadline for _, deadline, _ in inflight.values())
-                timeout = max(0.0, next_deadline - time.monotonic())
+                timeout = max(0.0, min((d for _, d, _ in inflight.values()), default=0.0) - time.monotonic())
                 if isinstance(source, Feed) and not exhausted and len(inflight) < self.workers:
                     timeout = min(timeout, _IDLE_WAIT_S)  # a worker is free: look for new items soon
                 done, _ = wait(inflight, timeout=timeout, return_when=FIRST_COMPLETED)
-                lost = [(inflight[f][0], inflight[f][2]) for f in done if _died(f)]
-                for future in done:
-                    item, _, _ = inflight.pop(future)
-                    if not _died(future):
-                        yield item, self._outcome(item, future)
-                if lost:
-                    # The pool is dead: the other in-flight futures fail with it (or have just finished).
-                    wait(inflight, timeout=_BROKEN_SETTLE_S)
-                    for future, (item, _, alone) in inflight.items():
-                        if _died(future) or not future.done():
-                            lost.append((item, alone))
-                        else:
-                            yield item, self._outcome(item, future)
-                    for item, alone in lost:
-                        if alone or len(lost) == 1:  # it ran alone: it killed the worker
-                            log.warning("worker died while processing %r", item)
-                            yield item, crash_rejection()
-                        else:
-                            suspects.append(item)
-                    inflight.clear()
-                    pool = self._replace(pool)
-                    continue
+                for finished in done:
+                    item, _, tries = inflight.pop(finished)
+                    if isinstance(finished.exception(), BrokenProcessPool):
+                        broken = True
+                        inflight[finished] = (item, 0.0, tries)  # `_lost` judges it with the others
+                        continue
+                    outcome = self._outcome(item, finished, tries)
+                    if outcome is _SUSPECT:
+                        again.append(item)
+                    elif outcome is _ALONE_AGAIN:
+                        suspects.append(item)
+                    else:
+                        yield item, outcome
                 now = time.monotonic()
-                late = [f for f, (_, deadline, _) in inflight.items() if deadline <= now and not f.done()]
-                if late:
-                    for future in late:
-                        item, _, _ = inflight.pop(future)
-                        log.warning("timeout after %s s while processing %r", self.timeout_s, item)
-                        yield item, RejectedFile(MSG_TIMEOUT.format(seconds=self.timeout_s), code="worker_timeout")
-                    # Killing the pool cuts the others short; they were within their time: not suspects.
-                    for future, (item, _, _) in inflight.items():
-                        if future.done() and not _died(future):
-                            yield item, self._outcome(item, future)
-                        else:
-                            retry.append(item)
-                    inflight.clear()
-                    pool = self._replace(pool)
+                lost = [f for f, (_, deadline, _) in inflight.items() if deadline <= now and not f.done()]
+                if broken or lost:
+                    yield from self._lost(inflight, lost, suspects)
+                    _stop(pool)
+                    pool = self._new_pool()
         finally:
-            _kill(pool)
+            _stop(pool)
 
-    def _outcome(self, item: Any, future: Future[Any]) -> Any:
+    def _fill(
+        self,
+        pool: ProcessPool,
+        source: Iterator[Any],
+        again: deque[Any],
+        suspects: deque[Any],
+        inflight: dict[Future[Any], tuple[Any, float, int]],
+    ) -> tuple[bool, bool]:
+        """Schedule items until enough are in flight (one while suspects wait); whether the source is
+        exhausted, and whether the pool turned out broken."""
+        while len(inflight) < (1 if suspects else self.workers * _QUEUED_PER_WORKER):
+            tries = _ALONE if suspects else _AGAIN if again else _FRESH
+            item = suspects.popleft() if suspects else again.popleft() if again else next(source, _DONE)
+            if item is _DONE:
+                return True, False
+            if item is IDLE:
+                break
+            try:
+                future = pool.schedule(_call_pickled, (self.func, item), timeout=self.timeout_s)
+            except RuntimeError:  # the pool broke since the last look (a worker died idle)
+                (again if tries == _AGAIN else suspects).appendleft(item)
+                return False, True
+            # pebble times a task from its start; one queued behind a busy worker waits for one task at
+            # most, itself within its time. Past this, the pool has lost it (see `_lost`).
+            waits = 1 if len(inflight) < self.workers else _QUEUED_PER_WORKER
+            inflight[future] = (item, time.monotonic() + self.timeout_s * waits + _LOST_AFTER_S, tries)
+        return False, False
+
+    def _outcome(self, item: Any, future: Future[Any], tries: int) -> Any:
+        """What a finished task yields: its result, a rejection, `_SUSPECT` (run it once more) or
+        `_ALONE_AGAIN` (run it once more, alone)."""
         exc = future.exception()
-        if exc is not None:  # raised outside func, e.g. its result could not be pickled
-            return _settle(item, ("error", (type(exc).__name__, repr(exc))))
-        return _settle(item, future.result())
+        if exc is None:
+            tag, value = future.result()
+            return _settle(item, (tag, pickle.loads(value) if tag == "ok" else value))
+        if isinstance(exc, TimeoutError):  # pebble stopped its worker; the others went on
+            # pebble also times out a task whose worker died before pebble saw it start the task (about one
+            # instant crash in ten here): only a task that overruns alone, where no such death goes unseen,
+            # is refused as hanging.
+            if tries != _ALONE:
+                return _ALONE_AGAIN
+            log.warning("timeout after %s s while processing %r", self.timeout_s, item)
+            return RejectedFile(MSG_TIMEOUT.format(seconds=self.timeout_s), code="worker_timeout")
+        if isinstance(exc, ProcessExpired):
+            # pebble blames the task its worker had acknowledged; the result of the one before may still
+            # have been on its way, so the blamed task is a suspect until it kills a worker a second time.
+            if tries == _FRESH:
+                return _SUSPECT
+            log.warning("worker died while processing %r", item)
+            return crash_rejection()
+        # raised outside func, e.g. its result could not be pickled
+        return _settle(item, ("error", (type(exc).__name__, repr(exc))))
 
-    def _replace(self, pool: ProcessPoolExecutor) -> ProcessPoolExecutor:
-        _kill(pool)
-        return self._new_pool()
+    def _lost(
+        self, inflight: dict[Future[Any], tuple[Any, float, int]], lost: list[Future[Any]], suspects: deque[Any]
+    ) -> Iterator[tuple[Any, Any]]:
+        """The pool broke, or lost a task past any time it could take (a worker that died before pebble saw
+        it start the task): the pool is replaced; what was in flight runs again, each alone, and one that
+        ran alone is refused."""
+        for future, (item, _, tries) in inflight.items():
+            failed = future.done() and isinstance(future.exception(), BrokenProcessPool)
+            if future.done() and not failed:
+                outcome = self._outcome(item, future, tries)
+                if outcome is not _SUSPECT and outcome is not _ALONE_AGAIN:
+                    yield item, outcome
+                    continue
+            if tries != _ALONE:
+                suspects.append(item)
+            elif future in lost:
+                log.warning("lost while processing %r alone", item)
+                yield item, RejectedFile(MSG_TIMEOUT.format(seconds=self.timeout_s), code="worker_timeout")
+            else:
+                log.warning("worker pool broke while processing %r alone", item)
+                yield item, crash_rejection()
+        inflight.clear()
 
 
-def _died(future: Future[Any]) -> bool:
-    return future.done() and isinstance(future.exception(), BrokenProcessPool)
-
-
-def _kill(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool now, including a worker stuck inside native code."""
-    terminate = getattr(pool, "kill_workers", None)  # Python ≥ 3.14
-    if terminate is not None:
-        terminate()
-    else:
-        # No public way to stop a running task before 3.14: kill the worker processes themselves.
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.kill()
-    pool.shutdown(wait=True, cancel_futures=True)
+def _stop(pool: ProcessPool) -> None:
+    """Stop a pool now, including a worker stuck inside native code (terminated, then killed)."""
+    pool.stop()
+    pool.join()
 
 
 _DONE = object()
+
+#: What `_Runner._outcome` returns for a task to run once more, and once more alone.
+_SUSPECT = object()
+_ALONE_AGAIN = object()
+#: How often an item has run: first; again after pebble blamed it for a death; alone after the pool broke.
+_FRESH, _AGAIN, _ALONE = 0, 1, 2

@@ -1,5 +1,8 @@
 """The output folder's shared file operations: its lock, durable folder syncs, and write errors in Chinese.
 
+Portable: nothing here needs a POSIX-only module. OUT's lock is `filelock`'s (flock on POSIX, LockFileEx on
+Windows), with the holder's pid in a file beside it; folders are fsynced where the OS can open one.
+
 Every layer that writes into OUT (the batch run, the summary, export, the portal) takes the same lock and
 reports a failed write the same way: `cannot_write` names the file or folder and the cause (`os_cause`: disk
 full, no permission, read-only, I/O error) in Chinese. `ignored_reason` says which names in a folder are not
@@ -8,17 +11,23 @@ submissions (editors' lock files, hidden files, partial downloads, system litter
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import fcntl
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import JixiaoError, OutputError
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 _COPY_CHUNK = 1024 * 1024
 
 LOCK_NAME = ".jixiao.lock"
+#: Beside the lock, the pid of the run holding it: a Windows lock file cannot be read while it is locked.
+PID_NAME = ".jixiao.lock.pid"
 MSG_BUSY = "另一个审核任务正在使用输出目录 {out}（进程 {pid}），请等待其结束"
 MSG_CANNOT_WRITE = "无法写入{what}（{cause}）"
 
@@ -72,41 +81,56 @@ def ignored_reason(name: str) -> str | None:
 
 
 class OutputLock:
-    """An exclusive flock on OUT/.jixiao.lock for the duration of a run; the kernel drops it if we die."""
+    """An exclusive lock on OUT/.jixiao.lock for the duration of a run; the OS drops it if we die."""
 
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
         self.path = self.out / LOCK_NAME
-        self._fd: int | None = None
+        self.pid_path = self.out / PID_NAME
+        self._lock: BaseFileLock | None = None
 
     def __enter__(self) -> OutputLock:
+        import filelock  # here, not at the top: `jixiao --help` and `check` need no lock, and it costs an import
+
+        lock = filelock.FileLock(self.path)
         try:
             self.out.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            raise JixiaoError(MSG_BUSY.format(out=self.out, pid=self._holder())) from None
         except OSError as exc:
             raise cannot_write(f"输出目录 {self.out}", exc) from exc
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "未知"
-            os.close(fd)
-            raise JixiaoError(MSG_BUSY.format(out=self.out, pid=holder)) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
+            self.pid_path.write_text(f"{os.getpid()}\n", encoding="ascii")
+        except OSError as exc:
+            lock.release()
+            raise cannot_write(f"输出目录 {self.out}", exc) from exc
+        self._lock = lock
         return self
 
+    def _holder(self) -> str:
+        try:
+            return self.pid_path.read_text(encoding="ascii", errors="replace").strip() or "未知"
+        except OSError:  # not written yet, or already removed: the holder is starting or leaving
+            return "未知"
+
     def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        if self._lock is not None:
+            with contextlib.suppress(OSError):  # a stale pid file is overwritten by the next holder
+                self.pid_path.unlink(missing_ok=True)
+            self._lock.release()
+            self._lock = None
+
+
+#: Flags that open a folder for fsync; None where the OS cannot (Windows: NTFS journals its renames itself).
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY if hasattr(os, "O_DIRECTORY") else None
 
 
 def fsync_dir(path: Path) -> None:
-    """Make a rename or unlink in `path` durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    """Make a rename or unlink in `path` durable (a no-op where folders cannot be opened: Windows)."""
+    if _DIR_FLAGS is None:
+        return
+    fd = os.open(path, _DIR_FLAGS)
     try:
         os.fsync(fd)
     finally:
