@@ -49,7 +49,7 @@ from pipeline.synth.units import build_unit, type_as_text
 log = logging.getLogger(__name__)
 
 #: Bump when the same seed would write different files: the benchmark cache is keyed by it.
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 8
 #: A hidden name: the folder is then used as an inbox (`jixiao run DIR`), which leaves hidden files alone,
 #: and `jixiao check DIR` skips them too; as answer_key.json it was taken and refused as a submission.
 ANSWER_KEY = ".answer_key.json"
