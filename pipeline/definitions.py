@@ -69,6 +69,7 @@ class ColumnDef(_Input):
     """A record field, table column or indicator column."""
 
     header: Label
+    after: str = ""  # the column stands right after this key's column: one header written twice (得分) told apart
 
 
 class HeaderCell(_Strict):

@@ -45,6 +45,7 @@ class Field:
     height: float | None = None
     spellings: tuple[str, ...] = ()  # every way the label is written, the canonical one first
     prompt: str = ""  # the template's prompt text in the value cell, if any
+    after: str = ""  # indicator column: it stands right after this key's column (a repeated 得分 told apart)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -198,6 +199,7 @@ def _field(raw: dict[str, Any], *, label_key: str) -> Field:
             label_span=int(raw.get("label_span", 1)),
             required=bool(raw.get("required", False)),
             height=raw.get("height"),
+            after=raw.get("after", ""),
         )
     except KeyError as exc:
         raise DefinitionError(f"form field {raw!r} lacks {exc}") from exc
@@ -386,7 +388,8 @@ def check_edition(form: Form, primary: Form) -> None:
                 if key not in valid:
                     raise DefinitionError(f"{where}：{what} key = {key!r} 不是已知数据项{_nearest(key, valid)}")
         elif sec.kind == "indicators":
-            entries += [("指标列", c.key, c.names) for c in sec.fields]
+            # A column placed by `after` is told apart by where it stands: its header may repeat another's (得分).
+            entries += [("指标列", c.key, () if c.after else c.names) for c in sec.fields]
             valid = set(INDICATOR_KEYS) | own
             for _, key, _ in entries:
                 if key not in valid:

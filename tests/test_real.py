@@ -68,6 +68,7 @@ ARTIFACTS: dict[str, set[tuple[str, str]]] = {
     R1: _row("Sheet1", 24, "EFGH"),  # "ends inside the 满意度指标 row (D24 '公众满')"
     R2: {("Sheet1", "G20")},  # "ends at … '可持续影响' (C22)": the 效益 weights transcribed add up to 20 of 30
     R4: _row("Sheet1", 22, "HIJ"),  # "cells G22:K22 are past the page text as kept"
+    R5: {("指标表", "I6")},  # "指标表 truncated inside the 预算控制率 row (I6 not in the text)"
     R6: {("部门整体绩效自评表", c) for c in ("D5", "F5")}  # "amounts of 部门预算执行情况 (B5:F5) are illegible"
     # "several 年初指标值 are illegible" (rows 10 and 16 keep the scan's stray “ in their names, their values
     # lost) and "E23 … C26/E26 not transcribed"; "truncated after … row 28 '公共服务'"
@@ -90,12 +91,8 @@ COMPOSITE = {
 NOT_YET = {
     (R4, "J3"): "rows 1-7 are the end of a table whose head is on the previous page: no title, not read",
     (R4, "C2"): "rows 1-7 are the end of a table whose head is on the previous page: no title, not read",
-    (R5, "B3"): "the 指标表 heads four columns 得分 (the third holds 分值): read by first match, not by position",
-    (R5, "D3"): "the 指标表 heads four columns 得分 (the third holds 分值): read by first match, not by position",
 }
-UNLISTED_NOT_YET = {
-    R5: "the 指标表's repeated 得分 headers are read by first match: 得分 is taken from the 一级 column (B4, B6)",
-}
+UNLISTED_NOT_YET: dict[str, str] = {}
 
 
 def _entries() -> Iterator[tuple[str, str, str, str]]:

@@ -319,6 +319,9 @@ class Reader:
                 and c not in taken  # a header merged down from the row above (a two-row header) counts
             )
             hits = sorted(set(hits), key=lambda rc: (rc[1], rc[0]))
+            if f.after:  # only the column right after another's: 一级指标 | 得分 | 二级指标 | 得分 | …
+                nxt = self._next_known_column(section, header_row, cols.get(f.after), year)
+                hits = [(r, c) for r, c in hits if c == nxt]
             if hits:
                 cols[f.key] = hits[0][1]
                 taken.add(hits[0][1])
@@ -351,6 +354,20 @@ class Reader:
                     point.absent = True  # no 总分 row: its sums cannot be checked, the missing row is reported
                     self.put(section.total[name], point)
         return header_row
+
+    def _next_known_column(self, section: Section, header_row: int, before: int | None, year: int | None) -> int | None:
+        """The first column right of `before` whose header the section knows: a column no edition names
+        (是否核心指标 inserted by a unit) does not part a header from the one it follows."""
+        if before is None:
+            return None
+        known = {t for f in section.fields for lab in spelled(f.names, year) for t in (lab.norm, lab.core)}
+        c = self.index.end(header_row, before)[1] + 1
+        while c < self.index.n_cols:
+            value, _ = self.index.value_at(header_row, c)
+            if isinstance(value, str) and normalize(value) in known:
+                return c
+            c = self.index.end(header_row, c)[1] + 1
+        return None
 
     def _row_norms(self, r: int, *, limit: int) -> set[str]:
         """The normalised texts of a row left of `limit`: a label stands there when `label.exact` one of them."""

@@ -121,7 +121,9 @@ def labels_of(form: Form) -> tuple[tuple[str, ...], ...]:
     """The spellings of every label and header an edition's sections hold (for choosing an edition)."""
     out: list[tuple[str, ...]] = []
     for sec in form.sections:
-        out += [f.names for f in sec.fields]
+        # a column placed by `after` says nothing by a header it shares with another column (得分): only its own
+        shared = Counter(n for f in sec.fields for n in set(f.names))
+        out += [f.names if not f.after else tuple(n for n in f.names if shared[n] == 1) for f in sec.fields]
         out += [f.names for row in sec.field_rows for f in row]
         out += [r.names for r in sec.rows]
     return tuple(out)
