@@ -49,7 +49,7 @@ from pipeline.synth.units import build_unit, type_as_text
 log = logging.getLogger(__name__)
 
 #: Bump when the same seed would write different files: the benchmark cache is keyed by it.
-GENERATOR_VERSION = 8
+GENERATOR_VERSION = 10
 #: A hidden name: the folder is then used as an inbox (`jixiao run DIR`), which leaves hidden files alone,
 #: and `jixiao check DIR` skips them too; as answer_key.json it was taken and refused as a submission.
 ANSWER_KEY = ".answer_key.json"
@@ -65,6 +65,10 @@ KIND_ZH = {
     "plausibility": "合理性",
     "slip": "笔误",
 }
+#: Findings an .xls copy cannot give (the conversion calculates a formula, keeps only a linked value): a unit
+#: expecting one is never one of the .xls share, else its answer key would expect what the file no longer has.
+NOT_IN_XLS = frozenset({"GEN.FORMULA", "GEN.EXTERNAL"})
+
 #: Share of units whose 附件1 totals are formulas (with calculated values), as many real workbooks have.
 FORMULA_SHARE = 0.1
 #: Warning-level faults a unit without errors may carry (`warning_share`): real submissions almost always
@@ -216,8 +220,10 @@ def generate(
         warned = i - 1 not in plan and warn_rng.random() < warning_share
         warns = tuple(warn_rng.sample(WARNING_FAULTS, warn_rng.choice((1, 1, 2)))) if warned else ()
         jobs.append(Job(i, name, theme, unit_seed, faults, extra, year, str(out_dir), warns))
-    xls = set(rng.sample(range(units), round(units * xls_share)))
     entries = _run(jobs, workers)
+    # LibreOffice calculates every formula and resolves links while it converts: an .xls copy cannot carry them
+    convertible = [i for i, (_, e) in enumerate(entries) if NOT_IN_XLS.isdisjoint(f["rule"] for f in e["faults"])]
+    xls = set(rng.sample(convertible, min(len(convertible), round(units * xls_share))))
     paths = [out_dir / name for name, _ in entries]
     if xls:
         converted = to_xls([paths[i] for i in sorted(xls)])
